@@ -144,11 +144,17 @@ pub enum Anomaly {
     /// The line is not valid UTF-8.
     InvalidUtf8 { line: usize },
     /// The reply had more lines or bytes than the parser keeps.
-    ReplyCut { dropped_lines: u64, dropped_bytes: u64 },
+    ReplyCut {
+        dropped_lines: u64,
+        dropped_bytes: u64,
+    },
     /// The connection closed before the reply was complete.
     Unterminated,
     /// The enhanced status code's class differs from the reply code's.
-    EnhancedClassMismatch { code: ReplyCode, enhanced: EnhancedCode },
+    EnhancedClassMismatch {
+        code: ReplyCode,
+        enhanced: EnhancedCode,
+    },
 }
 
 impl fmt::Display for Anomaly {
@@ -165,11 +171,9 @@ impl fmt::Display for Anomaly {
                 "line {} starts with a code that is not three digits",
                 n(line)
             ),
-            Anomaly::MissingSeparator { line } => write!(
-                f,
-                "line {} has no space or hyphen after the code",
-                n(line)
-            ),
+            Anomaly::MissingSeparator { line } => {
+                write!(f, "line {} has no space or hyphen after the code", n(line))
+            }
             Anomaly::CodeChanged { line, first, now } => write!(
                 f,
                 "line {} changes the code from {first} to {now} inside one reply",
@@ -549,7 +553,10 @@ mod tests {
         assert_eq!(r.code(), code(250));
         assert_eq!(r.lines[0].text_lossy(), "2.1.0 Ok");
         assert!(r.anomalies.is_empty());
-        assert_eq!(r.enhanced_code().map(|e| e.to_string()), Some("2.1.0".into()));
+        assert_eq!(
+            r.enhanced_code().map(|e| e.to_string()),
+            Some("2.1.0".into())
+        );
 
         let r = one(b"250-mailserver.example.com\r\n250-PIPELINING\r\n250 SMTPUTF8\r\n");
         assert_eq!(r.lines.len(), 3);
@@ -647,13 +654,7 @@ mod tests {
         input.extend(std::iter::repeat_n(b'a', 600));
         input.extend_from_slice(b"\r\n");
         let r = one(&input);
-        assert_eq!(
-            r.anomalies,
-            [Anomaly::LineTooLong {
-                line: 0,
-                len: 606
-            }]
-        );
+        assert_eq!(r.anomalies, [Anomaly::LineTooLong { line: 0, len: 606 }]);
     }
 
     #[test]
@@ -671,7 +672,11 @@ mod tests {
         let r = p.next_reply().expect("the line ends eventually");
         assert_eq!(r.lines[0].raw.len(), Limits::default().max_line);
         assert_eq!(r.lines[0].dropped, 10 * 1024 * 1024 + 4 - 64 * 1024);
-        assert!(r.anomalies.iter().any(|a| matches!(a, Anomaly::LineCut { .. })));
+        assert!(
+            r.anomalies
+                .iter()
+                .any(|a| matches!(a, Anomaly::LineCut { .. }))
+        );
     }
 
     #[test]
@@ -752,7 +757,10 @@ mod tests {
               550 5.7.26 https://support.google.com/mail/answer/81126 - gsmtp\r\n",
         );
         assert_eq!(r.code(), code(550));
-        assert_eq!(r.enhanced_code().map(|e| e.to_string()), Some("5.7.26".into()));
+        assert_eq!(
+            r.enhanced_code().map(|e| e.to_string()),
+            Some("5.7.26".into())
+        );
         assert!(r.anomalies.is_empty());
     }
 }

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""A second, non-Postfix SMTP server for smtpcli's interop tests (started by scripts/test-servers).
+
+STARTTLS with the given certificate, AUTH PLAIN and LOGIN (only after STARTTLS), and a few
+recipients with scripted answers:
+  nosuchuser@...  -> 550 5.1.1 (unknown user)
+  greylist@...    -> 450 4.7.1 (try again later)
+Accepted messages are stored one per file in --spool: NNNNNN.eml holds the DATA bytes exactly as
+received (after dot-unstuffing), NNNNNN.json the envelope.
+"""
+
+import argparse
+import itertools
+import json
+import logging
+import os
+import signal
+import ssl
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class Handler:
+    def __init__(self, spool):
+        self.spool = spool
+        start = len([n for n in os.listdir(spool) if n.endswith(".eml")])
+        self.counter = itertools.count(start + 1)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.rsplit("@", 1)[0].lower()
+        if local == "nosuchuser":
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if local == "greylist":
+            return f"450 4.7.1 <{address}>: Recipient address rejected: Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        n = next(self.counter)
+        base = os.path.join(self.spool, f"{n:06d}")
+        with open(base + ".json", "w") as f:
+            json.dump(
+                {
+                    "mail_from": envelope.mail_from,
+                    "mail_options": envelope.mail_options,
+                    "rcpt_tos": envelope.rcpt_tos,
+                    "rcpt_options": envelope.rcpt_options,
+                    "helo": session.host_name,
+                    "tls": session.ssl is not None,
+                    "auth": session.authenticated,
+                },
+                f,
+                indent=1,
+            )
+        # Write the .eml last, under a temporary name, so a reader never sees half a message.
+        with open(base + ".tmp", "wb") as f:
+            f.write(envelope.original_content or envelope.content)
+        os.rename(base + ".tmp", base + ".eml")
+        return f"250 2.0.0 Ok: queued as {n:06d}"
+
+
+def make_authenticator(user, password, hostname):
+    logins = {user.encode(), f"{user}@{hostname}".encode()}
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login in logins
+            and auth_data.password == password.encode()
+        )
+        return AuthResult(success=ok, handled=False)
+
+    return authenticate
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2587)
+    p.add_argument("--hostname", default="mailserver.example.com")
+    p.add_argument("--cert", required=True)
+    p.add_argument("--key", required=True)
+    p.add_argument("--user", default="alice")
+    p.add_argument("--password", default="secret")
+    p.add_argument("--spool", required=True)
+    args = p.parse_args()
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    os.makedirs(args.spool, exist_ok=True)
+
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(args.cert, args.key)
+
+    controller = Controller(
+        Handler(args.spool),
+        hostname=args.host,
+        port=args.port,
+        server_hostname=args.hostname,
+        ident="smtpcli-test aiosmtpd",
+        tls_context=tls,
+        authenticator=make_authenticator(args.user, args.password, args.hostname),
+        auth_require_tls=True,
+    )
+    controller.start()
+    logging.info("listening on %s:%d (pid %d)", args.host, args.port, os.getpid())
+
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    while not done.wait(3600):
+        pass
+    controller.stop()
+    logging.info("stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+//! The process exit codes of DESIGN §4, in one place.
+//!
+//! Scripts, replays and piped sessions end with one of these; monitors rely
+//! on telling a permanent disagreement (1) from a temporary one (75) and both
+//! from a local problem or no SMTP answer at all (2).
+
+use std::process::ExitCode;
+
+/// How a run ended, as the exit code reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Every reply as expected (without expectations: no 4xx or 5xx).
+    Success,
+    /// The only disagreements were temporary (4xx): `EX_TEMPFAIL`.
+    Temporary,
+    /// The server spoke SMTP and disagreed permanently.
+    Permanent,
+    /// No SMTP answer, or a local problem (usage, DNS, connect, TLS, timeout,
+    /// unreadable file, unknown code to `--explain`).
+    Local,
+}
+
+impl Exit {
+    /// The numeric exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Permanent => 1,
+            Exit::Local => 2,
+            Exit::Temporary => 75,
+        }
+    }
+
+    /// The worse of two outcomes: a local failure outranks a permanent one,
+    /// which outranks a temporary one.
+    pub fn worst(self, other: Exit) -> Exit {
+        self.max(other)
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+/// The exit-code table as `--help` shows it.
+pub const HELP: &str = "\
+Exit codes (scripts, replays and piped input):
+  0   every reply as expected (no expectations: no 4xx or 5xx reply)
+  1   the server disagreed permanently: an unexpected 5xx, a failed :expect,
+      a 554 banner
+  75  the only disagreements were temporary (4xx: greylisting, a 421 banner)
+  2   no SMTP answer or a local problem: usage, DNS, connect, timeout,
+      connection closed mid-dialog, unreadable file, unknown code to --explain";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_outcome_wins() {
+        use Exit::*;
+        assert_eq!(Success.worst(Temporary), Temporary);
+        assert_eq!(Temporary.worst(Permanent), Permanent);
+        assert_eq!(Permanent.worst(Temporary), Permanent);
+        assert_eq!(Permanent.worst(Local), Local);
+        assert_eq!(
+            [Success, Permanent, Temporary, Local].map(Exit::code),
+            [0, 1, 75, 2]
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! The transport: TCP connections and reading whole replies off them.
+//!
+//! This layer knows sockets, deadlines and bytes; it knows nothing of
+//! terminals, and it never prints. Replies are parsed by [`crate::proto`];
+//! what they mean is the session's business.
+
+pub mod connect;
+pub mod stream;
+pub mod target;
+pub mod transport;
+
+use thiserror::Error;
+
+pub use connect::{Attempt, ConnectFacts, ConnectOptions, Family};
+pub use target::Target;
+pub use transport::{ReadOutcome, Transport};
+
+/// A transport failure: no SMTP answer could be had.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The name did not resolve.
+    #[error("cannot resolve {host}: {reason}")]
+    Resolve { host: String, reason: String },
+    /// The name resolved, but not to an address of the allowed family.
+    #[error("{host} has no address of the chosen family (found: {})", list(found))]
+    NoAddress {
+        host: String,
+        found: Vec<std::net::IpAddr>,
+    },
+    /// Every address was tried and none answered.
+    #[error("cannot connect to {target}: {}", attempts_text(attempts))]
+    Connect {
+        target: String,
+        attempts: Vec<Attempt>,
+    },
+    /// Reading or writing failed.
+    #[error("{action}: {}", connect::describe_io(source))]
+    Io {
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing did not finish in time: the server is not reading.
+    #[error("the server has not read what was sent for {0} s")]
+    WriteTimeout(u64),
+}
+
+fn list(found: &[std::net::IpAddr]) -> String {
+    if found.is_empty() {
+        return "none".into();
+    }
+    found
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn attempts_text(attempts: &[Attempt]) -> String {
+    match attempts {
+        [one] => one.error.clone(),
+        many => many
+            .iter()
+            .map(|a| format!("{}: {}", a.addr, a.error))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}

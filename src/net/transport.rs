@@ -1,0 +1,162 @@
+//! Reading whole replies and writing commands, with deadlines.
+//!
+//! The read path reads fixed-size chunks (a cancel-safe `read`, so it can sit
+//! inside `select!`) into the sans-IO [`ReplyParser`], which owns the size
+//! caps; nothing here grows a buffer waiting for a newline. A deadline covers
+//! a whole reply, not each byte, so a server that drips one byte a second
+//! still times out. Writes are buffered and flushed before waiting for a
+//! reply, under a deadline of their own, so a server that never reads cannot
+//! hang the client.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+use super::NetError;
+use super::stream::Stream;
+use crate::proto::reply::{Reply, ReplyParser};
+
+/// Bytes read from the socket at a time.
+const CHUNK: usize = 16 * 1024;
+/// Buffered output is written once it reaches this size.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// What waiting for a reply ended with.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    /// A whole reply arrived.
+    Reply(Reply),
+    /// The server closed the connection (`reset`: abruptly); `partial` is
+    /// what had arrived of an unfinished reply.
+    Closed { partial: Option<Reply>, reset: bool },
+    /// The deadline passed; the parser keeps what arrived so far, and
+    /// waiting again continues the same reply.
+    TimedOut,
+}
+
+/// A connection to an SMTP server, reply-wise.
+#[derive(Debug)]
+pub struct Transport {
+    stream: Stream,
+    parser: ReplyParser,
+    chunk: Vec<u8>,
+    out: Vec<u8>,
+    write_timeout: Duration,
+    closed: Option<Closed>,
+}
+
+/// How the server closed the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Closed {
+    Orderly,
+    Reset,
+}
+
+impl Transport {
+    /// Wraps a connected stream. `write_timeout` bounds each flush.
+    pub fn new(stream: Stream, write_timeout: Duration) -> Self {
+        Transport {
+            stream,
+            parser: ReplyParser::new(),
+            chunk: vec![0; CHUNK],
+            out: Vec::with_capacity(FLUSH_AT),
+            write_timeout,
+            closed: None,
+        }
+    }
+
+    /// Whether the stream is TLS.
+    pub fn is_tls(&self) -> bool {
+        self.stream.is_tls()
+    }
+
+    /// Whether the server has closed its side.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some()
+    }
+
+    /// Whether part of a reply has arrived and the rest is awaited.
+    pub fn is_mid_reply(&self) -> bool {
+        self.parser.is_mid_reply()
+    }
+
+    /// Queues bytes to send; writes them out once enough have gathered.
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<(), NetError> {
+        self.out.extend_from_slice(bytes);
+        if self.out.len() >= FLUSH_AT {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything queued.
+    pub async fn flush(&mut self) -> Result<(), NetError> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let write = async {
+            self.stream.write_all(&self.out).await?;
+            self.stream.flush().await
+        };
+        match tokio::time::timeout(self.write_timeout, write).await {
+            Ok(Ok(())) => {
+                self.out.clear();
+                Ok(())
+            }
+            Ok(Err(source)) => Err(NetError::Io {
+                action: "sending to the server",
+                source,
+            }),
+            Err(_) => Err(NetError::WriteTimeout(self.write_timeout.as_secs())),
+        }
+    }
+
+    /// Flushes, then waits until `deadline` for a whole reply.
+    pub async fn read_reply(&mut self, deadline: Instant) -> Result<ReadOutcome, NetError> {
+        self.flush().await?;
+        loop {
+            if let Some(reply) = self.parser.next_reply() {
+                return Ok(ReadOutcome::Reply(reply));
+            }
+            if let Some(how) = self.closed {
+                return Ok(ReadOutcome::Closed {
+                    partial: self.parser.finish(),
+                    reset: how == Closed::Reset,
+                });
+            }
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut self.chunk)).await {
+                Err(_) => return Ok(ReadOutcome::TimedOut),
+                Ok(Ok(0)) => self.closed = Some(Closed::Orderly),
+                Ok(Ok(n)) => self.parser.feed(&self.chunk[..n]),
+                Ok(Err(e)) if is_reset(&e) => self.closed = Some(Closed::Reset),
+                Ok(Err(source)) => {
+                    return Err(NetError::Io {
+                        action: "reading from the server",
+                        source,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Takes the bytes received after the last reply returned: at STARTTLS
+    /// they arrived in plaintext and must be discarded.
+    pub fn take_leftover(&mut self) -> Vec<u8> {
+        self.parser.take_leftover()
+    }
+
+    /// Sends what is queued and closes the write side, ignoring errors: the
+    /// session is over either way.
+    pub async fn shutdown(&mut self) {
+        let _ = self.flush().await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.stream.shutdown()).await;
+    }
+}
+
+fn is_reset(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+    )
+}

@@ -1,0 +1,627 @@
+//! The engine: one SMTP session, its state, and what each input does.
+//!
+//! Input is what a user types (or pipes, or a script holds): raw SMTP lines,
+//! sent as typed. The engine follows the protocol around them: it sends
+//! nothing before the whole banner, one command per reply, message text only
+//! after `354`, dot-stuffed; it drops message lines queued behind a refused
+//! `DATA` instead of sending them as commands; it knows that the line after a
+//! `334` is a secret. What happens comes out as [`Event`]s to an
+//! [`EventSink`]; the engine never prints and never waits on the UI.
+//!
+//! Negative replies are data: a `550` is an event like a `250`. Only a
+//! transport failure (no SMTP answer) is an `Err`.
+
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::time::Instant;
+
+use crate::exit::Exit;
+use crate::net::stream::Stream;
+use crate::net::transport::ReadOutcome;
+use crate::net::{ConnectFacts, ConnectOptions, NetError, Target, Transport};
+use crate::proto::codes::ReplyCode;
+use crate::proto::command::{self, LintContext, Verb};
+use crate::proto::data::ContentEncoder;
+use crate::proto::ehlo::Capabilities;
+use crate::proto::reply::Reply;
+
+/// How long to wait for what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Each connection attempt.
+    pub connect: Duration,
+    /// Each reply, the banner included.
+    pub reply: Duration,
+    /// The reply after the final `.` of a message (RFC 5321 §4.5.3.2.6:
+    /// content filters are slow).
+    pub data_end: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            reply: Duration::from_secs(30),
+            data_end: Duration::from_secs(600),
+        }
+    }
+}
+
+/// When a banner is this late on a port that usually speaks TLS first, a
+/// hint says so.
+const WRONG_MODE_HINT_AFTER: Duration = Duration::from_secs(3);
+
+/// What a reply answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyTo {
+    /// The greeting.
+    Banner,
+    /// A command (its verb, if it was one smtpcli knows).
+    Command(Option<Verb>),
+    /// The final `.` of a message.
+    Message,
+    /// Nothing: the server spoke unasked (an idle `421`, say).
+    Unsolicited,
+}
+
+/// What was sent, for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// A command line as typed (already redacted if it held a secret).
+    Command(String),
+    /// A line of message text, as typed (before dot-stuffing).
+    Text(String),
+    /// The end of a message.
+    EndOfMessage,
+    /// A secret (a line after `334`): only its length is shown.
+    Secret { len: usize },
+}
+
+/// Everything the UI is told.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// The TCP connection is up.
+    Connected(ConnectFacts),
+    /// Bytes went out.
+    Sent { what: Sent, tls: bool },
+    /// A whole reply arrived.
+    Reply {
+        reply: Reply,
+        to: ReplyTo,
+        tls: bool,
+        /// From the end of sending to the end of the reply.
+        latency: Duration,
+    },
+    /// Something worth knowing that is not a problem.
+    Note(String),
+    /// Something the user should not miss.
+    Warning(String),
+    /// The connection is gone.
+    Closed {
+        /// Whether the server closed it (as opposed to us).
+        by_server: bool,
+        /// Whether it was reset rather than closed in order.
+        reset: bool,
+        /// A partial reply that arrived before the close.
+        partial: Option<Reply>,
+    },
+}
+
+/// Where events go. The renderer implements it; tests collect into a `Vec`.
+pub trait EventSink {
+    /// Takes one event.
+    fn event(&mut self, event: Event);
+}
+
+impl EventSink for Vec<Event> {
+    fn event(&mut self, event: Event) {
+        self.push(event);
+    }
+}
+
+/// Why the session cannot go on.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Connecting, reading or writing failed.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// No reply in time.
+    #[error("no reply from the server within {} s{}", .0.as_secs(), waiting_for(.1))]
+    Timeout(Duration, Option<Verb>),
+    /// The server closed the connection while a reply was awaited.
+    #[error("the server closed the connection{}", waiting_for(.0))]
+    Closed(Option<Verb>),
+    /// The session is over; nothing more can be sent.
+    #[error("the connection is closed")]
+    NotConnected,
+}
+
+fn waiting_for(verb: &Option<Verb>) -> String {
+    match verb {
+        Some(v) => format!(" (waiting for the reply to {})", v.name()),
+        None => String::new(),
+    }
+}
+
+/// Where in the dialog the session is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Commands are sent one per reply.
+    Command,
+    /// After `354`: lines are message text until a lone `.`.
+    Data,
+    /// After a refused `DATA`: queued message lines are being dropped.
+    DroppingText,
+    /// The connection is closed.
+    Closed,
+}
+
+/// One SMTP session.
+pub struct Session<S: EventSink> {
+    transport: Transport,
+    sink: S,
+    timeouts: Timeouts,
+    target: Target,
+    phase: Phase,
+    encoder: ContentEncoder,
+    greeted: bool,
+    capabilities: Option<Capabilities>,
+    in_transaction: bool,
+    /// The next command line is a SASL response (the last reply was `334`).
+    secret_next: bool,
+    /// Message lines dropped after a refused DATA.
+    dropped: u64,
+    /// The last reply's code, for the exit code and for expected closes.
+    last_code: Option<ReplyCode>,
+    outcome: Exit,
+}
+
+impl<S: EventSink> Session<S> {
+    /// Connects to `target`, reports the connection facts, and waits for the
+    /// whole banner.
+    pub async fn open(
+        target: &Target,
+        connect: &ConnectOptions,
+        timeouts: Timeouts,
+        mut sink: S,
+    ) -> Result<Self, (SessionError, S)> {
+        let (tcp, facts) = match crate::net::connect::connect(target, connect).await {
+            Ok(ok) => ok,
+            Err(e) => return Err((e.into(), sink)),
+        };
+        sink.event(Event::Connected(facts));
+        let mut session = Session {
+            transport: Transport::new(Stream::Plain(tcp), timeouts.reply),
+            sink,
+            timeouts,
+            target: target.clone(),
+            phase: Phase::Command,
+            encoder: ContentEncoder::for_data(),
+            greeted: false,
+            capabilities: None,
+            in_transaction: false,
+            secret_next: false,
+            dropped: 0,
+            last_code: None,
+            outcome: Exit::Success,
+        };
+        match session.read_banner().await {
+            Ok(()) => Ok(session),
+            Err(e) => Err((e, session.sink)),
+        }
+    }
+
+    /// The event sink (for a driver that renders through it).
+    pub fn sink(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
+    /// The phase of the dialog.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether the connection is still open.
+    pub fn is_open(&self) -> bool {
+        self.phase != Phase::Closed
+    }
+
+    /// The capabilities of the last EHLO.
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        self.capabilities.as_ref()
+    }
+
+    /// How the session would end now, by the exit-code table.
+    pub fn outcome(&self) -> Exit {
+        self.outcome
+    }
+
+    /// Counts a local failure into the outcome.
+    pub fn fail_locally(&mut self) {
+        self.outcome = self.outcome.worst(Exit::Local);
+    }
+
+    async fn read_banner(&mut self) -> Result<(), SessionError> {
+        let started = Instant::now();
+        let deadline = started + self.timeouts.reply;
+        let mut outcome = None;
+        if self.target.port == 465 {
+            let early = (started + WRONG_MODE_HINT_AFTER).min(deadline);
+            match self.transport.read_reply(early).await? {
+                ReadOutcome::TimedOut if !self.transport.is_mid_reply() => {
+                    self.sink.event(Event::Note(
+                        "no banner yet: port 465 usually wants implicit TLS (--tls)".into(),
+                    ));
+                }
+                ReadOutcome::TimedOut => {}
+                arrived => outcome = Some(arrived),
+            }
+        }
+        let outcome = match outcome {
+            Some(arrived) => arrived,
+            None => self.transport.read_reply(deadline).await?,
+        };
+        let reply = self.handle_outcome(outcome, started, deadline, ReplyTo::Banner, None)?;
+        let code = reply.code().map(ReplyCode::value);
+        match code {
+            Some(421 | 554) => {
+                self.sink.event(Event::Warning(
+                    "the server rejected this connection before any command".into(),
+                ));
+                // Such a server usually closes at once; see whether it did.
+                self.poll_close(Duration::from_millis(200)).await;
+            }
+            Some(220) => {}
+            _ => self.sink.event(Event::Warning(
+                "a banner should be a 220 reply (RFC 5321 §4.3.1)".into(),
+            )),
+        }
+        Ok(())
+    }
+
+    /// Waits for a reply, emits it, and accounts for it.
+    async fn expect_reply(
+        &mut self,
+        deadline: Instant,
+        sent_at: Instant,
+        to: ReplyTo,
+        verb: Option<Verb>,
+    ) -> Result<Reply, SessionError> {
+        let outcome = self.transport.read_reply(deadline).await?;
+        self.handle_outcome(outcome, sent_at, deadline, to, verb)
+    }
+
+    fn handle_outcome(
+        &mut self,
+        outcome: ReadOutcome,
+        sent_at: Instant,
+        deadline: Instant,
+        to: ReplyTo,
+        verb: Option<Verb>,
+    ) -> Result<Reply, SessionError> {
+        match outcome {
+            ReadOutcome::Reply(reply) => {
+                self.account(&reply);
+                self.sink.event(Event::Reply {
+                    reply: reply.clone(),
+                    to,
+                    tls: self.transport.is_tls(),
+                    latency: sent_at.elapsed(),
+                });
+                Ok(reply)
+            }
+            ReadOutcome::TimedOut => Err(SessionError::Timeout(
+                deadline.saturating_duration_since(sent_at),
+                verb,
+            )),
+            ReadOutcome::Closed { partial, reset } => {
+                self.closed_by_server(partial, reset);
+                Err(SessionError::Closed(verb))
+            }
+        }
+    }
+
+    fn account(&mut self, reply: &Reply) {
+        let code = reply.code();
+        self.last_code = code;
+        let exit = match code.map(|c| c.value() / 100) {
+            Some(4) => Exit::Temporary,
+            Some(5) => Exit::Permanent,
+            Some(_) => Exit::Success,
+            None => Exit::Local,
+        };
+        self.outcome = self.outcome.worst(exit);
+    }
+
+    fn closed_by_server(&mut self, partial: Option<Reply>, reset: bool) {
+        self.phase = Phase::Closed;
+        self.sink.event(Event::Closed {
+            by_server: true,
+            reset,
+            partial,
+        });
+    }
+
+    /// Whether a close now is what the last reply announced (`221`, `421`).
+    fn close_was_announced(&self) -> bool {
+        matches!(self.last_code.map(ReplyCode::value), Some(221) | Some(421))
+    }
+
+    /// Reads briefly to see whether the server closed the connection.
+    async fn poll_close(&mut self, wait: Duration) {
+        match self.transport.read_reply(Instant::now() + wait).await {
+            Ok(ReadOutcome::Closed { partial, reset }) => self.closed_by_server(partial, reset),
+            Ok(ReadOutcome::Reply(reply)) => self.unsolicited(reply),
+            Ok(ReadOutcome::TimedOut) | Err(_) => {}
+        }
+    }
+
+    fn unsolicited(&mut self, reply: Reply) {
+        self.account(&reply);
+        self.sink.event(Event::Reply {
+            reply,
+            to: ReplyTo::Unsolicited,
+            tls: self.transport.is_tls(),
+            latency: Duration::ZERO,
+        });
+    }
+
+    /// Waits for anything the server sends unasked while the session is
+    /// idle (an idle-timeout `421`, a close). Cancel-safe: meant to sit in a
+    /// `select!` beside the input. Returns once something happened.
+    pub async fn idle(&mut self) -> Result<(), SessionError> {
+        if self.phase == Phase::Closed {
+            return Err(SessionError::NotConnected);
+        }
+        // A far deadline: idling has no timeout of its own.
+        let far = Instant::now() + Duration::from_secs(24 * 3600);
+        match self.transport.read_reply(far).await? {
+            ReadOutcome::Reply(reply) => self.unsolicited(reply),
+            ReadOutcome::Closed { partial, reset } => self.closed_by_server(partial, reset),
+            ReadOutcome::TimedOut => {}
+        }
+        Ok(())
+    }
+
+    /// Handles one line of input. `queued` says the line was already waiting
+    /// when the previous reply arrived (piped input, a paste): such lines
+    /// behind a refused DATA are message text and are dropped, not sent.
+    pub async fn submit(&mut self, line: &[u8], queued: bool) -> Result<(), SessionError> {
+        let line = strip_line_ending(line);
+        match self.phase {
+            Phase::Closed => Err(SessionError::NotConnected),
+            Phase::Data => self.message_line(line).await,
+            Phase::DroppingText if queued => {
+                if line == b"." {
+                    self.finish_dropping();
+                } else {
+                    self.dropped += 1;
+                }
+                Ok(())
+            }
+            Phase::DroppingText | Phase::Command => {
+                if self.phase == Phase::DroppingText {
+                    self.finish_dropping();
+                }
+                self.command_line(line).await
+            }
+        }
+    }
+
+    fn finish_dropping(&mut self) {
+        self.phase = Phase::Command;
+        let n = std::mem::take(&mut self.dropped);
+        if n > 0 {
+            self.sink.event(Event::Warning(format!(
+                "DATA was refused: {n} message line{} dropped, not sent",
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+    }
+
+    async fn message_line(&mut self, line: &[u8]) -> Result<(), SessionError> {
+        let tls = self.transport.is_tls();
+        if line == b"." {
+            let mut wire = Vec::new();
+            self.encoder.finish(&mut wire);
+            self.transport.send(&wire).await?;
+            self.sink.event(Event::Sent {
+                what: Sent::EndOfMessage,
+                tls,
+            });
+            self.phase = Phase::Command;
+            self.in_transaction = false;
+            let sent_at = Instant::now();
+            let deadline = sent_at + self.timeouts.data_end;
+            self.transport.flush().await?;
+            self.expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
+                .await?;
+            return Ok(());
+        }
+        let mut wire = Vec::with_capacity(line.len() + 3);
+        self.encoder.encode(line, &mut wire);
+        self.encoder.encode(b"\n", &mut wire);
+        self.transport.send(&wire).await?;
+        self.sink.event(Event::Sent {
+            what: Sent::Text(String::from_utf8_lossy(line).into_owned()),
+            tls,
+        });
+        Ok(())
+    }
+
+    async fn command_line(&mut self, line: &[u8]) -> Result<(), SessionError> {
+        let tls = self.transport.is_tls();
+        let text = String::from_utf8_lossy(line).into_owned();
+        let secret = std::mem::take(&mut self.secret_next);
+        let typed = command::read_typed(
+            &text,
+            &LintContext {
+                greeted: self.greeted,
+                capabilities: self.capabilities.as_ref(),
+                tls,
+                in_transaction: self.in_transaction,
+            },
+        );
+        let verb = if secret { None } else { typed.verb };
+
+        let mut wire = Vec::with_capacity(line.len() + 2);
+        wire.extend_from_slice(line);
+        wire.extend_from_slice(b"\r\n");
+        self.transport.send(&wire).await?;
+        let what = if secret {
+            Sent::Secret { len: line.len() }
+        } else {
+            Sent::Command(redact_command(&text, verb))
+        };
+        self.sink.event(Event::Sent { what, tls });
+        if !secret {
+            for lint in &typed.lints {
+                self.sink.event(Event::Note(lint.message()));
+            }
+        }
+
+        let sent_at = Instant::now();
+        self.transport.flush().await?;
+        let deadline = sent_at + self.timeouts.reply;
+        let reply = match self
+            .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)
+            .await
+        {
+            Ok(reply) => reply,
+            Err(SessionError::Closed(_)) if self.close_was_announced() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        self.after_reply(verb, &reply).await;
+        Ok(())
+    }
+
+    /// The protocol consequences of a reply to a command.
+    async fn after_reply(&mut self, verb: Option<Verb>, reply: &Reply) {
+        let code = reply.code().map(ReplyCode::value).unwrap_or(0);
+        let positive = (200..400).contains(&code);
+        match (verb, code) {
+            (_, 334) => self.secret_next = true,
+            (Some(Verb::Data), 354) => {
+                self.phase = Phase::Data;
+                self.encoder = ContentEncoder::for_data();
+            }
+            (Some(Verb::Data), _) => self.phase = Phase::DroppingText,
+            (Some(Verb::Ehlo | Verb::Lhlo), 250) => {
+                self.greeted = true;
+                let texts = reply.line_texts();
+                self.capabilities =
+                    Some(Capabilities::from_lines(texts.iter().map(String::as_str)));
+            }
+            (Some(Verb::Helo), 250) => {
+                self.greeted = true;
+                self.capabilities = None;
+            }
+            (Some(Verb::Mail), _) if positive => self.in_transaction = true,
+            (Some(Verb::Rset), 250) => self.in_transaction = false,
+            (Some(Verb::StartTls), 220) => {
+                self.sink.event(Event::Warning(
+                    "this build cannot start TLS: closing instead of talking plaintext to a server that expects a handshake".into(),
+                ));
+                self.close().await;
+            }
+            (Some(Verb::Quit), 221) => self.poll_close(Duration::from_secs(2)).await,
+            _ => {}
+        }
+        if code == 421 {
+            // RFC 5321 §3.8: the server closes after a 421.
+            self.poll_close(Duration::from_secs(2)).await;
+        }
+    }
+
+    /// Ends the session from our side: QUIT if it is still open and not in a
+    /// message, then close.
+    pub async fn quit(&mut self) -> Result<(), SessionError> {
+        match self.phase {
+            Phase::Closed => Ok(()),
+            Phase::Data => {
+                self.sink.event(Event::Warning(
+                    "input ended inside a message: closing without the final '.', so nothing is delivered".into(),
+                ));
+                self.fail_locally();
+                self.close().await;
+                Ok(())
+            }
+            Phase::Command | Phase::DroppingText => {
+                if self.phase == Phase::DroppingText {
+                    self.finish_dropping();
+                }
+                self.sink
+                    .event(Event::Note("end of input: sending QUIT".into()));
+                self.submit(b"QUIT", false).await?;
+                if self.phase != Phase::Closed {
+                    self.close().await;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Closes the connection from our side.
+    pub async fn close(&mut self) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        self.transport.shutdown().await;
+        self.phase = Phase::Closed;
+        self.sink.event(Event::Closed {
+            by_server: false,
+            reset: false,
+            partial: None,
+        });
+    }
+}
+
+/// A command line for display: an `AUTH` initial response is a secret.
+fn redact_command(text: &str, verb: Option<Verb>) -> String {
+    if verb != Some(Verb::Auth) {
+        return text.to_string();
+    }
+    let mut words = text.split_whitespace();
+    let (Some(auth), Some(mechanism)) = (words.next(), words.next()) else {
+        return text.to_string();
+    };
+    match words.next() {
+        Some(_) => format!("{auth} {mechanism} [initial response redacted]"),
+        None => text.to_string(),
+    }
+}
+
+fn strip_line_ending(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_initial_responses_are_redacted() {
+        let auth = Some(Verb::Auth);
+        assert_eq!(
+            redact_command("AUTH PLAIN AGFsaWNlAHNlY3JldA==", auth),
+            "AUTH PLAIN [initial response redacted]"
+        );
+        assert_eq!(redact_command("auth login", auth), "auth login");
+        assert_eq!(
+            redact_command("MAIL FROM:<a@b>", Some(Verb::Mail)),
+            "MAIL FROM:<a@b>"
+        );
+    }
+
+    #[test]
+    fn line_endings_are_stripped_once() {
+        assert_eq!(strip_line_ending(b"QUIT\r\n"), b"QUIT");
+        assert_eq!(strip_line_ending(b"QUIT\n"), b"QUIT");
+        assert_eq!(strip_line_ending(b"QUIT\r\r\n"), b"QUIT\r");
+        assert_eq!(strip_line_ending(b"QUIT"), b"QUIT");
+    }
+}

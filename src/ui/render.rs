@@ -1,0 +1,367 @@
+//! Session events rendered in the one transcript format.
+//!
+//! What the screen shows (without colour), what `:log` writes and what a
+//! replay reads are the same text: `>>` for lines sent, `<<` for lines
+//! received (`~>` and `<~` inside TLS), the server's text first and verbatim
+//! (escaped, never raw), then explanations and notes on lines of their own
+//! starting with `#`, one explanation per reply. Colour, when on, follows
+//! the reply class.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use super::sanitize::{escape, escape_str};
+use super::theme::{Role, Theme};
+use crate::net::ConnectFacts;
+use crate::proto::auth::{self, Challenge};
+use crate::proto::reply::Reply;
+use crate::session::{Event, EventSink, ReplyTo, Sent};
+
+/// Renders events to a writer.
+pub struct Renderer<W: Write> {
+    out: W,
+    theme: Theme,
+    /// Show each reply's latency.
+    pub timing: bool,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Renderer<W> {
+    /// A renderer writing to `out`, painting with `theme`.
+    pub fn new(out: W, theme: Theme) -> Self {
+        Renderer {
+            out,
+            theme,
+            timing: false,
+            error: None,
+        }
+    }
+
+    /// The first write error, if any (a closed pipe, usually).
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+
+    /// The writer, for tests.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// Writes a note line (`# …`).
+    pub fn note(&mut self, text: &str) {
+        let line = self
+            .theme
+            .paint(Role::Note, &format!("# {}", escape_str(text)));
+        self.line(&line);
+    }
+
+    /// Writes a warning line (`# warning: …`).
+    pub fn warning(&mut self, text: &str) {
+        let line = self
+            .theme
+            .paint(Role::Warning, &format!("# warning: {}", escape_str(text)));
+        self.line(&line);
+    }
+
+    /// Writes everything buffered.
+    pub fn flush(&mut self) {
+        if let Err(e) = self.out.flush() {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = writeln!(self.out, "{text}") {
+            self.error = Some(e);
+        }
+    }
+
+    fn connected(&mut self, facts: &ConnectFacts) {
+        if facts.addresses.len() > 1 {
+            let list: Vec<String> = facts.addresses.iter().map(ToString::to_string).collect();
+            self.note(&format!(
+                "{} has {} addresses: {}",
+                facts.target.host,
+                list.len(),
+                list.join(", ")
+            ));
+        }
+        for attempt in &facts.failed {
+            self.warning(&format!("{}: {}", attempt.addr, attempt.error));
+        }
+        self.note(&format!(
+            "connected to {} port {} from {} port {} in {}",
+            facts.peer.ip(),
+            facts.peer.port(),
+            facts.local.ip(),
+            facts.local.port(),
+            millis(facts.connect_time)
+        ));
+    }
+
+    fn sent(&mut self, what: &Sent, tls: bool) {
+        let mark = if tls { "~>" } else { ">>" };
+        let text = match what {
+            Sent::Command(text) | Sent::Text(text) => escape_str(text),
+            Sent::EndOfMessage => ".".to_string(),
+            Sent::Secret { len } => format!("[secret redacted, {len} bytes]"),
+        };
+        let line = self.theme.paint(Role::Sent, &format!("{mark} {text}"));
+        self.line(&line);
+    }
+
+    fn reply(&mut self, reply: &Reply, to: ReplyTo, tls: bool, latency: Duration) {
+        let mark = if tls { "<~" } else { "<<" };
+        let role = Role::Class(reply.class_digit().unwrap_or(0));
+        for line in &reply.lines {
+            let text = format!("{mark} {}", escape(&line.raw));
+            let painted = self.theme.paint(role, &text);
+            self.line(&painted);
+        }
+        for anomaly in &reply.anomalies {
+            self.warning(&anomaly.to_string());
+        }
+        let mut notes = Vec::new();
+        if let Some(explained) = explanation(reply) {
+            notes.push(explained);
+        }
+        match to {
+            ReplyTo::Banner => notes.push(format!("banner after {}", millis(latency))),
+            ReplyTo::Unsolicited => notes.push("sent by the server unasked".into()),
+            ReplyTo::Command(_) | ReplyTo::Message if self.timing => {
+                notes.push(millis(latency));
+            }
+            _ => {}
+        }
+        if !notes.is_empty() {
+            self.note(&notes.join(" · "));
+        }
+    }
+
+    fn closed(&mut self, by_server: bool, reset: bool, partial: Option<&Reply>) {
+        if let Some(partial) = partial {
+            self.reply(partial, ReplyTo::Unsolicited, false, Duration::ZERO);
+        }
+        match (by_server, reset) {
+            (true, true) => self.note("Connection reset by foreign host."),
+            (true, false) => self.note("Connection closed by foreign host."),
+            (false, _) => self.note("Connection closed."),
+        }
+    }
+}
+
+impl<W: Write> EventSink for Renderer<W> {
+    fn event(&mut self, event: Event) {
+        match &event {
+            Event::Connected(facts) => self.connected(facts),
+            Event::Sent { what, tls } => self.sent(what, *tls),
+            Event::Reply {
+                reply,
+                to,
+                tls,
+                latency,
+            } => self.reply(reply, *to, *tls, *latency),
+            Event::Note(text) => self.note(text),
+            Event::Warning(text) => self.warning(text),
+            Event::Closed {
+                by_server,
+                reset,
+                partial,
+            } => self.closed(*by_server, *reset, partial.as_ref()),
+        }
+        // Message text is written in bulk; everything else is shown at once.
+        if !matches!(
+            event,
+            Event::Sent {
+                what: Sent::Text(_),
+                ..
+            }
+        ) {
+            self.flush();
+        }
+    }
+}
+
+/// The one explanation line of a reply, if its codes say more than its text.
+pub fn explanation(reply: &Reply) -> Option<String> {
+    let code = reply.code()?;
+    let mut parts = Vec::new();
+    let class = code.value() / 100;
+    if code.value() == 334 {
+        let text = reply
+            .lines
+            .first()
+            .map(|l| l.text_lossy())
+            .unwrap_or_default();
+        parts.push(match auth::decode_challenge(&text) {
+            Challenge::Empty => "challenge: (empty)".to_string(),
+            Challenge::Decoded(bytes) => format!("challenge: \"{}\"", escape(&bytes)),
+            Challenge::NotBase64 => "challenge is not base64".to_string(),
+        });
+    } else if class == 4 || class == 5 || matches!(code.value(), 251 | 252 | 455 | 555) {
+        if let Some(info) = code.info() {
+            parts.push(format!("{code} {}", info.title));
+        }
+    }
+    // 2.0.0 says nothing ("other undefined status") that the 2xx does not.
+    let enhanced = reply
+        .enhanced_code()
+        .filter(|e| (e.class, e.subject, e.detail) != (2, 0, 0));
+    if let Some(enhanced) = enhanced {
+        let explained = enhanced.explain();
+        match explained.detail {
+            Some(detail) => parts.push(format!("{enhanced} {}", detail.title)),
+            None => parts.push(format!(
+                "{enhanced} {} (detail not in the registry: vendor-specific)",
+                explained.subject.map_or("unknown subject", |s| s.title)
+            )),
+        }
+    }
+    if matches!(code.value(), 450 | 451) && looks_like_greylisting(&reply.text_lossy()) {
+        parts.push(
+            "greylisting: a temporary refusal of a first attempt; retry in a few minutes".into(),
+        );
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+fn looks_like_greylisting(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    [
+        "greylist",
+        "graylist",
+        "grey-list",
+        "gray-list",
+        "try again later",
+        "please retry",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
+fn millis(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 10_000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(events: Vec<Event>, color: bool) -> String {
+        let mut r = Renderer::new(Vec::new(), Theme::new(color));
+        for e in events {
+            r.event(e);
+        }
+        String::from_utf8(r.into_inner()).unwrap()
+    }
+
+    fn reply(bytes: &[u8]) -> Reply {
+        Reply::parse_all(bytes).remove(0)
+    }
+
+    fn got(bytes: &[u8]) -> Event {
+        Event::Reply {
+            reply: reply(bytes),
+            to: ReplyTo::Command(None),
+            tls: false,
+            latency: Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn transcript_format() {
+        let out = render(
+            vec![
+                Event::Sent {
+                    what: Sent::Command("rcpt to:<nosuchuser@example.org>".into()),
+                    tls: false,
+                },
+                got(b"550 5.1.1 <nosuchuser@example.org>: Recipient address rejected: User unknown in local recipient table\r\n"),
+            ],
+            false,
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], ">> rcpt to:<nosuchuser@example.org>");
+        assert!(lines[1].starts_with("<< 550 5.1.1 <nosuchuser@example.org>: Recipient"));
+        assert!(lines[2].starts_with("# 550 "), "{out}");
+        assert!(
+            lines[2].contains("5.1.1 Bad destination mailbox address"),
+            "{out}"
+        );
+        assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn tls_lines_are_marked() {
+        let out = render(
+            vec![
+                Event::Sent {
+                    what: Sent::Command("EHLO x".into()),
+                    tls: true,
+                },
+                Event::Reply {
+                    reply: reply(b"250 ok\r\n"),
+                    to: ReplyTo::Command(None),
+                    tls: true,
+                    latency: Duration::ZERO,
+                },
+            ],
+            false,
+        );
+        assert_eq!(out, "~> EHLO x\n<~ 250 ok\n");
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_and_uncoloured_output_has_no_control_bytes() {
+        let out = render(
+            vec![got(b"250-\x1b]0;pwned\x07\r\n250 \x1b[2J\x9b\xff\r\n")],
+            false,
+        );
+        assert!(out.contains("<< 250-\\e]0;pwned\\x07"), "{out}");
+        assert!(out.contains("<< 250 \\e[2J\\x9b\\xff"), "{out}");
+        assert!(
+            !out.bytes().any(|b| b < 0x20 && b != b'\n' || b == 0x7f),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn colour_follows_the_class() {
+        let out = render(
+            vec![got(b"451 4.7.1 Greylisted, try again later\r\n")],
+            true,
+        );
+        assert!(out.starts_with("\x1b[33m<< 451"), "{out:?}");
+        assert!(out.contains("greylisting"), "{out}");
+    }
+
+    #[test]
+    fn secrets_are_not_shown() {
+        let out = render(
+            vec![Event::Sent {
+                what: Sent::Secret { len: 12 },
+                tls: true,
+            }],
+            false,
+        );
+        assert_eq!(out, "~> [secret redacted, 12 bytes]\n");
+    }
+
+    #[test]
+    fn challenges_are_decoded() {
+        assert_eq!(
+            explanation(&reply(b"334 VXNlcm5hbWU6\r\n")).as_deref(),
+            Some("challenge: \"Username:\"")
+        );
+    }
+}
