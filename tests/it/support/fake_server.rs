@@ -1,0 +1,189 @@
+//! A scripted SMTP server for faults real servers will not produce on demand.
+//!
+//! It listens on 127.0.0.1 port 0, serves one connection on a thread of its
+//! own, and follows a script: send these bytes, expect that line, expect
+//! silence for a moment, close. [`FakeServer::finish`] joins the thread and
+//! fails the test if the client did not follow the script.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long the server waits for an expected line before failing the test.
+const EXPECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// One step of a script.
+pub enum Step {
+    /// Write these bytes.
+    Send(Vec<u8>),
+    /// Read one line (up to LF) and compare it with this one, CRLF included.
+    Expect(Vec<u8>),
+    /// Check that nothing arrives for this long: the client must wait.
+    Silence(Duration),
+    /// Write each byte separately with this pause in between.
+    Drip(Vec<u8>, Duration),
+    /// Read everything until the client closes; keep it in the transcript.
+    ReadToEnd,
+    /// Run a check in the server thread (e.g. measure the client).
+    Call(Box<dyn FnOnce() + Send>),
+    /// Close the connection.
+    Close,
+}
+
+/// Sends `text` (CRLF added).
+pub fn send(text: &str) -> Step {
+    Step::Send(format!("{text}\r\n").into_bytes())
+}
+
+/// Expects the line `text` followed by CRLF.
+pub fn expect(text: &str) -> Step {
+    Step::Expect(format!("{text}\r\n").into_bytes())
+}
+
+/// A running fake server.
+pub struct FakeServer {
+    addr: SocketAddr,
+    thread: Option<JoinHandle<Result<Vec<u8>, String>>>,
+}
+
+impl FakeServer {
+    /// Starts a server that will follow `script` for one connection.
+    pub fn start(script: Vec<Step>) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let thread = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+            run(stream, script)
+        });
+        FakeServer {
+            addr,
+            thread: Some(thread),
+        }
+    }
+
+    /// The port to give smtpcli.
+    pub fn port(&self) -> String {
+        self.addr.port().to_string()
+    }
+
+    /// Waits for the script to end; panics if the client strayed from it.
+    /// Returns every byte the client sent.
+    pub fn finish(mut self) -> Vec<u8> {
+        let thread = self.thread.take().expect("finish once");
+        match thread.join() {
+            Ok(Ok(received)) => received,
+            Ok(Err(e)) => panic!("fake server: {e}"),
+            Err(_) => panic!("fake server thread panicked"),
+        }
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        if self.thread.is_some() && !std::thread::panicking() {
+            panic!("FakeServer dropped without finish(): the script was not checked");
+        }
+    }
+}
+
+fn run(mut stream: TcpStream, script: Vec<Step>) -> Result<Vec<u8>, String> {
+    let mut received = Vec::new();
+    let mut pending = Vec::new();
+    for (i, step) in script.into_iter().enumerate() {
+        match step {
+            Step::Send(bytes) => stream
+                .write_all(&bytes)
+                .map_err(|e| format!("step {i}: send: {e}"))?,
+            Step::Drip(bytes, pause) => {
+                for b in bytes {
+                    if stream.write_all(&[b]).is_err() {
+                        break; // the client gave up: that is what drip tests want
+                    }
+                    std::thread::sleep(pause);
+                }
+            }
+            Step::Expect(want) => {
+                let line = read_line(&mut stream, &mut pending, &mut received)
+                    .map_err(|e| format!("step {i}: expected {:?}: {e}", show(&want)))?;
+                if line != want {
+                    return Err(format!(
+                        "step {i}: expected {:?}, got {:?}",
+                        show(&want),
+                        show(&line)
+                    ));
+                }
+            }
+            Step::Silence(window) => {
+                if !pending.is_empty() {
+                    return Err(format!(
+                        "step {i}: the client sent {:?} before it was answered",
+                        show(&pending)
+                    ));
+                }
+                stream
+                    .set_read_timeout(Some(window))
+                    .map_err(|e| e.to_string())?;
+                let mut buf = [0u8; 4096];
+                match stream.read(&mut buf) {
+                    Ok(0) => return Err(format!("step {i}: the client closed early")),
+                    Ok(n) => {
+                        return Err(format!(
+                            "step {i}: the client sent {:?} before it was answered",
+                            show(&buf[..n])
+                        ));
+                    }
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                    Err(e) => return Err(format!("step {i}: {e}")),
+                }
+            }
+            Step::ReadToEnd => {
+                stream
+                    .set_read_timeout(Some(EXPECT_TIMEOUT))
+                    .map_err(|e| e.to_string())?;
+                received.append(&mut pending);
+                let mut rest = Vec::new();
+                let _ = stream.read_to_end(&mut rest);
+                received.extend_from_slice(&rest);
+            }
+            Step::Call(f) => f(),
+            Step::Close => {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+                return Ok(received);
+            }
+        }
+    }
+    Ok(received)
+}
+
+/// Reads one line, keeping what came after it in `pending`.
+fn read_line(
+    stream: &mut TcpStream,
+    pending: &mut Vec<u8>,
+    received: &mut Vec<u8>,
+) -> Result<Vec<u8>, String> {
+    stream
+        .set_read_timeout(Some(EXPECT_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    loop {
+        if let Some(at) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=at).collect();
+            received.extend_from_slice(&line);
+            return Ok(line);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out; had {:?}", show(pending)));
+        }
+        let mut buf = [0u8; 65536];
+        match stream.read(&mut buf) {
+            Ok(0) => return Err(format!("the client closed; had {:?}", show(pending))),
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e) => return Err(format!("{e}; had {:?}", show(pending))),
+        }
+    }
+}
+
+fn show(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

@@ -1,0 +1,69 @@
+//! Shared test support: the fake server, running the binary, real-server
+//! settings from the environment.
+
+pub mod fake_server;
+
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+/// The smtpcli binary with a clean environment: no colour, no config.
+pub fn smtpcli() -> Command {
+    let mut cmd = Command::cargo_bin("smtpcli").expect("the smtpcli binary");
+    cmd.env_remove("NO_COLOR")
+        .env("TERM", "xterm-256color")
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// Output as text, for assertions.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A real server's address from the environment (set by `.ci/run` or
+/// `scripts/test-servers env`), or `None` with a notice: interop tests pass
+/// without real servers, and say that they did not run.
+pub fn real_server(var: &str) -> Option<(String, String)> {
+    match std::env::var(var) {
+        Ok(addr) => {
+            let (host, port) = addr.rsplit_once(':')?;
+            Some((host.to_string(), port.to_string()))
+        }
+        Err(_) => {
+            eprintln!("skipped: {var} is not set (see scripts/test-servers)");
+            None
+        }
+    }
+}
+
+/// A token unique to this test run, to find a delivered message by.
+pub fn token(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("smtpcli-{label}-{}-{nanos}", std::process::id())
+}
+
+/// Waits up to `limit` for a file under `maildir/new` that contains
+/// `token`, and returns its contents. Delivery is asynchronous.
+pub fn wait_for_mail(maildir: &str, token: &str, limit: Duration) -> Option<Vec<u8>> {
+    let deadline = std::time::Instant::now() + limit;
+    let dir = std::path::Path::new(maildir).join("new");
+    loop {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                if let Ok(bytes) = std::fs::read(entry.path()) {
+                    if bytes.windows(token.len()).any(|w| w == token.as_bytes()) {
+                        return Some(bytes);
+                    }
+                }
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
