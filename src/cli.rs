@@ -29,7 +29,7 @@ Examples:
 #[command(
     name = "smtpcli",
     version,
-    about,
+
     after_help = format!("{AFTER_HELP}\n\n{}", smtpcli::exit::HELP)
 )]
 pub struct Cli {
