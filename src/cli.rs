@@ -2,19 +2,22 @@
 //! [`Config`] by `TryFrom`. Nothing here runs anything.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use smtpcli::config::{Config, ConnectConfig, Mode};
+use smtpcli::config::{Config, ConnectConfig, Input, Mode};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::{ConnectOptions, Family};
-use smtpcli::session::Timeouts;
+use smtpcli::session::{SessionOptions, Stage, Timeouts};
 use smtpcli::ui::theme::ColorChoice;
 
 const AFTER_HELP: &str = "\
-Lines read from stdin are sent as typed, one per reply, CRLF-terminated;
-after a 354 they are message text until a lone '.'. End of input sends QUIT.
+Lines read from stdin (or --script) are sent as typed, one per reply,
+CRLF-terminated; after a 354 they are message text until a lone '.'. Between
+commands, '#' starts a comment and ':' a meta-command (:expect 250, :help);
+'::' sends one ':'. End of input sends QUIT.
 
 Examples:
   smtpcli mailserver.example.com 25
@@ -62,6 +65,21 @@ pub struct Cli {
     #[arg(long)]
     pub timing: bool,
 
+    /// Read the lines to send from FILE ('-': stdin). '#' starts a comment,
+    /// ':expect 250' checks the last reply; after DATA every line up to a
+    /// lone '.' is message text.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// Write one JSON object per event instead of the transcript
+    /// (schema/events.v1.json).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Send QUIT once this stage is done (a probe).
+    #[arg(long, value_enum, value_name = "STAGE")]
+    pub quit_after: Option<Stage>,
+
     /// When to colour the output (NO_COLOR and TERM=dumb also turn it off).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -73,7 +91,7 @@ pub struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after"]
     )]
     pub explain: Option<Vec<String>>,
 }
@@ -111,8 +129,16 @@ impl TryFrom<Cli> for Config {
                     source: cli.source,
                     timeout: timeouts.connect,
                 },
-                timeouts,
+                session: SessionOptions {
+                    timeouts,
+                    quit_after: cli.quit_after,
+                },
                 timing: cli.timing,
+                input: match cli.script {
+                    Some(path) if path.as_os_str() != "-" => Input::File(path),
+                    _ => Input::Stdin,
+                },
+                json: cli.json,
             }),
             color: cli.color,
         })

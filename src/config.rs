@@ -3,8 +3,10 @@
 //! The binary's clap definitions hold raw flags; they are checked and turned
 //! into a [`Config`] once, so nothing later has to second-guess an option.
 
+use std::path::PathBuf;
+
 use crate::net::{ConnectOptions, Target};
-use crate::session::Timeouts;
+use crate::session::SessionOptions;
 use crate::ui::theme::ColorChoice;
 
 /// What this run does.
@@ -24,10 +26,23 @@ pub struct ConnectConfig {
     pub target: Target,
     /// Address family, source address, connect timeout.
     pub connect: ConnectOptions,
-    /// Reply timeouts.
-    pub timeouts: Timeouts,
+    /// Timeouts and `--quit-after`.
+    pub session: SessionOptions,
     /// Show the latency of each reply.
     pub timing: bool,
+    /// Where the lines to send come from.
+    pub input: Input,
+    /// Write JSON events instead of the transcript.
+    pub json: bool,
+}
+
+/// Where the lines to send come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input (`--script -`, or no `--script`).
+    Stdin,
+    /// A script file.
+    File(PathBuf),
 }
 
 /// Everything a run needs to know, resolved.

@@ -52,7 +52,8 @@ Exit codes (scripts, replays and piped input):
       a 554 banner
   75  the only disagreements were temporary (4xx: greylisting, a 421 banner)
   2   no SMTP answer or a local problem: usage, DNS, connect, timeout,
-      connection closed mid-dialog, unreadable file, unknown code to --explain";
+      connection closed mid-dialog, unreadable script, a mistyped
+      meta-command, a script ending inside a message, unknown code to --explain";
 
 #[cfg(test)]
 mod tests {

@@ -223,7 +223,13 @@ impl Reply {
     pub fn enhanced_code(&self) -> Option<EnhancedCode> {
         let first = self.lines.first()?;
         first.code?;
-        let text = std::str::from_utf8(first.text_bytes()).ok()?;
+        // Only the start matters: invalid UTF-8 later in the line is no reason
+        // to miss the code.
+        let bytes = first.text_bytes();
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+        };
         EnhancedCode::parse_prefix(text).map(|(code, _)| code)
     }
 
@@ -646,6 +652,15 @@ mod tests {
         ] {
             assert_eq!(one(input).anomalies, [], "{input:?}");
         }
+    }
+
+    #[test]
+    fn enhanced_code_survives_invalid_utf8_later_in_the_line() {
+        let r = one(b"550 5.1.1 \xff unknown\r\n");
+        assert_eq!(
+            r.enhanced_code().map(|e| e.to_string()),
+            Some("5.1.1".into())
+        );
     }
 
     #[test]

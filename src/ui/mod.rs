@@ -5,33 +5,76 @@
 //! and writes them.
 
 pub mod explain;
-pub mod piped;
+pub mod json;
+pub mod meta;
 pub mod render;
 pub mod sanitize;
+pub mod script;
 pub mod theme;
 
 use std::io::{self, IsTerminal, Read, Write};
 
 use anyhow::{Context, Result};
 
-use crate::config::{Config, Mode};
+use crate::config::{Config, ConnectConfig, Input, Mode};
 use crate::exit::Exit;
+use crate::session::EventSink;
 use theme::Theme;
+
+/// Where a driver's output goes: the transcript renderer or JSON lines.
+pub trait Output: EventSink {
+    /// Writes everything buffered.
+    fn flush(&mut self);
+    /// The first write error, if any (a closed pipe, usually).
+    fn take_error(&mut self) -> Option<io::Error>;
+    /// A problem that ends the run: one line on stderr (and, for machine
+    /// readers, an event).
+    fn error(&mut self, message: &str);
+    /// Lines a meta-command prints (`:help`, `:caps`, `:explain`).
+    fn info(&mut self, lines: &[String]);
+    /// `:timing on|off`.
+    fn set_timing(&mut self, on: bool);
+    /// The run is over, with this exit code.
+    fn end(&mut self, exit: Exit);
+}
 
 /// Runs the configured mode and returns how it ended.
 pub fn run(config: Config) -> Result<Exit> {
     let theme = Theme::new(config.color.resolve_for_stdout());
     match config.mode {
         Mode::Explain(args) => run_explain(&args, &theme),
-        Mode::Connect(connect) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            let mut renderer = render::Renderer::new(io::BufWriter::new(io::stdout()), theme);
-            renderer.timing = connect.timing;
-            runtime.block_on(piped::run(&connect, renderer))
-        }
+        Mode::Connect(connect) => run_connect(&connect, theme),
+    }
+}
+
+fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
+    // Open the script before connecting: a typo in its name is not the
+    // server's problem.
+    let input: Box<dyn Read + Send> = match &config.input {
+        Input::Stdin => Box::new(io::stdin()),
+        Input::File(path) => match std::fs::File::open(path) {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                return usage_error(&format!(
+                    "cannot read the script {}: {}",
+                    path.display(),
+                    crate::net::connect::describe_io(&e)
+                ));
+            }
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout());
+    if config.json {
+        let output = json::JsonOutput::new(stdout);
+        runtime.block_on(script::run(config, input, output))
+    } else {
+        let mut output = render::Renderer::new(stdout, theme);
+        output.timing = config.timing;
+        runtime.block_on(script::run(config, input, output))
     }
 }
 

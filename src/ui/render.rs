@@ -10,8 +10,10 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use super::Output;
 use super::sanitize::{escape, escape_str};
 use super::theme::{Role, Theme};
+use crate::exit::Exit;
 use crate::net::ConnectFacts;
 use crate::proto::auth::{self, Challenge};
 use crate::proto::reply::Reply;
@@ -166,6 +168,23 @@ impl<W: Write> EventSink for Renderer<W> {
             } => self.reply(reply, *to, *tls, *latency),
             Event::Note(text) => self.note(text),
             Event::Warning(text) => self.warning(text),
+            Event::Expect { expected, got, met } => {
+                let got = match got {
+                    Some((code, enhanced)) => {
+                        let code = code.map_or("no code".to_string(), |c| c.to_string());
+                        match enhanced {
+                            Some(e) => format!("{code} {e}"),
+                            None => code,
+                        }
+                    }
+                    None => "no reply yet".to_string(),
+                };
+                if *met {
+                    self.note(&format!("expect {expected}: ok"));
+                } else {
+                    self.warning(&format!("expect {expected}: FAILED, got {got}"));
+                }
+            }
             Event::Closed {
                 by_server,
                 reset,
@@ -183,6 +202,35 @@ impl<W: Write> EventSink for Renderer<W> {
             self.flush();
         }
     }
+}
+
+impl<W: Write> Output for Renderer<W> {
+    fn flush(&mut self) {
+        Renderer::flush(self);
+    }
+
+    fn take_error(&mut self) -> Option<io::Error> {
+        Renderer::take_error(self)
+    }
+
+    fn error(&mut self, message: &str) {
+        // The transcript first, so the error line comes after what led to it.
+        Renderer::flush(self);
+        eprintln!("smtpcli: {message}");
+    }
+
+    fn info(&mut self, lines: &[String]) {
+        for line in lines {
+            self.note(line);
+        }
+        Renderer::flush(self);
+    }
+
+    fn set_timing(&mut self, on: bool) {
+        self.timing = on;
+    }
+
+    fn end(&mut self, _exit: Exit) {}
 }
 
 /// The one explanation line of a reply, if its codes say more than its text.

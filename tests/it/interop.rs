@@ -127,3 +127,16 @@ fn postfix_idle_timeout_421_arrives_unasked() {
     );
     assert_eq!(out.status.code(), Some(75), "{stdout}");
 }
+
+#[test]
+fn the_health_check_example_passes_against_postfix() {
+    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/health-check.smtp");
+    let out = smtpcli()
+        .args(["--script", script, &host, &port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

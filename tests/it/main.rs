@@ -7,4 +7,5 @@
 mod explain;
 mod interop;
 mod piped;
+mod script;
 mod support;

@@ -11,6 +11,8 @@
 //! Negative replies are data: a `550` is an event like a `250`. Only a
 //! transport failure (no SMTP answer) is an `Err`.
 
+pub mod expect;
+
 use std::time::Duration;
 
 use thiserror::Error;
@@ -25,6 +27,7 @@ use crate::proto::command::{self, LintContext, Verb};
 use crate::proto::data::ContentEncoder;
 use crate::proto::ehlo::Capabilities;
 use crate::proto::reply::Reply;
+use expect::Expectation;
 
 /// How long to wait for what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +49,51 @@ impl Default for Timeouts {
             data_end: Duration::from_secs(600),
         }
     }
+}
+
+/// A point in the dialog, for `--quit-after`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Stage {
+    /// The TCP connection (closed before the banner is read).
+    Connect,
+    /// The banner.
+    Banner,
+    /// EHLO, HELO or LHLO.
+    Ehlo,
+    /// STARTTLS.
+    Tls,
+    /// AUTH.
+    Auth,
+    /// MAIL FROM.
+    Mail,
+    /// RCPT TO (all of them).
+    Rcpt,
+    /// DATA or BDAT, through the message's final reply.
+    Data,
+}
+
+impl Stage {
+    /// The stage a command belongs to, if any.
+    pub fn of(verb: Verb) -> Option<Stage> {
+        match verb {
+            Verb::Ehlo | Verb::Helo | Verb::Lhlo => Some(Stage::Ehlo),
+            Verb::StartTls => Some(Stage::Tls),
+            Verb::Auth => Some(Stage::Auth),
+            Verb::Mail => Some(Stage::Mail),
+            Verb::Rcpt => Some(Stage::Rcpt),
+            Verb::Data | Verb::Bdat => Some(Stage::Data),
+            _ => None,
+        }
+    }
+}
+
+/// How the session behaves, beyond the connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Stop (QUIT) once this stage is done.
+    pub quit_after: Option<Stage>,
 }
 
 /// When a banner is this late on a port that usually speaks TLS first, a
@@ -98,6 +146,18 @@ pub enum Event {
     Note(String),
     /// Something the user should not miss.
     Warning(String),
+    /// An `:expect` was checked against the last reply.
+    Expect {
+        /// What was expected.
+        expected: Expectation,
+        /// The reply's code and enhanced code, if there was a reply.
+        got: Option<(
+            Option<ReplyCode>,
+            Option<crate::proto::enhanced::EnhancedCode>,
+        )>,
+        /// Whether the expectation held.
+        met: bool,
+    },
     /// The connection is gone.
     Closed {
         /// Whether the server closed it (as opposed to us).
@@ -174,9 +234,18 @@ pub struct Session<S: EventSink> {
     secret_next: bool,
     /// Message lines dropped after a refused DATA.
     dropped: u64,
-    /// The last reply's code, for the exit code and for expected closes.
-    last_code: Option<ReplyCode>,
-    outcome: Exit,
+    /// The last reply, for `:expect` and for expected closes.
+    last_reply: Option<Reply>,
+    /// The outcome of everything before the last reply.
+    settled: Exit,
+    /// The last reply's share of the outcome: by its class, or by the
+    /// `:expect`s that checked it.
+    last_exit: Exit,
+    /// Whether an `:expect` has judged the last reply.
+    last_expected: bool,
+    quit_after: Option<Stage>,
+    /// The stage of the last command sent.
+    stage: Option<Stage>,
 }
 
 impl<S: EventSink> Session<S> {
@@ -185,7 +254,7 @@ impl<S: EventSink> Session<S> {
     pub async fn open(
         target: &Target,
         connect: &ConnectOptions,
-        timeouts: Timeouts,
+        options: SessionOptions,
         mut sink: S,
     ) -> Result<Self, (SessionError, S)> {
         let (tcp, facts) = match crate::net::connect::connect(target, connect).await {
@@ -194,9 +263,9 @@ impl<S: EventSink> Session<S> {
         };
         sink.event(Event::Connected(facts));
         let mut session = Session {
-            transport: Transport::new(Stream::Plain(tcp), timeouts.reply),
+            transport: Transport::new(Stream::Plain(tcp), options.timeouts.reply),
             sink,
-            timeouts,
+            timeouts: options.timeouts,
             target: target.clone(),
             phase: Phase::Command,
             encoder: ContentEncoder::for_data(),
@@ -205,13 +274,27 @@ impl<S: EventSink> Session<S> {
             in_transaction: false,
             secret_next: false,
             dropped: 0,
-            last_code: None,
-            outcome: Exit::Success,
+            last_reply: None,
+            settled: Exit::Success,
+            last_exit: Exit::Success,
+            last_expected: false,
+            quit_after: options.quit_after,
+            stage: None,
         };
-        match session.read_banner().await {
-            Ok(()) => Ok(session),
-            Err(e) => Err((e, session.sink)),
+        if options.quit_after == Some(Stage::Connect) {
+            session.close().await;
+            return Ok(session);
         }
+        match session.read_banner().await {
+            Ok(()) => {}
+            Err(e) => return Err((e, session.sink)),
+        }
+        if options.quit_after == Some(Stage::Banner) && session.is_open() {
+            if let Err(e) = session.quit_now().await {
+                return Err((e, session.sink));
+            }
+        }
+        Ok(session)
     }
 
     /// The event sink (for a driver that renders through it).
@@ -236,12 +319,37 @@ impl<S: EventSink> Session<S> {
 
     /// How the session would end now, by the exit-code table.
     pub fn outcome(&self) -> Exit {
-        self.outcome
+        self.settled.worst(self.last_exit)
     }
 
     /// Counts a local failure into the outcome.
     pub fn fail_locally(&mut self) {
-        self.outcome = self.outcome.worst(Exit::Local);
+        self.settled = self.settled.worst(Exit::Local);
+    }
+
+    /// Checks the last reply against an `:expect`. Once checked, the reply
+    /// counts by its expectations rather than by its class: an expected
+    /// `550` is success, an unexpected `250` a failure.
+    pub fn expect(&mut self, expected: Expectation) -> bool {
+        let got = self.last_reply.as_ref();
+        let met = got.is_some_and(|r| expected.is_met_by(r));
+        let exit = match (met, got.and_then(Reply::class_digit)) {
+            (true, _) => Exit::Success,
+            (false, Some(4)) => Exit::Temporary,
+            (false, _) => Exit::Permanent,
+        };
+        self.last_exit = if self.last_expected {
+            self.last_exit.worst(exit)
+        } else {
+            exit
+        };
+        self.last_expected = true;
+        self.sink.event(Event::Expect {
+            expected,
+            got: got.map(|r| (r.code(), r.enhanced_code())),
+            met,
+        });
+        met
     }
 
     async fn read_banner(&mut self) -> Result<(), SessionError> {
@@ -325,15 +433,16 @@ impl<S: EventSink> Session<S> {
     }
 
     fn account(&mut self, reply: &Reply) {
-        let code = reply.code();
-        self.last_code = code;
-        let exit = match code.map(|c| c.value() / 100) {
+        self.settled = self.settled.worst(self.last_exit);
+        self.last_exit = match reply.class_digit() {
             Some(4) => Exit::Temporary,
             Some(5) => Exit::Permanent,
             Some(_) => Exit::Success,
+            // Not SMTP at all.
             None => Exit::Local,
         };
-        self.outcome = self.outcome.worst(exit);
+        self.last_expected = false;
+        self.last_reply = Some(reply.clone());
     }
 
     fn closed_by_server(&mut self, partial: Option<Reply>, reset: bool) {
@@ -347,7 +456,8 @@ impl<S: EventSink> Session<S> {
 
     /// Whether a close now is what the last reply announced (`221`, `421`).
     fn close_was_announced(&self) -> bool {
-        matches!(self.last_code.map(ReplyCode::value), Some(221) | Some(421))
+        let code = self.last_reply.as_ref().and_then(Reply::code);
+        matches!(code.map(ReplyCode::value), Some(221) | Some(421))
     }
 
     /// Reads briefly to see whether the server closed the connection.
@@ -439,6 +549,9 @@ impl<S: EventSink> Session<S> {
             self.transport.flush().await?;
             self.expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
                 .await?;
+            if self.quit_after == Some(Stage::Data) {
+                self.quit_now().await?;
+            }
             return Ok(());
         }
         let mut wire = Vec::with_capacity(line.len() + 3);
@@ -453,6 +566,21 @@ impl<S: EventSink> Session<S> {
     }
 
     async fn command_line(&mut self, line: &[u8]) -> Result<(), SessionError> {
+        if !self.secret_next {
+            let verb = command::Verb::from_word(
+                String::from_utf8_lossy(line)
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or(""),
+            );
+            if self.stage_is_over(verb) {
+                return self.quit_now().await;
+            }
+        }
+        self.send_command(line).await
+    }
+
+    async fn send_command(&mut self, line: &[u8]) -> Result<(), SessionError> {
         let tls = self.transport.is_tls();
         let text = String::from_utf8_lossy(line).into_owned();
         let secret = std::mem::take(&mut self.secret_next);
@@ -534,6 +662,34 @@ impl<S: EventSink> Session<S> {
             // RFC 5321 §3.8: the server closes after a 421.
             self.poll_close(Duration::from_secs(2)).await;
         }
+    }
+
+    /// Whether `--quit-after` says to stop instead of sending a command of
+    /// `verb`: once a command of the chosen stage was sent, any command of
+    /// another stage ends the session.
+    fn stage_is_over(&mut self, verb: Option<Verb>) -> bool {
+        let Some(limit) = self.quit_after else {
+            return false;
+        };
+        let Some(stage) = verb.and_then(Stage::of) else {
+            return false;
+        };
+        let over = stage > limit || (self.stage == Some(limit) && stage != limit);
+        if !over {
+            self.stage = Some(stage);
+        }
+        over
+    }
+
+    /// Sends QUIT now (for `--quit-after`), then closes.
+    async fn quit_now(&mut self) -> Result<(), SessionError> {
+        self.sink
+            .event(Event::Note("--quit-after: the chosen stage is done".into()));
+        self.send_command(b"QUIT").await?;
+        if self.phase != Phase::Closed {
+            self.close().await;
+        }
+        Ok(())
     }
 
     /// Ends the session from our side: QUIT if it is still open and not in a

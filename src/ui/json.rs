@@ -1,0 +1,194 @@
+//! `--json`: one JSON object per line per event, for CI and monitoring.
+//!
+//! Every object has `"v": 1`, `"event"` and `"t_ms"` (milliseconds since the
+//! start). Codes are integers, enhanced codes strings. Server text is
+//! sanitised as on screen; where that changed it (non-UTF-8 bytes, control
+//! characters) the raw bytes are in `raw_b64`. Secrets are redacted as on
+//! screen. The schema is `schema/events.v1.json`; new fields may be added,
+//! renaming one bumps `v`.
+
+use std::io::{self, Write};
+use std::time::Instant;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::Output;
+use super::render::explanation;
+use super::sanitize::{escape, escape_str};
+use crate::exit::Exit;
+use crate::proto::reply::Reply;
+use crate::session::{Event, EventSink, ReplyTo, Sent};
+
+/// The version of the event format.
+pub const VERSION: u32 = 1;
+
+/// Writes events as JSON lines.
+pub struct JsonOutput<W: Write> {
+    out: W,
+    started: Instant,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> JsonOutput<W> {
+    /// JSON lines to `out`.
+    pub fn new(out: W) -> Self {
+        JsonOutput {
+            out,
+            started: Instant::now(),
+            error: None,
+        }
+    }
+
+    /// The writer, for tests.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn emit(&mut self, event: &str, mut fields: Value) {
+        if self.error.is_some() {
+            return;
+        }
+        let t_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut object = serde_json::Map::new();
+        object.insert("v".into(), json!(VERSION));
+        object.insert("event".into(), json!(event));
+        object.insert("t_ms".into(), json!(t_ms));
+        if let Value::Object(rest) = &mut fields {
+            object.append(rest);
+        }
+        let result = serde_json::to_writer(&mut self.out, &object)
+            .map_err(io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+}
+
+fn reply_fields(reply: &Reply) -> Value {
+    let lines: Vec<String> = reply.lines.iter().map(|l| escape(&l.raw)).collect();
+    let altered = reply
+        .lines
+        .iter()
+        .zip(&lines)
+        .any(|(l, shown)| l.raw != shown.as_bytes());
+    let mut fields = json!({
+        "code": reply.code().map(|c| c.value()),
+        "enhanced": reply.enhanced_code().map(|e| e.to_string()),
+        "lines": lines,
+        "explanation": explanation(reply),
+        "anomalies": reply.anomalies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    });
+    if altered {
+        let raw: Vec<String> = reply
+            .lines
+            .iter()
+            .map(|l| base64::engine::general_purpose::STANDARD.encode(&l.raw))
+            .collect();
+        fields["raw_b64"] = json!(raw);
+    }
+    fields
+}
+
+impl<W: Write> EventSink for JsonOutput<W> {
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Connected(facts) => self.emit(
+                "connected",
+                json!({
+                    "host": facts.target.host,
+                    "port": facts.target.port,
+                    "addresses": facts.addresses.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "failed": facts.failed.iter().map(|a| json!({"address": a.addr.to_string(), "error": a.error})).collect::<Vec<_>>(),
+                    "peer": facts.peer.to_string(),
+                    "local": facts.local.to_string(),
+                    "connect_ms": facts.connect_time.as_secs_f64() * 1000.0,
+                }),
+            ),
+            Event::Sent { what, tls } => {
+                let fields = match what {
+                    Sent::Command(text) => json!({"kind": "command", "text": escape_str(&text), "tls": tls}),
+                    Sent::Text(text) => json!({"kind": "text", "text": escape_str(&text), "tls": tls}),
+                    Sent::EndOfMessage => json!({"kind": "end_of_message", "text": ".", "tls": tls}),
+                    Sent::Secret { len } => json!({"kind": "secret", "bytes": len, "tls": tls}),
+                };
+                self.emit("sent", fields);
+            }
+            Event::Reply {
+                reply,
+                to,
+                tls,
+                latency,
+            } => {
+                let mut fields = reply_fields(&reply);
+                let (to, verb) = match to {
+                    ReplyTo::Banner => ("banner", None),
+                    ReplyTo::Command(verb) => ("command", verb.map(|v| v.name())),
+                    ReplyTo::Message => ("message", None),
+                    ReplyTo::Unsolicited => ("unsolicited", None),
+                };
+                fields["to"] = json!(to);
+                fields["verb"] = json!(verb);
+                fields["tls"] = json!(tls);
+                fields["latency_ms"] = json!(latency.as_secs_f64() * 1000.0);
+                self.emit("reply", fields);
+            }
+            Event::Note(text) => self.emit("note", json!({"text": escape_str(&text)})),
+            Event::Warning(text) => self.emit("warning", json!({"text": escape_str(&text)})),
+            Event::Expect { expected, got, met } => {
+                let (code, enhanced) = got.unwrap_or((None, None));
+                self.emit(
+                    "expect",
+                    json!({
+                        "expected": expected.to_string(),
+                        "met": met,
+                        "code": code.map(|c| c.value()),
+                        "enhanced": enhanced.map(|e| e.to_string()),
+                    }),
+                );
+            }
+            Event::Closed {
+                by_server,
+                reset,
+                partial,
+            } => {
+                let mut fields = json!({"by_server": by_server, "reset": reset});
+                if let Some(partial) = partial {
+                    fields["partial"] = reply_fields(&partial);
+                }
+                self.emit("closed", fields);
+            }
+        }
+    }
+}
+
+impl<W: Write> Output for JsonOutput<W> {
+    fn flush(&mut self) {
+        if let Err(e) = self.out.flush() {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+
+    fn error(&mut self, message: &str) {
+        eprintln!("smtpcli: {message}");
+        self.emit("error", json!({"text": escape_str(message)}));
+    }
+
+    fn info(&mut self, lines: &[String]) {
+        let lines: Vec<String> = lines.iter().map(|l| escape_str(l)).collect();
+        self.emit("info", json!({"lines": lines}));
+    }
+
+    fn set_timing(&mut self, _on: bool) {
+        // Every reply event carries its latency already.
+    }
+
+    fn end(&mut self, exit: Exit) {
+        self.emit("end", json!({"exit": exit.code()}));
+    }
+}
