@@ -219,6 +219,30 @@ pub enum Phase {
     Closed,
 }
 
+/// A snapshot of the session for a prompt or a completer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// The host as given.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// Whether the connection is TLS now.
+    pub tls: bool,
+    /// `Some` after a successful AUTH; the user inside when known.
+    pub authenticated: Option<Option<String>>,
+    /// Where in the dialog.
+    pub phase: Phase,
+    /// Message lines sent so far, in DATA.
+    pub message_lines: u64,
+    /// Whether EHLO/HELO succeeded.
+    pub greeted: bool,
+    /// Whether a MAIL was accepted and the transaction is open.
+    pub in_transaction: bool,
+    /// Whether the next line is a SASL response (the last reply was 334):
+    /// a secret, to be masked and kept out of history.
+    pub secret_next: bool,
+}
+
 /// One SMTP session.
 pub struct Session<S: EventSink> {
     transport: Transport,
@@ -230,6 +254,9 @@ pub struct Session<S: EventSink> {
     greeted: bool,
     capabilities: Option<Capabilities>,
     in_transaction: bool,
+    /// Set by a 235 to AUTH: the user, when known (`None` inside means the
+    /// AUTH line was typed raw and the user is not known).
+    authenticated: Option<Option<String>>,
     /// The next command line is a SASL response (the last reply was `334`).
     secret_next: bool,
     /// Message lines dropped after a refused DATA.
@@ -272,6 +299,7 @@ impl<S: EventSink> Session<S> {
             greeted: false,
             capabilities: None,
             in_transaction: false,
+            authenticated: None,
             secret_next: false,
             dropped: 0,
             last_reply: None,
@@ -315,6 +343,25 @@ impl<S: EventSink> Session<S> {
     /// The capabilities of the last EHLO.
     pub fn capabilities(&self) -> Option<&Capabilities> {
         self.capabilities.as_ref()
+    }
+
+    /// What a prompt shows: where, how, who, and where in the dialog.
+    pub fn status(&self) -> Status {
+        Status {
+            host: self.target.host.clone(),
+            port: self.target.port,
+            tls: self.transport.is_tls(),
+            authenticated: self.authenticated.clone(),
+            phase: self.phase,
+            message_lines: if self.phase == Phase::Data {
+                self.encoder.lines()
+            } else {
+                0
+            },
+            greeted: self.greeted,
+            in_transaction: self.in_transaction,
+            secret_next: self.secret_next,
+        }
     }
 
     /// How the session would end now, by the exit-code table.
@@ -649,6 +696,8 @@ impl<S: EventSink> Session<S> {
             }
             (Some(Verb::Mail), _) if positive => self.in_transaction = true,
             (Some(Verb::Rset), 250) => self.in_transaction = false,
+            // A 235 may answer the AUTH line or the last SASL response.
+            (_, 235) => self.authenticated = Some(None),
             (Some(Verb::StartTls), 220) => {
                 self.sink.event(Event::Warning(
                     "this build cannot start TLS: closing instead of talking plaintext to a server that expects a handshake".into(),
