@@ -132,6 +132,7 @@ impl TryFrom<Cli> for Config {
                 session: SessionOptions {
                     timeouts,
                     quit_after: cli.quit_after,
+                    keep_waiting: false,
                 },
                 timing: cli.timing,
                 input: match cli.script {

@@ -94,6 +94,9 @@ pub struct SessionOptions {
     pub timeouts: Timeouts,
     /// Stop (QUIT) once this stage is done.
     pub quit_after: Option<Stage>,
+    /// On a reply timeout, say so and keep waiting instead of failing
+    /// (interactive sessions: the user decides, with Ctrl-C).
+    pub keep_waiting: bool,
 }
 
 /// When a banner is this late on a port that usually speaks TLS first, a
@@ -271,6 +274,7 @@ pub struct Session<S: EventSink> {
     /// Whether an `:expect` has judged the last reply.
     last_expected: bool,
     quit_after: Option<Stage>,
+    keep_waiting: bool,
     /// The stage of the last command sent.
     stage: Option<Stage>,
 }
@@ -307,6 +311,7 @@ impl<S: EventSink> Session<S> {
             last_exit: Exit::Success,
             last_expected: false,
             quit_after: options.quit_after,
+            keep_waiting: options.keep_waiting,
             stage: None,
         };
         if options.quit_after == Some(Stage::Connect) {
@@ -445,8 +450,20 @@ impl<S: EventSink> Session<S> {
         to: ReplyTo,
         verb: Option<Verb>,
     ) -> Result<Reply, SessionError> {
-        let outcome = self.transport.read_reply(deadline).await?;
-        self.handle_outcome(outcome, sent_at, deadline, to, verb)
+        let mut deadline = deadline;
+        loop {
+            let outcome = self.transport.read_reply(deadline).await?;
+            if matches!(outcome, ReadOutcome::TimedOut) && self.keep_waiting {
+                // Interactively a timeout never drops the session.
+                let waited = sent_at.elapsed().as_secs();
+                self.sink.event(Event::Warning(format!(
+                    "no reply for {waited} s, still waiting (Ctrl-C stops waiting)"
+                )));
+                deadline += self.timeouts.reply;
+                continue;
+            }
+            return self.handle_outcome(outcome, sent_at, deadline, to, verb);
+        }
     }
 
     fn handle_outcome(
