@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use smtpcli::config::{Config, ConnectConfig, Input, Mode};
+use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::{ConnectOptions, Family};
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
@@ -76,6 +76,29 @@ pub struct Cli {
     #[arg(long)]
     pub json: bool,
 
+    /// The name to greet with in :ehlo and :send (default: this machine's
+    /// fully qualified name, found without DNS, or its address literal).
+    #[arg(long, value_name = "NAME")]
+    pub ehlo: Option<String>,
+
+    /// Greet with HELO NAME instead of EHLO (no extensions).
+    #[arg(long, value_name = "NAME", conflicts_with = "ehlo")]
+    pub helo: Option<String>,
+
+    /// The user for :auth.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Read the password (or OAuth2 token) for :auth from the first line of
+    /// FILE; SMTPCLI_PASSWORD works too. Otherwise it is asked for, with
+    /// echo off.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Allow credentials over cleartext or unverified TLS without asking.
+    #[arg(long)]
+    pub insecure: bool,
+
     /// Send QUIT once this stage is done (a probe).
     #[arg(long, value_enum, value_name = "STAGE")]
     pub quit_after: Option<Stage>,
@@ -91,7 +114,7 @@ pub struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure"]
     )]
     pub explain: Option<Vec<String>>,
 }
@@ -122,7 +145,7 @@ impl TryFrom<Cli> for Config {
             _ => Family::Any,
         };
         Ok(Config {
-            mode: Mode::Connect(ConnectConfig {
+            mode: Mode::Connect(Box::new(ConnectConfig {
                 target,
                 connect: ConnectOptions {
                     family,
@@ -140,7 +163,15 @@ impl TryFrom<Cli> for Config {
                     _ => Input::Stdin,
                 },
                 json: cli.json,
-            }),
+                helpers: HelperConfig {
+                    ehlo: cli.ehlo,
+                    helo: cli.helo,
+                    lmtp: false,
+                    user: cli.user,
+                    password_file: cli.password_file,
+                    insecure: cli.insecure,
+                },
+            })),
             color: cli.color,
         })
     }

@@ -16,7 +16,7 @@ pub enum Mode {
     /// from stdin.
     Explain(Vec<String>),
     /// Talk to a server.
-    Connect(ConnectConfig),
+    Connect(Box<ConnectConfig>),
 }
 
 /// How to reach the server and how to talk to it.
@@ -34,6 +34,26 @@ pub struct ConnectConfig {
     pub input: Input,
     /// Write JSON events instead of the transcript.
     pub json: bool,
+    /// Defaults for the helper meta-commands.
+    pub helpers: HelperConfig,
+}
+
+/// What the helpers (`:ehlo`, `:auth`, `:send`…) take from the command line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HelperConfig {
+    /// `--ehlo NAME`.
+    pub ehlo: Option<String>,
+    /// `--helo NAME`: greet with HELO instead of EHLO.
+    pub helo: Option<String>,
+    /// `--lmtp`: LHLO instead of EHLO.
+    pub lmtp: bool,
+    /// `--user`.
+    pub user: Option<String>,
+    /// `--password-file`.
+    pub password_file: Option<PathBuf>,
+    /// `--insecure`: credentials over cleartext or unverified TLS without
+    /// asking.
+    pub insecure: bool,
 }
 
 /// Where the lines to send come from.

@@ -5,6 +5,7 @@
 //! what they mean is the session's business.
 
 pub mod connect;
+pub mod hostname;
 pub mod stream;
 pub mod target;
 pub mod transport;

@@ -12,4 +12,5 @@ pub mod command;
 pub mod data;
 pub mod ehlo;
 pub mod enhanced;
+pub mod message;
 pub mod reply;

@@ -12,6 +12,7 @@
 //! transport failure (no SMTP answer) is an `Err`.
 
 pub mod expect;
+pub mod helpers;
 
 use std::time::Duration;
 
@@ -127,6 +128,8 @@ pub enum Sent {
     EndOfMessage,
     /// A secret (a line after `334`): only its length is shown.
     Secret { len: usize },
+    /// Exact bytes from `:raw`, line endings and all.
+    Raw(Vec<u8>),
 }
 
 /// Everything the UI is told.
@@ -149,6 +152,15 @@ pub enum Event {
     Note(String),
     /// Something the user should not miss.
     Warning(String),
+    /// Progress of a large message.
+    Progress {
+        /// Bytes of the message sent so far.
+        sent: u64,
+        /// The message size, if known.
+        total: Option<u64>,
+    },
+    /// What became of a whole transaction (`:send`).
+    Delivery(helpers::Delivery),
     /// An `:expect` was checked against the last reply.
     Expect {
         /// What was expected.
@@ -200,6 +212,9 @@ pub enum SessionError {
     /// The session is over; nothing more can be sent.
     #[error("the connection is closed")]
     NotConnected,
+    /// A local problem while sending (an unreadable message file).
+    #[error("{0}")]
+    Local(String),
 }
 
 fn waiting_for(verb: &Option<Verb>) -> String {
@@ -248,6 +263,8 @@ pub struct Status {
 
 /// One SMTP session.
 pub struct Session<S: EventSink> {
+    /// The local end of the connection.
+    local: std::net::SocketAddr,
     transport: Transport,
     sink: S,
     timeouts: Timeouts,
@@ -273,6 +290,9 @@ pub struct Session<S: EventSink> {
     last_exit: Exit,
     /// Whether an `:expect` has judged the last reply.
     last_expected: bool,
+    reply_count: u64,
+    /// Whether the TLS certificate verified (false until TLS).
+    tls_verified: bool,
     quit_after: Option<Stage>,
     keep_waiting: bool,
     /// The stage of the last command sent.
@@ -292,8 +312,10 @@ impl<S: EventSink> Session<S> {
             Ok(ok) => ok,
             Err(e) => return Err((e.into(), sink)),
         };
+        let local = facts.local;
         sink.event(Event::Connected(facts));
         let mut session = Session {
+            local,
             transport: Transport::new(Stream::Plain(tcp), options.timeouts.reply),
             sink,
             timeouts: options.timeouts,
@@ -310,6 +332,8 @@ impl<S: EventSink> Session<S> {
             settled: Exit::Success,
             last_exit: Exit::Success,
             last_expected: false,
+            reply_count: 0,
+            tls_verified: false,
             quit_after: options.quit_after,
             keep_waiting: options.keep_waiting,
             stage: None,
@@ -343,6 +367,43 @@ impl<S: EventSink> Session<S> {
     /// Whether the connection is still open.
     pub fn is_open(&self) -> bool {
         self.phase != Phase::Closed
+    }
+
+    /// The local address and port of the connection.
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.local
+    }
+
+    /// The last reply received, if any.
+    pub fn last_reply(&self) -> Option<&Reply> {
+        self.last_reply.as_ref()
+    }
+
+    /// How many replies have arrived so far.
+    pub fn reply_count(&self) -> u64 {
+        self.reply_count
+    }
+
+    /// Whether the connection is TLS with a certificate that verified.
+    pub fn tls_verified(&self) -> bool {
+        self.transport.is_tls() && self.tls_verified
+    }
+
+    /// Sends DATA; on `354` the session is in message mode.
+    pub async fn data_command(&mut self) -> Result<Reply, SessionError> {
+        let reply = self
+            .exchange(
+                b"DATA\r\n",
+                Sent::Command("DATA".into()),
+                Vec::new(),
+                Some(Verb::Data),
+            )
+            .await?;
+        if self.phase == Phase::DroppingText {
+            // Nothing was queued behind a helper's DATA.
+            self.phase = Phase::Command;
+        }
+        Ok(reply)
     }
 
     /// The capabilities of the last EHLO.
@@ -507,6 +568,7 @@ impl<S: EventSink> Session<S> {
         };
         self.last_expected = false;
         self.last_reply = Some(reply.clone());
+        self.reply_count += 1;
     }
 
     fn closed_by_server(&mut self, partial: Option<Reply>, reset: bool) {
@@ -645,49 +707,64 @@ impl<S: EventSink> Session<S> {
     }
 
     async fn send_command(&mut self, line: &[u8]) -> Result<(), SessionError> {
-        let tls = self.transport.is_tls();
         let text = String::from_utf8_lossy(line).into_owned();
-        let secret = std::mem::take(&mut self.secret_next);
+        let secret = self.secret_next;
         let typed = command::read_typed(
             &text,
             &LintContext {
                 greeted: self.greeted,
                 capabilities: self.capabilities.as_ref(),
-                tls,
+                tls: self.transport.is_tls(),
                 in_transaction: self.in_transaction,
             },
         );
-        let verb = if secret { None } else { typed.verb };
-
+        let (verb, what, notes) = if secret {
+            (None, Sent::Secret { len: line.len() }, Vec::new())
+        } else {
+            let notes = typed.lints.iter().map(|l| l.message()).collect();
+            (
+                typed.verb,
+                Sent::Command(redact_command(&text, typed.verb)),
+                notes,
+            )
+        };
         let mut wire = Vec::with_capacity(line.len() + 2);
         wire.extend_from_slice(line);
         wire.extend_from_slice(b"\r\n");
-        self.transport.send(&wire).await?;
-        let what = if secret {
-            Sent::Secret { len: line.len() }
-        } else {
-            Sent::Command(redact_command(&text, verb))
-        };
-        self.sink.event(Event::Sent { what, tls });
-        if !secret {
-            for lint in &typed.lints {
-                self.sink.event(Event::Note(lint.message()));
-            }
+        match self.exchange(&wire, what, notes, verb).await {
+            Ok(_) => Ok(()),
+            Err(SessionError::Closed(_)) if self.close_was_announced() => Ok(()),
+            Err(e) => Err(e),
         }
+    }
 
+    /// Sends `wire` (shown as `what`, with `notes` after it), waits for the
+    /// reply, and applies its protocol consequences.
+    pub(crate) async fn exchange(
+        &mut self,
+        wire: &[u8],
+        what: Sent,
+        notes: Vec<String>,
+        verb: Option<Verb>,
+    ) -> Result<Reply, SessionError> {
+        if self.phase == Phase::Closed {
+            return Err(SessionError::NotConnected);
+        }
+        self.secret_next = false;
+        let tls = self.transport.is_tls();
+        self.transport.send(wire).await?;
+        self.sink.event(Event::Sent { what, tls });
+        for note in notes {
+            self.sink.event(Event::Note(note));
+        }
         let sent_at = Instant::now();
         self.transport.flush().await?;
         let deadline = sent_at + self.timeouts.reply;
-        let reply = match self
+        let reply = self
             .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)
-            .await
-        {
-            Ok(reply) => reply,
-            Err(SessionError::Closed(_)) if self.close_was_announced() => return Ok(()),
-            Err(e) => return Err(e),
-        };
+            .await?;
         self.after_reply(verb, &reply).await;
-        Ok(())
+        Ok(reply)
     }
 
     /// The protocol consequences of a reply to a command.

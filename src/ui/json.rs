@@ -28,6 +28,7 @@ pub struct JsonOutput<W: Write> {
     out: W,
     started: Instant,
     error: Option<io::Error>,
+    log: Option<Box<dyn Write + Send>>,
 }
 
 impl<W: Write> JsonOutput<W> {
@@ -37,6 +38,7 @@ impl<W: Write> JsonOutput<W> {
             out,
             started: Instant::now(),
             error: None,
+            log: None,
         }
     }
 
@@ -57,9 +59,14 @@ impl<W: Write> JsonOutput<W> {
         if let Value::Object(rest) = &mut fields {
             object.append(rest);
         }
-        let result = serde_json::to_writer(&mut self.out, &object)
-            .map_err(io::Error::from)
-            .and_then(|()| self.out.write_all(b"\n"));
+        let mut line = serde_json::to_vec(&object).unwrap_or_default();
+        line.push(b'\n');
+        if let Some(log) = self.log.as_mut() {
+            if log.write_all(&line).is_err() {
+                self.log = None;
+            }
+        }
+        let result = self.out.write_all(&line);
         if let Err(e) = result {
             self.error = Some(e);
         }
@@ -112,6 +119,12 @@ impl<W: Write> EventSink for JsonOutput<W> {
                     Sent::Text(text) => json!({"kind": "text", "text": escape_str(&text), "tls": tls}),
                     Sent::EndOfMessage => json!({"kind": "end_of_message", "text": ".", "tls": tls}),
                     Sent::Secret { len } => json!({"kind": "secret", "bytes": len, "tls": tls}),
+                    Sent::Raw(bytes) => json!({
+                        "kind": "raw",
+                        "text": escape(&bytes),
+                        "raw_b64": base64::engine::general_purpose::STANDARD.encode(&bytes),
+                        "tls": tls,
+                    }),
                 };
                 self.emit("sent", fields);
             }
@@ -136,6 +149,27 @@ impl<W: Write> EventSink for JsonOutput<W> {
             }
             Event::Note(text) => self.emit("note", json!({"text": escape_str(&text)})),
             Event::Warning(text) => self.emit("warning", json!({"text": escape_str(&text)})),
+            Event::Progress { sent, total } => {
+                self.emit("progress", json!({"sent": sent, "total": total}));
+            }
+            Event::Delivery(d) => {
+                let one = |r: &Reply| json!({"code": r.code().map(|c| c.value()), "enhanced": r.enhanced_code().map(|e| e.to_string()), "text": escape(&r.lines.last().map(|l| l.raw.clone()).unwrap_or_default())});
+                self.emit(
+                    "delivery",
+                    json!({
+                        "token": d.token,
+                        "accepted": d.is_accepted(),
+                        "mail": one(&d.mail),
+                        "recipients": d.recipients.iter().map(|(to, r)| {
+                            let mut o = one(r);
+                            o["recipient"] = json!(escape_str(to));
+                            o
+                        }).collect::<Vec<_>>(),
+                        "data": d.data.as_ref().map(one),
+                        "message": d.message.as_ref().map(one),
+                    }),
+                );
+            }
             Event::Expect { expected, got, met } => {
                 let (code, enhanced) = got.unwrap_or((None, None));
                 self.emit(
@@ -190,5 +224,12 @@ impl<W: Write> Output for JsonOutput<W> {
 
     fn end(&mut self, exit: Exit) {
         self.emit("end", json!({"exit": exit.code()}));
+    }
+
+    fn set_log(&mut self, log: Option<Box<dyn Write + Send>>) {
+        if let Some(old) = self.log.as_mut() {
+            let _ = old.flush();
+        }
+        self.log = log;
     }
 }

@@ -48,6 +48,66 @@ pub const COMMANDS: &[MetaCommand] = &[
         example: ":caps",
     },
     MetaCommand {
+        name: "ehlo",
+        args: "[NAME]",
+        summary: "EHLO with NAME (default: --ehlo, else this machine's name); HELO only after 500/502",
+        example: ":ehlo pc0815.example.com",
+    },
+    MetaCommand {
+        name: "auth",
+        args: "MECH [USER]",
+        summary: "authenticate with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2; the password is asked for, never shown",
+        example: ":auth plain alice",
+    },
+    MetaCommand {
+        name: "send",
+        args: "--to ADDR… [--from ADDR] [--subject S] [--body TEXT|--file F] [--header 'H: v']…",
+        summary: "a whole test mail as an MTA sends it, then a table per recipient",
+        example: ":send --from a@example.org --to b@example.org --subject Test",
+    },
+    MetaCommand {
+        name: "again",
+        args: "",
+        summary: "repeat the last :send",
+        example: ":again",
+    },
+    MetaCommand {
+        name: "data",
+        args: "FILE",
+        summary: "DATA, then the file as the message (CRLF and dot-stuffing done), streamed",
+        example: ":data message.eml",
+    },
+    MetaCommand {
+        name: "bdat",
+        args: "FILE [--chunk BYTES]",
+        summary: "send the file with BDAT chunks (CHUNKING), exact byte counts",
+        example: ":bdat message.eml --chunk 65536",
+    },
+    MetaCommand {
+        name: "raw",
+        args: "STRING",
+        summary: "send exact bytes, no CRLF added; escapes \\r \\n \\t \\\\ \\xNN",
+        example: ":raw \"MAIL FROM:<a@example.org>\\n\"",
+    },
+    MetaCommand {
+        name: "pipeline",
+        args: "",
+        summary: "the following lines, up to a lone '.', go out at once; each reply is matched to its command",
+        example: ":pipeline",
+    },
+    MetaCommand {
+        name: "log",
+        args: "FILE|off",
+        summary: "copy the transcript (secrets redacted) to FILE, or stop",
+        example: ":log session.txt",
+    },
+    MetaCommand {
+        name: "save",
+        args: "FILE",
+        summary: "write what was sent so far as a script, with :expect lines, for --script",
+        example: ":save check.smtp",
+    },
+    MetaCommand {
         name: "timing",
         args: "on|off",
         summary: "show how long each reply took",
@@ -76,7 +136,36 @@ pub enum Meta {
     Timing(bool),
     /// `:quit`.
     Quit,
+    /// `:ehlo [NAME]`.
+    Ehlo(Option<String>),
+    /// `:auth MECH [USER]`.
+    Auth {
+        mechanism: crate::proto::auth::Mechanism,
+        user: Option<String>,
+    },
+    /// `:send …` (the words after it).
+    Send(Vec<String>),
+    /// `:again`.
+    Again,
+    /// `:data FILE`.
+    Data(std::path::PathBuf),
+    /// `:bdat FILE [--chunk N]`.
+    Bdat {
+        path: std::path::PathBuf,
+        chunk: usize,
+    },
+    /// `:raw STRING`, unescaped.
+    Raw(Vec<u8>),
+    /// `:pipeline`: the block follows.
+    Pipeline,
+    /// `:log FILE` or `:log off` (`None`).
+    Log(Option<std::path::PathBuf>),
+    /// `:save FILE`.
+    Save(std::path::PathBuf),
 }
+
+/// The default BDAT chunk size.
+pub const DEFAULT_CHUNK: usize = 1024 * 1024;
 
 /// A meta-command line that cannot be understood.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -94,6 +183,9 @@ pub enum MetaError {
     /// `:expect` arguments.
     #[error(transparent)]
     Expect(#[from] ExpectError),
+    /// Anything else wrong with the arguments, said plainly.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// What a typed or scripted line is.
@@ -147,8 +239,99 @@ pub fn parse(text: &str) -> Result<Meta, MetaError> {
             _ => Err(usage()),
         },
         "quit" if words.is_empty() => Ok(Meta::Quit),
+        "ehlo" => match words.as_slice() {
+            [] => Ok(Meta::Ehlo(None)),
+            [name] => Ok(Meta::Ehlo(Some(name.clone()))),
+            _ => Err(usage()),
+        },
+        "auth" => match words.as_slice() {
+            [mech] | [mech, _] => Ok(Meta::Auth {
+                mechanism: mech.parse().map_err(|e: crate::proto::auth::AuthError| {
+                    MetaError::Invalid(e.to_string())
+                })?,
+                user: words.get(1).cloned(),
+            }),
+            _ => Err(usage()),
+        },
+        "send" => shlex::split(rest)
+            .map(Meta::Send)
+            .ok_or_else(|| MetaError::Invalid("unbalanced quotes in :send".into())),
+        "again" if words.is_empty() => Ok(Meta::Again),
+        "data" => match shlex::split(rest).as_deref() {
+            Some([path]) => Ok(Meta::Data(path.into())),
+            _ => Err(usage()),
+        },
+        "bdat" => match shlex::split(rest).as_deref() {
+            Some([path]) => Ok(Meta::Bdat {
+                path: path.into(),
+                chunk: DEFAULT_CHUNK,
+            }),
+            Some([path, flag, n]) | Some([flag, n, path]) if flag == "--chunk" => {
+                let chunk = n.parse::<usize>().ok().filter(|c| *c > 0).ok_or_else(|| {
+                    MetaError::Invalid(format!("--chunk wants a number of bytes, not '{n}'"))
+                })?;
+                Ok(Meta::Bdat {
+                    path: path.into(),
+                    chunk,
+                })
+            }
+            _ => Err(usage()),
+        },
+        "raw" if !rest.is_empty() => Ok(Meta::Raw(unescape(strip_quotes(rest))?)),
+        "pipeline" if words.is_empty() => Ok(Meta::Pipeline),
+        "log" => match shlex::split(rest).as_deref() {
+            Some([off]) if off == "off" => Ok(Meta::Log(None)),
+            Some([path]) => Ok(Meta::Log(Some(path.into()))),
+            _ => Err(usage()),
+        },
+        "save" => match shlex::split(rest).as_deref() {
+            Some([path]) => Ok(Meta::Save(path.into())),
+            _ => Err(usage()),
+        },
         _ => Err(usage()),
     }
+}
+
+/// `"text"` → `text`; anything else as it is.
+fn strip_quotes(text: &str) -> &str {
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text)
+}
+
+/// Turns `:raw` escapes into bytes: `\r`, `\n`, `\t`, `\\`, `\"`, `\0`,
+/// `\xNN`. Anything else after a backslash is an error, so a typo does not
+/// send something other than what was meant.
+pub fn unescape(text: &str) -> Result<Vec<u8>, MetaError> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        let bad = |what: &str| MetaError::Invalid(format!("bad escape in :raw: {what}"));
+        match bytes.next() {
+            Some(b'r') => out.push(b'\r'),
+            Some(b'n') => out.push(b'\n'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'0') => out.push(0),
+            Some(b'\\') => out.push(b'\\'),
+            Some(b'"') => out.push(b'"'),
+            Some(b'x') => {
+                let hex: Vec<u8> = bytes.by_ref().take(2).collect();
+                let value = std::str::from_utf8(&hex)
+                    .ok()
+                    .filter(|h| h.len() == 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| bad("\\x needs two hex digits"))?;
+                out.push(value);
+            }
+            Some(other) => return Err(bad(&format!("\\{}", other as char))),
+            None => return Err(bad("a lone backslash at the end")),
+        }
+    }
+    Ok(out)
 }
 
 /// The text of `:help` or `:help COMMAND`.
@@ -218,6 +401,52 @@ mod tests {
             })
         );
         assert!(matches!(parse("expect"), Err(MetaError::Expect(_))));
+    }
+
+    #[test]
+    fn raw_escapes() {
+        assert_eq!(
+            parse(r#"raw "MAIL FROM:<a@b>\n""#),
+            Ok(Meta::Raw(b"MAIL FROM:<a@b>\n".to_vec()))
+        );
+        assert_eq!(
+            parse(r"raw \r\n.\r\n\x00\x7f\\ \t"),
+            Ok(Meta::Raw(b"\r\n.\r\n\x00\x7f\\ \t".to_vec()))
+        );
+        assert!(matches!(parse(r"raw \q"), Err(MetaError::Invalid(_))));
+        assert!(matches!(parse(r"raw \x4"), Err(MetaError::Invalid(_))));
+        assert!(matches!(parse(r"raw abc\"), Err(MetaError::Invalid(_))));
+    }
+
+    #[test]
+    fn helper_arguments() {
+        assert_eq!(parse("ehlo"), Ok(Meta::Ehlo(None)));
+        assert!(matches!(
+            parse("auth cram-md5 alice"),
+            Ok(Meta::Auth { user: Some(_), .. })
+        ));
+        assert!(matches!(parse("auth gssapi"), Err(MetaError::Invalid(_))));
+        assert_eq!(
+            parse("send --to b@example.org --subject 'Grüße aus Köln'"),
+            Ok(Meta::Send(vec![
+                "--to".into(),
+                "b@example.org".into(),
+                "--subject".into(),
+                "Grüße aus Köln".into()
+            ]))
+        );
+        assert_eq!(
+            parse("bdat m.eml --chunk 100"),
+            Ok(Meta::Bdat {
+                path: "m.eml".into(),
+                chunk: 100
+            })
+        );
+        assert!(matches!(
+            parse("bdat m.eml --chunk 0"),
+            Err(MetaError::Invalid(_))
+        ));
+        assert_eq!(parse("log off"), Ok(Meta::Log(None)));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! and writes them.
 
 pub mod explain;
+pub mod helpers;
 pub mod json;
 pub mod meta;
 pub mod render;
@@ -36,6 +37,8 @@ pub trait Output: EventSink {
     fn set_timing(&mut self, on: bool);
     /// The run is over, with this exit code.
     fn end(&mut self, exit: Exit);
+    /// Starts (or, with `None`, stops) copying the output to a log.
+    fn set_log(&mut self, log: Option<Box<dyn Write + Send>>);
 }
 
 /// Runs the configured mode and returns how it ended.

@@ -26,6 +26,7 @@ pub struct Renderer<W: Write> {
     /// Show each reply's latency.
     pub timing: bool,
     error: Option<io::Error>,
+    log: Option<Box<dyn Write + Send>>,
 }
 
 impl<W: Write> Renderer<W> {
@@ -36,6 +37,7 @@ impl<W: Write> Renderer<W> {
             theme,
             timing: false,
             error: None,
+            log: None,
         }
     }
 
@@ -51,32 +53,52 @@ impl<W: Write> Renderer<W> {
 
     /// Writes a note line (`# …`).
     pub fn note(&mut self, text: &str) {
-        let line = self
-            .theme
-            .paint(Role::Note, &format!("# {}", escape_str(text)));
-        self.line(&line);
+        let text = escape_str(text);
+        if text.is_empty() {
+            self.line(Role::Note, "#");
+        } else {
+            self.line(Role::Note, &format!("# {text}"));
+        }
     }
 
     /// Writes a warning line (`# warning: …`).
     pub fn warning(&mut self, text: &str) {
-        let line = self
-            .theme
-            .paint(Role::Warning, &format!("# warning: {}", escape_str(text)));
-        self.line(&line);
+        self.line(Role::Warning, &format!("# warning: {}", escape_str(text)));
+    }
+
+    /// Starts (or, with `None`, stops) copying the transcript, uncoloured,
+    /// to `log`.
+    pub fn set_log(&mut self, log: Option<Box<dyn Write + Send>>) {
+        if let Some(old) = self.log.as_mut() {
+            let _ = old.flush();
+        }
+        self.log = log;
     }
 
     /// Writes everything buffered.
     pub fn flush(&mut self) {
+        if let Some(log) = self.log.as_mut() {
+            let _ = log.flush();
+        }
         if let Err(e) = self.out.flush() {
             self.error.get_or_insert(e);
         }
     }
 
-    fn line(&mut self, text: &str) {
+    /// Writes one line, painted for `role` on the output and plain in the
+    /// log.
+    fn line(&mut self, role: Role, text: &str) {
+        if let Some(log) = self.log.as_mut() {
+            if writeln!(log, "{text}").is_err() {
+                // A full disk must not end the session: stop logging.
+                self.log = None;
+            }
+        }
         if self.error.is_some() {
             return;
         }
-        if let Err(e) = writeln!(self.out, "{text}") {
+        let painted = self.theme.paint(role, text);
+        if let Err(e) = writeln!(self.out, "{painted}") {
             self.error = Some(e);
         }
     }
@@ -110,9 +132,9 @@ impl<W: Write> Renderer<W> {
             Sent::Command(text) | Sent::Text(text) => escape_str(text),
             Sent::EndOfMessage => ".".to_string(),
             Sent::Secret { len } => format!("[secret redacted, {len} bytes]"),
+            Sent::Raw(bytes) => format!("{} (raw, {} bytes)", escape(bytes), bytes.len()),
         };
-        let line = self.theme.paint(Role::Sent, &format!("{mark} {text}"));
-        self.line(&line);
+        self.line(Role::Sent, &format!("{mark} {text}"));
     }
 
     fn reply(&mut self, reply: &Reply, to: ReplyTo, tls: bool, latency: Duration) {
@@ -120,8 +142,7 @@ impl<W: Write> Renderer<W> {
         let role = Role::Class(reply.class_digit().unwrap_or(0));
         for line in &reply.lines {
             let text = format!("{mark} {}", escape(&line.raw));
-            let painted = self.theme.paint(role, &text);
-            self.line(&painted);
+            self.line(role, &text);
         }
         for anomaly in &reply.anomalies {
             self.warning(&anomaly.to_string());
@@ -168,6 +189,18 @@ impl<W: Write> EventSink for Renderer<W> {
             } => self.reply(reply, *to, *tls, *latency),
             Event::Note(text) => self.note(text),
             Event::Warning(text) => self.warning(text),
+            Event::Progress { sent, total } => {
+                let text = match total {
+                    Some(total) => format!("sent {} of {}", mib(*sent), mib(*total)),
+                    None => format!("sent {}", mib(*sent)),
+                };
+                self.note(&text);
+            }
+            Event::Delivery(delivery) => {
+                for line in delivery_table(delivery) {
+                    self.note(&line);
+                }
+            }
             Event::Expect { expected, got, met } => {
                 let got = match got {
                     Some((code, enhanced)) => {
@@ -231,6 +264,10 @@ impl<W: Write> Output for Renderer<W> {
     }
 
     fn end(&mut self, _exit: Exit) {}
+
+    fn set_log(&mut self, log: Option<Box<dyn Write + Send>>) {
+        Renderer::set_log(self, log);
+    }
 }
 
 /// The one explanation line of a reply, if its codes say more than its text.
@@ -288,6 +325,75 @@ fn looks_like_greylisting(text: &str) -> bool {
     ]
     .iter()
     .any(|w| text.contains(w))
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The per-recipient table after `:send`.
+pub fn delivery_table(d: &crate::session::helpers::Delivery) -> Vec<String> {
+    let summary = |r: &Reply| {
+        let code = r.code().map_or("???".to_string(), |c| c.to_string());
+        let enhanced = r
+            .enhanced_code()
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        let verdict = match r.class_digit() {
+            Some(2) => "accepted".to_string(),
+            Some(4) => "refused for now (temporary: retry later)".to_string(),
+            Some(5) => "refused".to_string(),
+            _ => "no proper reply".to_string(),
+        };
+        let why = match (r.class_digit(), r.enhanced_code()) {
+            (Some(4 | 5), Some(e)) => e
+                .explain()
+                .detail
+                .map(|d| format!(": {}", d.title))
+                .unwrap_or_default(),
+            (Some(4 | 5), None) => r
+                .code()
+                .and_then(|c| c.info())
+                .map(|i| format!(": {}", i.title))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        format!("{code}{enhanced} {verdict}{why}")
+    };
+    let width = d
+        .recipients
+        .iter()
+        .map(|(to, _)| to.chars().count())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let mut lines = vec![format!("{:width$}  result", "recipient")];
+    if d.recipients.is_empty() {
+        lines.push(format!("MAIL FROM refused: {}", summary(&d.mail)));
+    }
+    for (to, reply) in &d.recipients {
+        lines.push(format!("{to:width$}  {}", summary(reply)));
+    }
+    match (&d.data, &d.message) {
+        (_, Some(message)) => {
+            let text = message
+                .lines
+                .last()
+                .map(|l| l.text_lossy())
+                .unwrap_or_default();
+            lines.push(format!(
+                "message: {} ({text}); token {}",
+                summary(message),
+                d.token
+            ));
+        }
+        (Some(data), None) => lines.push(format!("DATA refused: {}", summary(data))),
+        (None, None) if !d.recipients.is_empty() => {
+            lines.push("no recipient accepted: the message was not sent".into());
+        }
+        _ => {}
+    }
+    lines
 }
 
 fn millis(d: Duration) -> String {

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::Output;
 use super::explain;
+use super::helpers::{HelperError, Helpers, NoOneToAsk};
 use super::meta::{self, Line, Meta};
 use super::theme::Theme;
 use crate::config::ConnectConfig;
@@ -29,6 +30,28 @@ const READ_AHEAD: usize = 1024;
 enum Flow {
     Continue,
     Stop,
+}
+
+/// A step failed: the session broke, or the script asked for something
+/// that cannot be done (a local problem: exit 2).
+enum StepError {
+    Session(SessionError),
+    Local(String),
+}
+
+impl From<SessionError> for StepError {
+    fn from(e: SessionError) -> Self {
+        StepError::Session(e)
+    }
+}
+
+impl From<HelperError> for StepError {
+    fn from(e: HelperError) -> Self {
+        match e {
+            HelperError::Session(e) => StepError::Session(e),
+            HelperError::Local(text) => StepError::Local(text),
+        }
+    }
 }
 
 /// Runs a session fed from `input`; returns the exit code's meaning.
@@ -47,30 +70,38 @@ pub async fn run<O: Output>(
                 return Ok(Exit::Local);
             }
         };
+    let mut driver = Driver {
+        helpers: Helpers::new(config.helpers.clone()),
+        pipeline: None,
+    };
     let mut lines = spawn_reader(input);
     while session.is_open() {
         let step = tokio::select! {
             line = lines.recv() => match line {
-                Some(Ok(line)) => handle_line(&mut session, &line).await,
-                Some(Err(e)) => {
-                    session.sink().error(&format!("reading the input: {e}"));
-                    session.fail_locally();
-                    session.close().await;
-                    Ok(Flow::Stop)
-                }
-                None => session.quit().await.map(|()| Flow::Stop),
+                Some(Ok(line)) => driver.line(&mut session, &line).await,
+                Some(Err(e)) => Err(StepError::Local(format!("reading the input: {e}"))),
+                None => session.quit().await.map(|()| Flow::Stop).map_err(StepError::from),
             },
-            idle = session.idle() => idle.map(|()| Flow::Continue),
+            idle = session.idle() => idle.map(|()| Flow::Continue).map_err(StepError::from),
         };
+        driver.helpers.record_reply(&session);
         if let Some(e) = session.sink().take_error() {
             return Err(e.into());
         }
         match step {
             Ok(Flow::Continue) => {}
             Ok(Flow::Stop) => break,
-            Err(e) => {
+            Err(StepError::Session(e)) => {
                 session.sink().error(&e.to_string());
                 session.fail_locally();
+                break;
+            }
+            Err(StepError::Local(text)) => {
+                // A mistake in a script is a local problem: stop before the
+                // script does something its author did not mean.
+                session.sink().error(&text);
+                session.fail_locally();
+                session.close().await;
                 break;
             }
         }
@@ -84,82 +115,132 @@ pub async fn run<O: Output>(
     Ok(exit)
 }
 
-async fn handle_line<O: Output>(
-    session: &mut Session<O>,
-    raw: &[u8],
-) -> Result<Flow, SessionError> {
-    if session.phase() != Phase::Command {
-        // Message text (or text being dropped after a refused DATA).
-        session.submit(raw, true).await?;
-        return Ok(Flow::Continue);
-    }
-    let line = trim_line_ending(raw);
-    if line.trim_ascii().is_empty() || line.trim_ascii_start().starts_with(b"#") {
-        return Ok(Flow::Continue);
-    }
-    match meta::classify(line) {
-        Line::Send(bytes) => {
-            session.submit(bytes, true).await?;
-            Ok(Flow::Continue)
+/// The script driver's own state.
+struct Driver {
+    helpers: Helpers,
+    /// Lines of a `:pipeline` block being collected.
+    pipeline: Option<Vec<String>>,
+}
+
+impl Driver {
+    async fn line<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        raw: &[u8],
+    ) -> Result<Flow, StepError> {
+        let line = trim_line_ending(raw);
+        if session.phase() != Phase::Command {
+            // Message text (or text being dropped after a refused DATA).
+            self.helpers.record(&String::from_utf8_lossy(line));
+            session.submit(raw, true).await?;
+            return Ok(Flow::Continue);
         }
-        Line::Meta(text) => run_meta(session, text).await,
+        if let Some(block) = self.pipeline.as_mut() {
+            if line == b"." {
+                let block = self.pipeline.take().unwrap_or_default();
+                self.helpers.record(".");
+                session.pipeline(&block).await?;
+            } else {
+                let text = String::from_utf8_lossy(line).into_owned();
+                self.helpers.record(&text);
+                block.push(text);
+            }
+            return Ok(Flow::Continue);
+        }
+        if line.trim_ascii().is_empty() || line.trim_ascii_start().starts_with(b"#") {
+            return Ok(Flow::Continue);
+        }
+        match meta::classify(line) {
+            Line::Send(bytes) => {
+                self.record_sent(session, line, bytes);
+                session.submit(bytes, true).await?;
+                Ok(Flow::Continue)
+            }
+            Line::Meta(text) => self.meta(session, text).await,
+        }
+    }
+
+    /// Keeps a typed line for `:save`, unless it carries a secret.
+    fn record_sent<O: Output>(&mut self, session: &Session<O>, line: &[u8], bytes: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        let sent = String::from_utf8_lossy(bytes);
+        let mut words = sent.split_whitespace();
+        let is_auth = words.next().is_some_and(|w| w.eq_ignore_ascii_case("AUTH"));
+        if session.status().secret_next {
+            self.helpers
+                .record("# (a SASL response was sent here: not saved)");
+        } else if is_auth && words.nth(1).is_some() {
+            self.helpers
+                .record("# (AUTH with an initial response was sent here: not saved; use :auth)");
+        } else {
+            self.helpers.record(&text);
+        }
+    }
+
+    async fn meta<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        text: &str,
+    ) -> Result<Flow, StepError> {
+        let meta = meta::parse(text).map_err(|e| StepError::Local(e.to_string()))?;
+        match meta {
+            Meta::Expect(expected) => {
+                session.expect(expected);
+            }
+            Meta::Explain(args) => session.sink().info(&explain_lines(&args)),
+            Meta::Help(topic) => match meta::help(topic.as_deref()) {
+                Ok(lines) => session.sink().info(&lines),
+                Err(e) => session.sink().info(&[e.to_string()]),
+            },
+            Meta::Caps => {
+                let lines = caps_lines(session.capabilities());
+                session.sink().info(&lines);
+            }
+            Meta::Timing(on) => session.sink().set_timing(on),
+            Meta::Quit => {
+                self.helpers.record(":quit");
+                session.quit().await?;
+                return Ok(Flow::Stop);
+            }
+            Meta::Pipeline => {
+                self.helpers.record(":pipeline");
+                self.pipeline = Some(Vec::new());
+            }
+            helper => self.helpers.run(session, helper, &mut NoOneToAsk).await?,
+        }
+        Ok(Flow::Continue)
     }
 }
 
-async fn run_meta<O: Output>(session: &mut Session<O>, text: &str) -> Result<Flow, SessionError> {
-    let meta = match meta::parse(text) {
-        Ok(meta) => meta,
-        Err(e) => {
-            // A mistake in a script is a local problem: stop before the
-            // script does something its author did not mean.
-            session.sink().error(&e.to_string());
-            session.fail_locally();
-            session.close().await;
-            return Ok(Flow::Stop);
-        }
-    };
-    match meta {
-        Meta::Expect(expected) => {
-            session.expect(expected);
-        }
-        Meta::Explain(args) => match explain::parse_args(&args) {
-            Ok(items) => {
-                let mut text = Vec::new();
-                // Plain: the output paints the lines as notes.
-                let plain = Theme::new(false);
-                let explainer = explain::Explainer::new(&plain, 76);
-                if explainer.items(&items, &mut text).is_ok() {
-                    let lines: Vec<String> = String::from_utf8_lossy(&text)
-                        .lines()
-                        .map(str::to_string)
-                        .collect();
-                    session.sink().info(&lines);
-                }
+/// `:explain` output as plain lines (the output paints them as notes).
+pub fn explain_lines(args: &[String]) -> Vec<String> {
+    match explain::parse_args(args) {
+        Ok(items) => {
+            let mut text = Vec::new();
+            let plain = Theme::new(false);
+            let explainer = explain::Explainer::new(&plain, 76);
+            if explainer.items(&items, &mut text).is_err() {
+                return Vec::new();
             }
-            Err(e) => session.sink().info(&[e.to_string()]),
-        },
-        Meta::Help(topic) => match meta::help(topic.as_deref()) {
-            Ok(lines) => session.sink().info(&lines),
-            Err(e) => session.sink().info(&[e.to_string()]),
-        },
-        Meta::Caps => {
-            let lines = match session.capabilities() {
-                Some(caps) => caps
-                    .list
-                    .iter()
-                    .map(|c| format!("{:<20} {}", c.to_string(), c.description()))
-                    .collect(),
-                None => vec!["no capabilities known: send EHLO first".to_string()],
-            };
-            session.sink().info(&lines);
+            String::from_utf8_lossy(&text)
+                .lines()
+                .map(str::to_string)
+                .collect()
         }
-        Meta::Timing(on) => session.sink().set_timing(on),
-        Meta::Quit => {
-            session.quit().await?;
-            return Ok(Flow::Stop);
-        }
+        Err(e) => vec![e.to_string()],
     }
-    Ok(Flow::Continue)
+}
+
+/// `:caps` output: each capability with what it means.
+pub fn caps_lines(caps: Option<&crate::proto::ehlo::Capabilities>) -> Vec<String> {
+    match caps {
+        Some(caps) => caps
+            .list
+            .iter()
+            .map(|c| format!("{:<24} {}", c.to_string(), c.description()))
+            .collect(),
+        None => vec!["no capabilities known: send EHLO first".to_string()],
+    }
 }
 
 fn trim_line_ending(line: &[u8]) -> &[u8] {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod explain;
+mod helpers;
 mod interop;
 mod piped;
 mod script;

@@ -1,0 +1,547 @@
+//! The helpers: whole steps of a dialog done for the user.
+//!
+//! `:ehlo` (with the HELO fallback RFC 5321 allows), `:auth` (each SASL
+//! step, secrets redacted), a whole transaction as an MTA sends it (`:send`),
+//! streaming a message file through DATA or BDAT in constant memory,
+//! `:raw` bytes and a `:pipeline` block. Each is built on the same exchange
+//! the typed commands use, so events, state and exit codes stay one story.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::Instant;
+
+use super::{Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError};
+use crate::proto::auth::{self, Challenge, Mechanism, Secret};
+use crate::proto::codes::ReplyCode;
+use crate::proto::command::Verb;
+use crate::proto::data::ContentEncoder;
+use crate::proto::reply::Reply;
+
+/// Bytes read from a message file at a time.
+const FILE_CHUNK: usize = 64 * 1024;
+/// Files larger than this get progress events.
+const PROGRESS_OVER: u64 = 4 * 1024 * 1024;
+/// A progress event every this many bytes.
+const PROGRESS_EVERY: u64 = 8 * 1024 * 1024;
+
+/// An envelope for [`Session::send_message`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Envelope {
+    /// The reverse path without brackets; empty for the null sender `<>`.
+    pub from: String,
+    /// Forward paths without brackets.
+    pub to: Vec<String>,
+    /// ESMTP parameters for MAIL (`SIZE=123`, `BODY=8BITMIME`, `SMTPUTF8`…).
+    pub mail_params: Vec<String>,
+    /// ESMTP parameters for every RCPT (`NOTIFY=…`).
+    pub rcpt_params: Vec<String>,
+}
+
+/// What became of one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The reply to MAIL.
+    pub mail: Reply,
+    /// Each recipient with the reply to its RCPT (none if MAIL failed).
+    pub recipients: Vec<(String, Reply)>,
+    /// The reply to DATA, if DATA was sent.
+    pub data: Option<Reply>,
+    /// The final reply after the message, if it was sent.
+    pub message: Option<Reply>,
+    /// The token in the message, to find it by.
+    pub token: String,
+}
+
+impl Delivery {
+    /// Whether the message was accepted for at least one recipient.
+    pub fn is_accepted(&self) -> bool {
+        self.message
+            .as_ref()
+            .is_some_and(Reply::is_positive_completion)
+    }
+}
+
+fn is_positive(reply: &Reply) -> bool {
+    matches!(reply.class_digit(), Some(2))
+}
+
+fn code_is(reply: &Reply, codes: &[u16]) -> bool {
+    reply
+        .code()
+        .map(ReplyCode::value)
+        .is_some_and(|c| codes.contains(&c))
+}
+
+impl<S: EventSink> Session<S> {
+    /// `EHLO name` (or `LHLO` for LMTP). Falls back to `HELO` only after a
+    /// `500` or `502`, as RFC 5321 §4.1.4 allows: a `550`/`554`/`504` is a
+    /// refusal, not a server that does not know EHLO. `force_helo` sends
+    /// HELO straight away.
+    pub async fn ehlo(
+        &mut self,
+        name: &str,
+        lmtp: bool,
+        force_helo: bool,
+    ) -> Result<Reply, SessionError> {
+        let verb = match (force_helo, lmtp) {
+            (true, _) => Verb::Helo,
+            (false, true) => Verb::Lhlo,
+            (false, false) => Verb::Ehlo,
+        };
+        let mut notes = vec![format!("EHLO name in use: {name}")];
+        if !is_fqdn(name) {
+            notes.push(format!(
+                "'{name}' is not a fully qualified domain name: some servers refuse it or score it as spam (--ehlo NAME)"
+            ));
+        }
+        let line = format!("{} {name}", verb.name());
+        let reply = self
+            .exchange(
+                format!("{line}\r\n").as_bytes(),
+                Sent::Command(line),
+                notes,
+                Some(verb),
+            )
+            .await?;
+        if verb == Verb::Ehlo && code_is(&reply, &[500, 502]) {
+            self.sink.event(Event::Note(
+                "the server does not know EHLO: falling back to HELO (no extensions)".into(),
+            ));
+            let line = format!("HELO {name}");
+            return self
+                .exchange(
+                    format!("{line}\r\n").as_bytes(),
+                    Sent::Command(line),
+                    Vec::new(),
+                    Some(Verb::Helo),
+                )
+                .await;
+        }
+        Ok(reply)
+    }
+
+    /// Authenticates with `mechanism`, answering each `334` itself. Every
+    /// secret goes out shown as redacted; challenges are shown decoded.
+    pub async fn auth(
+        &mut self,
+        mechanism: Mechanism,
+        user: &str,
+        secret: &Secret,
+    ) -> Result<Reply, SessionError> {
+        if let Some(caps) = &self.capabilities {
+            let offered = caps.auth_mechanisms();
+            if !offered
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(mechanism.name()))
+            {
+                self.sink.event(Event::Warning(format!(
+                    "the server did not advertise AUTH {mechanism} (it offers: {}); trying anyway",
+                    if offered.is_empty() {
+                        "none".to_string()
+                    } else {
+                        offered.join(" ")
+                    }
+                )));
+            }
+        }
+        let name = mechanism.name();
+        let (first_wire, first_shown) = match mechanism {
+            Mechanism::Plain => {
+                let ir = auth::plain_response(None, user, secret);
+                (
+                    format!("AUTH PLAIN {}\r\n", ir.expose()),
+                    format!("AUTH PLAIN [initial response for {user} redacted]"),
+                )
+            }
+            Mechanism::XOAuth2 => {
+                let ir = auth::xoauth2_response(user, secret);
+                (
+                    format!("AUTH XOAUTH2 {}\r\n", ir.expose()),
+                    format!("AUTH XOAUTH2 [token for {user} redacted]"),
+                )
+            }
+            Mechanism::Login | Mechanism::CramMd5 => {
+                (format!("AUTH {name}\r\n"), format!("AUTH {name}"))
+            }
+        };
+        let mut reply = self
+            .exchange(
+                first_wire.as_bytes(),
+                Sent::Command(first_shown),
+                Vec::new(),
+                Some(Verb::Auth),
+            )
+            .await?;
+        // At most a few rounds: a server that keeps sending 334 is broken.
+        for round in 0..4 {
+            if !code_is(&reply, &[334]) {
+                break;
+            }
+            let challenge = reply
+                .lines
+                .first()
+                .map(|l| l.text_lossy())
+                .unwrap_or_default();
+            let (wire, shown) = match (mechanism, round) {
+                (Mechanism::Login, 0) => (
+                    auth::login_user(user),
+                    Sent::Command(format!("[user {user}, base64]")),
+                ),
+                (Mechanism::Login, 1) => {
+                    let p = auth::login_password(secret);
+                    let len = p.expose().len();
+                    (p.expose().to_string(), Sent::Secret { len })
+                }
+                (Mechanism::CramMd5, 0) => {
+                    match auth::cram_md5_response(user, secret, &challenge) {
+                        Ok(r) => {
+                            let len = r.expose().len();
+                            (r.expose().to_string(), Sent::Secret { len })
+                        }
+                        Err(e) => {
+                            self.sink.event(Event::Warning(format!(
+                                "cannot answer the CRAM-MD5 challenge ({e}): cancelling with '*'"
+                            )));
+                            ("*".to_string(), Sent::Command("*".into()))
+                        }
+                    }
+                }
+                (Mechanism::XOAuth2, _) => {
+                    // RFC 7628 §3.2.3 style: the 334 carries a JSON error;
+                    // an empty response gets the final 535.
+                    if let Challenge::Decoded(bytes) = auth::decode_challenge(&challenge) {
+                        self.sink.event(Event::Note(format!(
+                            "XOAUTH2 error: {}",
+                            String::from_utf8_lossy(&bytes)
+                        )));
+                    }
+                    (String::new(), Sent::Command("(empty response)".into()))
+                }
+                _ => (
+                    "*".to_string(),
+                    Sent::Command("* (cancel: unexpected challenge)".into()),
+                ),
+            };
+            reply = self
+                .exchange(
+                    format!("{wire}\r\n").as_bytes(),
+                    shown,
+                    Vec::new(),
+                    Some(Verb::Auth),
+                )
+                .await?;
+        }
+        if code_is(&reply, &[235]) {
+            self.authenticated = Some(Some(user.to_string()));
+        }
+        Ok(reply)
+    }
+
+    /// Sends exact bytes (no CRLF added) and shows them; then waits for as
+    /// many replies as the bytes held line feeds, without failing if none
+    /// comes: raw bytes are a probe, silence is an answer too.
+    pub async fn raw(&mut self, bytes: &[u8]) -> Result<Vec<Reply>, SessionError> {
+        if self.phase == Phase::Closed {
+            return Err(SessionError::NotConnected);
+        }
+        let tls = self.transport.is_tls();
+        self.transport.send(bytes).await?;
+        self.sink.event(Event::Sent {
+            what: Sent::Raw(bytes.to_vec()),
+            tls,
+        });
+        self.transport.flush().await?;
+        let expected = bytes.iter().filter(|&&b| b == b'\n').count();
+        let mut replies = Vec::new();
+        let sent_at = Instant::now();
+        let deadline = sent_at + self.timeouts.reply.min(Duration::from_secs(5));
+        for _ in 0..expected {
+            match self.transport.read_reply(deadline).await? {
+                super::ReadOutcome::Reply(reply) => {
+                    let reply = self.handle_outcome(
+                        super::ReadOutcome::Reply(reply),
+                        sent_at,
+                        deadline,
+                        ReplyTo::Command(None),
+                        None,
+                    )?;
+                    replies.push(reply);
+                }
+                super::ReadOutcome::TimedOut => {
+                    self.sink.event(Event::Note(format!(
+                        "no reply within {} s",
+                        deadline.saturating_duration_since(sent_at).as_secs()
+                    )));
+                    break;
+                }
+                super::ReadOutcome::Closed { partial, reset } => {
+                    self.closed_by_server(partial, reset);
+                    break;
+                }
+            }
+        }
+        Ok(replies)
+    }
+
+    /// Sends a block of commands in one write, then reads one reply per
+    /// command and shows each matched to its command.
+    pub async fn pipeline(&mut self, lines: &[String]) -> Result<Vec<Reply>, SessionError> {
+        if self.phase == Phase::Closed {
+            return Err(SessionError::NotConnected);
+        }
+        if !self
+            .capabilities
+            .as_ref()
+            .is_some_and(|c| c.supports_pipelining())
+        {
+            self.sink.event(Event::Warning(
+                "PIPELINING was not advertised: the server may refuse commands sent ahead".into(),
+            ));
+        }
+        let tls = self.transport.is_tls();
+        let mut verbs = Vec::new();
+        for line in lines {
+            let verb = Verb::from_word(line.split_whitespace().next().unwrap_or(""));
+            verbs.push((verb, line.clone()));
+            self.transport
+                .send(format!("{line}\r\n").as_bytes())
+                .await?;
+            self.sink.event(Event::Sent {
+                what: Sent::Command(super::redact_command(line, verb)),
+                tls,
+            });
+        }
+        let sent_at = Instant::now();
+        self.transport.flush().await?;
+        let mut replies = Vec::new();
+        for (verb, line) in verbs {
+            let deadline = Instant::now() + self.timeouts.reply;
+            self.sink.event(Event::Note(format!(
+                "reply to: {}",
+                super::redact_command(&line, verb)
+            )));
+            let reply = self
+                .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)
+                .await?;
+            self.after_reply(verb, &reply).await;
+            replies.push(reply);
+            if self.phase != Phase::Command {
+                break;
+            }
+        }
+        Ok(replies)
+    }
+
+    /// After a `354`: streams `reader` as message text (CRLF normalised,
+    /// dot-stuffed) in constant memory, ends it, and returns the final reply.
+    pub async fn stream_data<R: AsyncRead + Unpin>(
+        &mut self,
+        mut reader: R,
+        total: Option<u64>,
+    ) -> Result<Reply, SessionError> {
+        if self.phase != Phase::Data {
+            return Err(SessionError::NotConnected);
+        }
+        let mut encoder = ContentEncoder::for_data();
+        let mut buf = vec![0u8; FILE_CHUNK];
+        let mut wire = Vec::with_capacity(FILE_CHUNK + FILE_CHUNK / 8);
+        let mut sent: u64 = 0;
+        let mut next_progress = PROGRESS_EVERY;
+        loop {
+            let n = reader
+                .read(&mut buf)
+                .await
+                .map_err(|source| SessionError::Local(format!("reading the message: {source}")))?;
+            if n == 0 {
+                break;
+            }
+            wire.clear();
+            encoder.encode(&buf[..n], &mut wire);
+            self.transport.send(&wire).await?;
+            sent += n as u64;
+            if total.is_some_and(|t| t > PROGRESS_OVER) && sent >= next_progress {
+                next_progress += PROGRESS_EVERY;
+                self.sink.event(Event::Progress { sent, total });
+            }
+        }
+        wire.clear();
+        encoder.finish(&mut wire);
+        self.transport.send(&wire).await?;
+        let tls = self.transport.is_tls();
+        self.sink
+            .event(Event::Note(format!("{sent} bytes of message text sent")));
+        self.sink.event(Event::Sent {
+            what: Sent::EndOfMessage,
+            tls,
+        });
+        self.phase = Phase::Command;
+        self.in_transaction = false;
+        let sent_at = Instant::now();
+        self.transport.flush().await?;
+        let deadline = sent_at + self.timeouts.data_end;
+        self.expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
+            .await
+    }
+
+    /// Sends `reader` with BDAT (RFC 3030) in chunks of `chunk` bytes after
+    /// CRLF normalisation (no dot-stuffing: BDAT counts exact bytes), the
+    /// last one marked LAST. Returns the reply to the last BDAT.
+    pub async fn stream_bdat<R: AsyncRead + Unpin>(
+        &mut self,
+        mut reader: R,
+        chunk: usize,
+        total: Option<u64>,
+    ) -> Result<Reply, SessionError> {
+        if !self
+            .capabilities
+            .as_ref()
+            .is_some_and(|c| c.supports_chunking())
+        {
+            self.sink.event(Event::Warning(
+                "CHUNKING was not advertised: the server will likely refuse BDAT".into(),
+            ));
+        }
+        let chunk = chunk.max(1);
+        let mut encoder = ContentEncoder::for_bdat();
+        let mut buf = vec![0u8; FILE_CHUNK.min(chunk).max(1)];
+        let mut pending: Vec<u8> = Vec::with_capacity(chunk + FILE_CHUNK);
+        let mut read: u64 = 0;
+        let mut next_progress = PROGRESS_EVERY;
+        let mut eof = false;
+        loop {
+            while !eof && pending.len() < chunk {
+                let n = reader.read(&mut buf).await.map_err(|source| {
+                    SessionError::Local(format!("reading the message: {source}"))
+                })?;
+                if n == 0 {
+                    eof = true;
+                    encoder.finish(&mut pending);
+                } else {
+                    read += n as u64;
+                    encoder.encode(&buf[..n], &mut pending);
+                }
+            }
+            let take = pending.len().min(chunk);
+            let last = eof && take == pending.len();
+            let header = if last {
+                format!("BDAT {take} LAST")
+            } else {
+                format!("BDAT {take}")
+            };
+            let mut wire = Vec::with_capacity(header.len() + 2 + take);
+            wire.extend_from_slice(header.as_bytes());
+            wire.extend_from_slice(b"\r\n");
+            wire.extend_from_slice(&pending[..take]);
+            pending.drain(..take);
+            let reply = self
+                .exchange(&wire, Sent::Command(header), Vec::new(), Some(Verb::Bdat))
+                .await?;
+            if total.is_some_and(|t| t > PROGRESS_OVER) && read >= next_progress {
+                next_progress += PROGRESS_EVERY;
+                self.sink.event(Event::Progress { sent: read, total });
+            }
+            if last || !is_positive(&reply) {
+                if last {
+                    self.in_transaction = false;
+                }
+                return Ok(reply);
+            }
+        }
+    }
+
+    /// A whole transaction as an MTA sends it: MAIL, every RCPT (carrying
+    /// on past refused ones; 251 and 252 count as accepted), DATA if at least
+    /// one was accepted, the message, and RSET after a failure. The result
+    /// is also reported as an [`Event::Delivery`].
+    pub async fn send_message(
+        &mut self,
+        envelope: &Envelope,
+        message: &[u8],
+        token: &str,
+    ) -> Result<Delivery, SessionError> {
+        let mut mail_line = format!("MAIL FROM:<{}>", envelope.from);
+        for p in &envelope.mail_params {
+            mail_line.push(' ');
+            mail_line.push_str(p);
+        }
+        let mail = self.plain_command(&mail_line, Verb::Mail).await?;
+        let mut delivery = Delivery {
+            mail: mail.clone(),
+            recipients: Vec::new(),
+            data: None,
+            message: None,
+            token: token.to_string(),
+        };
+        if is_positive(&mail) {
+            for to in &envelope.to {
+                let mut line = format!("RCPT TO:<{to}>");
+                for p in &envelope.rcpt_params {
+                    line.push(' ');
+                    line.push_str(p);
+                }
+                let reply = self.plain_command(&line, Verb::Rcpt).await?;
+                delivery.recipients.push((to.clone(), reply));
+            }
+            if delivery.recipients.iter().any(|(_, r)| is_positive(r)) {
+                let data = self.plain_command("DATA", Verb::Data).await?;
+                let go = code_is(&data, &[354]);
+                delivery.data = Some(data);
+                if go {
+                    let final_reply = self
+                        .stream_data(message, Some(message.len() as u64))
+                        .await?;
+                    delivery.message = Some(final_reply);
+                } else {
+                    // The refused DATA left nothing queued to drop.
+                    self.phase = Phase::Command;
+                }
+            }
+        }
+        if !delivery.is_accepted() && self.is_open() {
+            self.plain_command("RSET", Verb::Rset).await?;
+        }
+        self.sink.event(Event::Delivery(delivery.clone()));
+        Ok(delivery)
+    }
+
+    async fn plain_command(&mut self, line: &str, verb: Verb) -> Result<Reply, SessionError> {
+        self.exchange(
+            format!("{line}\r\n").as_bytes(),
+            Sent::Command(line.to_string()),
+            Vec::new(),
+            Some(verb),
+        )
+        .await
+    }
+}
+
+/// A name with at least one dot between non-empty labels, or an address
+/// literal.
+pub fn is_fqdn(name: &str) -> bool {
+    if name.starts_with('[') && name.ends_with(']') {
+        return true;
+    }
+    let name = name.trim_end_matches('.');
+    name.contains('.') && name.split('.').all(|l| !l.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fqdn() {
+        for (name, want) in [
+            ("pc0815.example.com", true),
+            ("mail.example.org.", true),
+            ("[192.0.2.1]", true),
+            ("[IPv6:::1]", true),
+            ("localhost", false),
+            ("pc0815", false),
+            ("a..b", false),
+        ] {
+            assert_eq!(is_fqdn(name), want, "{name}");
+        }
+    }
+}

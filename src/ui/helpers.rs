@@ -1,0 +1,568 @@
+//! Running the helper meta-commands (`:ehlo`, `:auth`, `:send`, `:again`,
+//! `:data`, `:bdat`, `:raw`, `:log`, `:save`) for any driver.
+//!
+//! The engine does the protocol work ([`crate::session::helpers`]); this
+//! module does what needs the user's world: defaults from the command line,
+//! reading files, finding the password (file, environment, or a prompt with
+//! echo off, never without a terminal), the policy on credentials over
+//! unverified connections, building the test message, and remembering what
+//! was sent for `:save`.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use super::Output;
+use super::meta::Meta;
+use crate::config::HelperConfig;
+use crate::proto::auth::{Mechanism, Secret};
+use crate::proto::message::{self, TestMessage};
+use crate::proto::reply::Reply;
+use crate::session::helpers::Envelope;
+use crate::session::{Session, SessionError};
+
+/// Why a helper did not run (the session may still be fine).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum HelperError {
+    /// The session failed underneath.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// A local problem: bad arguments, an unreadable file, no password.
+    #[error("{0}")]
+    Local(String),
+}
+
+/// Asks the person at the terminal, when there is one.
+pub trait Asker {
+    /// A yes/no question; `false` when nobody can answer.
+    fn confirm(&mut self, question: &str) -> bool;
+    /// A password with echo off; `None` when there is no terminal.
+    fn password(&mut self, prompt: &str) -> Option<Secret>;
+}
+
+/// No person to ask (scripts, piped input): questions are answered no; a
+/// password is read from the terminal only if one is attached.
+pub struct NoOneToAsk;
+
+impl Asker for NoOneToAsk {
+    fn confirm(&mut self, _question: &str) -> bool {
+        false
+    }
+
+    fn password(&mut self, prompt: &str) -> Option<Secret> {
+        rpassword::prompt_password(prompt).ok().map(Secret::new)
+    }
+}
+
+/// What the helpers remember between commands.
+pub struct Helpers {
+    config: HelperConfig,
+    last_send: Option<Vec<String>>,
+    sends: u32,
+    /// The name the last `:ehlo` greeted with.
+    greeted_as: Option<String>,
+    /// Lines for `:save`.
+    saved: Vec<String>,
+    /// Replies already accounted for in `saved`.
+    replies_seen: u64,
+}
+
+impl Helpers {
+    /// Helpers with the command line's defaults.
+    pub fn new(config: HelperConfig) -> Self {
+        Helpers {
+            config,
+            last_send: None,
+            sends: 0,
+            greeted_as: None,
+            saved: Vec::new(),
+            replies_seen: 0,
+        }
+    }
+
+    /// The EHLO name to use: `--ehlo`/`--helo`, else this machine's.
+    pub fn ehlo_name<O: Output>(&self, session: &Session<O>) -> String {
+        self.greeted_as
+            .clone()
+            .or_else(|| self.config.helo.clone())
+            .or_else(|| self.config.ehlo.clone())
+            .unwrap_or_else(|| {
+                crate::net::hostname::default_ehlo_name(Some(session.local_addr().ip()))
+            })
+    }
+
+    /// Records an input line for `:save` (already known not to be secret).
+    pub fn record(&mut self, line: &str) {
+        self.saved.push(line.to_string());
+    }
+
+    /// After a step: records an `:expect` for the newest reply, if the step
+    /// produced one.
+    pub fn record_reply<O: Output>(&mut self, session: &Session<O>) {
+        let count = session.reply_count();
+        if count == self.replies_seen {
+            return;
+        }
+        self.replies_seen = count;
+        if let Some(reply) = session.last_reply() {
+            if let Some(line) = expect_line(reply) {
+                self.saved.push(line);
+            }
+        }
+    }
+
+    /// Runs a helper meta-command.
+    pub async fn run<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        meta: Meta,
+        asker: &mut dyn Asker,
+    ) -> Result<(), HelperError> {
+        match meta {
+            Meta::Ehlo(name) => {
+                let name = name.unwrap_or_else(|| self.ehlo_name(session));
+                self.record(&format!(":ehlo {name}"));
+                let helo = self.config.helo.is_some();
+                session.ehlo(&name, self.config.lmtp, helo).await?;
+                self.greeted_as = Some(name);
+            }
+            Meta::Auth { mechanism, user } => self.auth(session, mechanism, user, asker).await?,
+            Meta::Send(words) => self.send(session, words).await?,
+            Meta::Again => match self.last_send.clone() {
+                Some(words) => self.send(session, words).await?,
+                None => return Err(HelperError::Local("nothing to repeat: no :send yet".into())),
+            },
+            Meta::Data(path) => {
+                let (file, size) = open(&path).await?;
+                self.record(&format!(":data {}", quote(&path.to_string_lossy())));
+                let reply = session.data_command().await?;
+                if reply.code().map(|c| c.value()) == Some(354) {
+                    session.stream_data(file, Some(size)).await?;
+                }
+            }
+            Meta::Bdat { path, chunk } => {
+                let (file, size) = open(&path).await?;
+                self.record(&format!(
+                    ":bdat {} --chunk {chunk}",
+                    quote(&path.to_string_lossy())
+                ));
+                session.stream_bdat(file, chunk, Some(size)).await?;
+            }
+            Meta::Raw(bytes) => {
+                self.record(&format!(":raw \"{}\"", escape_raw(&bytes)));
+                session.raw(&bytes).await?;
+            }
+            Meta::Log(path) => {
+                let file = match &path {
+                    Some(path) => Some(create(path)?),
+                    None => None,
+                };
+                session.sink().set_log(file.map(|f| Box::new(f) as _));
+                let text = match path {
+                    Some(path) => format!("logging the transcript to {}", path.display()),
+                    None => "logging stopped".to_string(),
+                };
+                session.sink().info(&[text]);
+            }
+            Meta::Save(path) => {
+                let mut text = String::from(
+                    "# saved by smtpcli: replay with --script (each step checked by :expect)\n",
+                );
+                for line in &self.saved {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                std::fs::write(&path, text).map_err(|e| {
+                    HelperError::Local(format!(
+                        "cannot write {}: {}",
+                        path.display(),
+                        crate::net::connect::describe_io(&e)
+                    ))
+                })?;
+                session.sink().info(&[format!(
+                    "saved {} lines to {}",
+                    self.saved.len(),
+                    path.display()
+                )]);
+            }
+            other => {
+                return Err(HelperError::Local(format!("not a helper: {other:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    async fn auth<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        mechanism: Mechanism,
+        user: Option<String>,
+        asker: &mut dyn Asker,
+    ) -> Result<(), HelperError> {
+        let user = user.or_else(|| self.config.user.clone()).ok_or_else(|| {
+            HelperError::Local(format!("usage: :auth {mechanism} USER (or --user)"))
+        })?;
+        let status = session.status();
+        let unprotected = if !status.tls {
+            Some("over a cleartext connection: anyone on the path can read them")
+        } else if !session.tls_verified() {
+            Some("over TLS whose certificate was not verified: a man in the middle could read them")
+        } else {
+            None
+        };
+        if let Some(why) = unprotected {
+            if self.config.insecure {
+                session
+                    .sink()
+                    .info(&[format!("warning: sending credentials {why} (--insecure)")]);
+            } else if !asker.confirm(&format!("Send credentials {why}? [y/N] ")) {
+                return Err(HelperError::Local(format!(
+                    "refusing to send credentials {why}; use STARTTLS (with a verified certificate) or --insecure"
+                )));
+            }
+        }
+        let secret = self.password(&user, mechanism, asker)?;
+        self.record(&format!(
+            ":auth {} {user}",
+            mechanism.name().to_ascii_lowercase()
+        ));
+        session.auth(mechanism, &user, &secret).await?;
+        Ok(())
+    }
+
+    fn password(
+        &self,
+        user: &str,
+        mechanism: Mechanism,
+        asker: &mut dyn Asker,
+    ) -> Result<Secret, HelperError> {
+        if let Some(path) = &self.config.password_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                HelperError::Local(format!(
+                    "cannot read the password file {}: {}",
+                    path.display(),
+                    crate::net::connect::describe_io(&e)
+                ))
+            })?;
+            return Ok(Secret::new(text.lines().next().unwrap_or("").to_string()));
+        }
+        if let Ok(password) = std::env::var("SMTPCLI_PASSWORD") {
+            return Ok(Secret::new(password));
+        }
+        let what = if mechanism == Mechanism::XOAuth2 {
+            "OAuth2 token"
+        } else {
+            "password"
+        };
+        asker
+            .password(&format!("{what} for {user}: "))
+            .ok_or_else(|| {
+                HelperError::Local(format!(
+                    "no terminal to ask for the {what}: use --password-file FILE or SMTPCLI_PASSWORD"
+                ))
+            })
+    }
+
+    async fn send<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        words: Vec<String>,
+    ) -> Result<(), HelperError> {
+        let args = SendArgs::parse(&words).map_err(HelperError::Local)?;
+        self.last_send = Some(words.clone());
+        if !session.status().greeted {
+            let name = self.ehlo_name(session);
+            self.record(&format!(":ehlo {name}"));
+            session
+                .ehlo(&name, self.config.lmtp, self.config.helo.is_some())
+                .await?;
+            self.record_reply(session);
+        }
+        let ehlo = self.ehlo_name(session);
+        let from = args.from.clone().unwrap_or_else(|| {
+            format!(
+                "smtpcli@{}",
+                ehlo.trim_start_matches('[').trim_end_matches(']')
+            )
+        });
+        let from = if from == "<>" { String::new() } else { from };
+        let body = match &args.file {
+            Some(path) => String::from_utf8_lossy(&std::fs::read(path).map_err(|e| {
+                HelperError::Local(format!(
+                    "cannot read {}: {}",
+                    path.display(),
+                    crate::net::connect::describe_io(&e)
+                ))
+            })?)
+            .into_owned(),
+            None => args.body.clone().unwrap_or_default(),
+        };
+        self.sends += 1;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let token = message::token(now.as_nanos(), std::process::id(), self.sends);
+        let body = if body.is_empty() {
+            format!("This is a test message sent by smtpcli.\nToken: {token}\n")
+        } else {
+            body
+        };
+        let message = TestMessage {
+            from: if from.is_empty() {
+                format!(
+                    "MAILER-DAEMON@{}",
+                    ehlo.trim_start_matches('[').trim_end_matches(']')
+                )
+            } else {
+                from.clone()
+            },
+            to: args.to.clone(),
+            subject: args
+                .subject
+                .clone()
+                .unwrap_or_else(|| format!("smtpcli test {token}")),
+            body,
+            headers: args.headers.clone(),
+            token: token.clone(),
+            date: i64::try_from(now.as_secs()).unwrap_or(0),
+            domain: ehlo
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+        }
+        .build();
+        let envelope = self.envelope(session, &args, from, message.len());
+        self.record(&format!(
+            ":send {}",
+            words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+        ));
+        session.send_message(&envelope, &message, &token).await?;
+        Ok(())
+    }
+
+    /// MAIL and RCPT parameters: what was asked for and advertised.
+    fn envelope<O: Output>(
+        &self,
+        session: &mut Session<O>,
+        args: &SendArgs,
+        from: String,
+        size: usize,
+    ) -> Envelope {
+        let caps = session.capabilities().cloned().unwrap_or_default();
+        let mut mail_params = Vec::new();
+        let mut rcpt_params = Vec::new();
+        let mut skipped = Vec::new();
+        if caps.size_limit().is_some() || caps.has("SIZE") {
+            mail_params.push(format!("SIZE={size}"));
+        }
+        let non_ascii = !from.is_ascii() || args.to.iter().any(|t| !t.is_ascii());
+        if args.smtputf8 || non_ascii {
+            if caps.supports_smtputf8() {
+                mail_params.push("SMTPUTF8".into());
+            } else {
+                skipped.push("SMTPUTF8");
+            }
+        }
+        let dsn = [
+            (&args.ret, "RET", false),
+            (&args.envid, "ENVID", false),
+            (&args.notify, "NOTIFY", true),
+        ];
+        for (value, name, per_recipient) in dsn {
+            let Some(value) = value else { continue };
+            if !caps.supports_dsn() {
+                skipped.push(name);
+            } else if per_recipient {
+                rcpt_params.push(format!("{name}={value}"));
+            } else {
+                mail_params.push(format!("{name}={value}"));
+            }
+        }
+        if !skipped.is_empty() {
+            session.sink().info(&[format!(
+                "warning: not advertised by the server, left out: {}",
+                skipped.join(", ")
+            )]);
+        }
+        Envelope {
+            from,
+            to: args.to.clone(),
+            mail_params,
+            rcpt_params,
+        }
+    }
+}
+
+/// The arguments of `:send`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SendArgs {
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub file: Option<PathBuf>,
+    pub headers: Vec<(String, String)>,
+    pub smtputf8: bool,
+    pub ret: Option<String>,
+    pub envid: Option<String>,
+    pub notify: Option<String>,
+}
+
+impl SendArgs {
+    /// Reads the words after `:send`.
+    pub fn parse(words: &[String]) -> Result<SendArgs, String> {
+        let mut args = SendArgs::default();
+        let mut it = words.iter();
+        while let Some(word) = it.next() {
+            let mut value = |name: &str| {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| format!(":send {name} needs a value"))
+            };
+            match word.as_str() {
+                "--from" => args.from = Some(strip_brackets(&value("--from")?)),
+                "--to" => args.to.push(strip_brackets(&value("--to")?)),
+                "--subject" => args.subject = Some(value("--subject")?),
+                "--body" => args.body = Some(value("--body")?),
+                "--file" => args.file = Some(value("--file")?.into()),
+                "--header" => {
+                    let h = value("--header")?;
+                    let (name, v) = h
+                        .split_once(':')
+                        .ok_or_else(|| format!("--header wants 'Name: value', not '{h}'"))?;
+                    args.headers
+                        .push((name.trim().to_string(), v.trim().to_string()));
+                }
+                "--smtputf8" => args.smtputf8 = true,
+                "--ret" => args.ret = Some(value("--ret")?.to_ascii_uppercase()),
+                "--envid" => args.envid = Some(value("--envid")?),
+                "--notify" => args.notify = Some(value("--notify")?.to_ascii_uppercase()),
+                other => return Err(format!("unknown :send option '{other}' (:help send)")),
+            }
+        }
+        if args.to.is_empty() {
+            return Err(":send needs at least one --to ADDRESS".into());
+        }
+        if args.body.is_some() && args.file.is_some() {
+            return Err(":send takes --body or --file, not both".into());
+        }
+        Ok(args)
+    }
+}
+
+/// `<a@b>` → `a@b`; `<>` stays `<>` (the null sender).
+fn strip_brackets(addr: &str) -> String {
+    if addr == "<>" {
+        return addr.to_string();
+    }
+    addr.trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string()
+}
+
+/// An `:expect` line that pins a reply's code and enhanced code.
+fn expect_line(reply: &Reply) -> Option<String> {
+    let code = reply.code()?;
+    Some(match reply.enhanced_code() {
+        Some(e) => format!(":expect {code} {e}"),
+        None => format!(":expect {code}"),
+    })
+}
+
+/// Quotes a word for a saved script when it needs it.
+fn quote(word: &str) -> String {
+    shlex::try_quote(word)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| word.to_string())
+}
+
+/// Bytes back into `:raw` escapes.
+fn escape_raw(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in bytes {
+        match b {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
+}
+
+async fn open(path: &Path) -> Result<(tokio::fs::File, u64), HelperError> {
+    let file = tokio::fs::File::open(path).await.map_err(|e| {
+        HelperError::Local(format!(
+            "cannot read {}: {}",
+            path.display(),
+            crate::net::connect::describe_io(&e)
+        ))
+    })?;
+    let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    Ok((file, size))
+}
+
+fn create(path: &Path) -> Result<std::fs::File, HelperError> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            HelperError::Local(format!(
+                "cannot write {}: {}",
+                path.display(),
+                crate::net::connect::describe_io(&e)
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        shlex::split(text).unwrap()
+    }
+
+    #[test]
+    fn send_arguments() {
+        let args = SendArgs::parse(&words(
+            "--from <a@example.org> --to b@example.org --to nosuchuser@example.org --subject 'Grüße' --header 'X-A: 1' --notify success,failure",
+        ))
+        .unwrap();
+        assert_eq!(args.from.as_deref(), Some("a@example.org"));
+        assert_eq!(args.to, ["b@example.org", "nosuchuser@example.org"]);
+        assert_eq!(args.subject.as_deref(), Some("Grüße"));
+        assert_eq!(args.headers, [("X-A".to_string(), "1".to_string())]);
+        assert_eq!(args.notify.as_deref(), Some("SUCCESS,FAILURE"));
+        assert_eq!(
+            SendArgs::parse(&words("--from '<>' --to b@x"))
+                .unwrap()
+                .from
+                .as_deref(),
+            Some("<>")
+        );
+        assert!(SendArgs::parse(&words("--from a@x")).is_err());
+        assert!(SendArgs::parse(&words("--to a@x --bogus")).is_err());
+        assert!(SendArgs::parse(&words("--to a@x --body x --file y")).is_err());
+    }
+
+    #[test]
+    fn raw_bytes_round_trip_through_escapes() {
+        let bytes = b"MAIL FROM:<a@b>\r\n\x00\xff\"\\ ok\n";
+        let text = escape_raw(bytes);
+        assert_eq!(super::super::meta::unescape(&text).unwrap(), bytes);
+    }
+
+    #[test]
+    fn expect_lines_pin_codes() {
+        let r = Reply::parse_all(b"250 2.1.5 Ok\r\n").remove(0);
+        assert_eq!(expect_line(&r).as_deref(), Some(":expect 250 2.1.5"));
+        let r = Reply::parse_all(b"250-a\r\n250 b\r\n").remove(0);
+        assert_eq!(expect_line(&r).as_deref(), Some(":expect 250"));
+    }
+}
