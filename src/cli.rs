@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode};
+use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::{ConnectOptions, Family};
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
+use smtpcli::ui::replay::ReplayOptions;
 use smtpcli::ui::theme::ColorChoice;
 
 const AFTER_HELP: &str = "\
@@ -36,9 +37,10 @@ Examples:
     after_help = format!("{AFTER_HELP}\n\n{}", smtpcli::exit::HELP)
 )]
 pub struct Cli {
-    /// The server: a name, an address, host:port or [IPv6]:port.
-    #[arg(value_name = "HOST", default_value = "localhost")]
-    pub host: String,
+    /// The server: a name, an address, host:port or [IPv6]:port (default:
+    /// localhost, or the host of a replayed telnet recording).
+    #[arg(value_name = "HOST")]
+    pub host: Option<String>,
 
     /// The port: a number or smtp, submission, smtps, lmtp.
     #[arg(value_name = "PORT")]
@@ -99,6 +101,19 @@ pub struct Cli {
     #[arg(long)]
     pub insecure: bool,
 
+    /// Replay the client side of a recorded dialog (telnet, RFC, swaks or
+    /// smtpcli style, or plain) and compare each reply with the recorded one.
+    #[arg(long, value_name = "FILE", conflicts_with = "script")]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: reply texts must match too, not only the codes.
+    #[arg(long, requires = "replay")]
+    pub strict: bool,
+
+    /// With --replay: also send recorded AUTH exchanges.
+    #[arg(long, requires = "replay")]
+    pub replay_auth: bool,
+
     /// Send QUIT once this stage is done (a probe).
     #[arg(long, value_enum, value_name = "STAGE")]
     pub quit_after: Option<Stage>,
@@ -114,7 +129,7 @@ pub struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure", "replay"]
     )]
     pub explain: Option<Vec<String>>,
 }
@@ -129,7 +144,9 @@ impl TryFrom<Cli> for Config {
                 color: cli.color,
             });
         }
-        let target = parse_target(&cli.host, cli.port.as_deref(), 25)?;
+        let host_given = cli.host.is_some();
+        let host = cli.host.as_deref().unwrap_or("localhost");
+        let target = parse_target(host, cli.port.as_deref(), 25)?;
         let mut timeouts = Timeouts::default();
         if let Some(secs) = cli.timeout {
             if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
@@ -163,6 +180,14 @@ impl TryFrom<Cli> for Config {
                     _ => Input::Stdin,
                 },
                 json: cli.json,
+                replay: cli.replay.map(|path| Replay {
+                    path,
+                    options: ReplayOptions {
+                        strict: cli.strict,
+                        replay_auth: cli.replay_auth,
+                    },
+                }),
+                host_given,
                 helpers: HelperConfig {
                     ehlo: cli.ehlo,
                     helo: cli.helo,

@@ -36,6 +36,19 @@ pub struct ConnectConfig {
     pub json: bool,
     /// Defaults for the helper meta-commands.
     pub helpers: HelperConfig,
+    /// `--replay FILE` and how to compare.
+    pub replay: Option<Replay>,
+    /// Whether HOST was given (a replay may take it from the recording).
+    pub host_given: bool,
+}
+
+/// What `--replay` needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    /// The recorded dialog.
+    pub path: PathBuf,
+    /// `--strict`, `--replay-auth`.
+    pub options: crate::ui::replay::ReplayOptions,
 }
 
 /// What the helpers (`:ehlo`, `:auth`, `:send`…) take from the command line.

@@ -12,6 +12,7 @@ pub mod exit;
 pub mod net;
 pub mod proto;
 pub mod session;
+pub mod transcript;
 pub mod ui;
 
 pub use ui::run;

@@ -446,7 +446,16 @@ impl<S: EventSink> Session<S> {
     pub fn expect(&mut self, expected: Expectation) -> bool {
         let got = self.last_reply.as_ref();
         let met = got.is_some_and(|r| expected.is_met_by(r));
-        let exit = match (met, got.and_then(Reply::class_digit)) {
+        let got = got.map(|r| (r.code(), r.enhanced_code()));
+        self.judge_last(met);
+        self.sink.event(Event::Expect { expected, got, met });
+        met
+    }
+
+    /// Judges the last reply as expected (`ok`) or not, silently: the
+    /// caller reports. A failure is temporary when the reply was a 4xx.
+    pub fn judge_last(&mut self, ok: bool) {
+        let exit = match (ok, self.last_reply.as_ref().and_then(Reply::class_digit)) {
             (true, _) => Exit::Success,
             (false, Some(4)) => Exit::Temporary,
             (false, _) => Exit::Permanent,
@@ -457,12 +466,6 @@ impl<S: EventSink> Session<S> {
             exit
         };
         self.last_expected = true;
-        self.sink.event(Event::Expect {
-            expected,
-            got: got.map(|r| (r.code(), r.enhanced_code())),
-            met,
-        });
-        met
     }
 
     async fn read_banner(&mut self) -> Result<(), SessionError> {
@@ -879,7 +882,8 @@ impl<S: EventSink> Session<S> {
 }
 
 /// A command line for display: an `AUTH` initial response is a secret.
-fn redact_command(text: &str, verb: Option<Verb>) -> String {
+#[doc(hidden)]
+pub fn redact_command(text: &str, verb: Option<Verb>) -> String {
     if verb != Some(Verb::Auth) {
         return text.to_string();
     }

@@ -9,6 +9,7 @@ pub mod helpers;
 pub mod json;
 pub mod meta;
 pub mod render;
+pub mod replay;
 pub mod sanitize;
 pub mod script;
 pub mod theme;
@@ -51,6 +52,9 @@ pub fn run(config: Config) -> Result<Exit> {
 }
 
 fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
+    if let Some(replay) = &config.replay {
+        return run_replay(config, replay, theme);
+    }
     // Open the script before connecting: a typo in its name is not the
     // server's problem.
     let input: Box<dyn Read + Send> = match &config.input {
@@ -110,6 +114,62 @@ fn run_explain(args: &[String], theme: &Theme) -> Result<Exit> {
     }
     out.flush()?;
     Ok(Exit::Success)
+}
+
+fn run_replay(
+    config: &ConnectConfig,
+    replay: &crate::config::Replay,
+    theme: Theme,
+) -> Result<Exit> {
+    let text = match std::fs::read(&replay.path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            return usage_error(&format!(
+                "cannot read the recording {}: {}",
+                replay.path.display(),
+                crate::net::connect::describe_io(&e)
+            ));
+        }
+    };
+    let recorded = crate::transcript::read(&text);
+    let mut config = config.clone();
+    let mut notes = vec![format!(
+        "replaying {}: {}, {} steps",
+        replay.path.display(),
+        recorded.format,
+        recorded.steps.len()
+    )];
+    if !config.host_given {
+        if let Some((host, port)) = &recorded.target {
+            config.target = crate::net::target::parse_target(host, port.as_deref(), 25)?;
+            config.connect.timeout = config.session.timeouts.connect;
+            notes.push(format!(
+                "no HOST given: using {} from the recorded telnet command",
+                config.target
+            ));
+        }
+    }
+    if recorded.steps.is_empty() {
+        return usage_error(&format!(
+            "nothing to replay in {}: no client lines found",
+            replay.path.display()
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout());
+    if config.json {
+        let mut output = json::JsonOutput::new(stdout);
+        output.info(&notes);
+        runtime.block_on(replay::run(&config, recorded, replay.options, output))
+    } else {
+        let mut output = render::Renderer::new(stdout, theme);
+        output.timing = config.timing;
+        output.info(&notes);
+        runtime.block_on(replay::run(&config, recorded, replay.options, output))
+    }
 }
 
 fn usage_error(message: &str) -> Result<Exit> {

@@ -8,5 +8,6 @@ mod explain;
 mod helpers;
 mod interop;
 mod piped;
+mod replay;
 mod script;
 mod support;

@@ -1,0 +1,306 @@
+//! `--replay`: recorded dialogs in every form, replayed and compared.
+
+use crate::support::fake_server::{FakeServer, Step, expect, send};
+use crate::support::{real_server, smtpcli, text};
+
+const FORMATS: [(&str, &str); 5] = [
+    ("telnet.txt", "telnet style"),
+    ("rfc.txt", "RFC style"),
+    ("swaks.txt", "swaks style"),
+    ("smtpcli.txt", "smtpcli transcript"),
+    ("plain.txt", "plain dialog"),
+];
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/it/fixtures/replay/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// A server that answers the fixtures' dialog, with its own queue id.
+fn reference_server() -> FakeServer {
+    FakeServer::start(vec![
+        send("220 mailserver.example.com ESMTP Postfix (Debian/GNU)"),
+        expect("helo pc0815.example.com"),
+        send("250 mailserver.example.com"),
+        expect("mail from:absender@example.org"),
+        send("250 2.1.0 Ok"),
+        expect("rcpt to:empfaenger@example.org"),
+        send("250 2.1.5 Ok"),
+        expect("data"),
+        send("354 End data with <CR><LF>.<CR><LF>"),
+        expect("Subject: Test"),
+        expect(""),
+        expect("Dies ist eine Testmail."),
+        // Message text is dot-stuffed on the wire, whatever the form.
+        expect("..punkt am Anfang"),
+        expect("."),
+        send("250 2.0.0 Ok: queued as 4A1B2C3D4E"),
+        expect("quit"),
+        send("221 2.0.0 Bye"),
+        Step::Close,
+    ])
+}
+
+#[test]
+fn every_form_replays_and_matches() {
+    for (file, form) in FORMATS {
+        let server = reference_server();
+        let out = smtpcli()
+            .args([
+                "--color",
+                "never",
+                "--replay",
+                &fixture(file),
+                "127.0.0.1",
+                &server.port(),
+            ])
+            .output()
+            .unwrap();
+        server.finish();
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}:\n{stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(stdout.contains(form), "{file}: format not named:\n{stdout}");
+        assert!(
+            stdout.contains("# every recorded reply matched"),
+            "{file}:\n{stdout}"
+        );
+        // The queue id differs: shown, not a failure.
+        assert!(
+            stdout.contains("ok (text differs): recorded text: 2.0.0 Ok: queued as 708D72C80BE"),
+            "{file}:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_changed_reply_is_a_mismatch_with_the_explanation() {
+    let server = FakeServer::start(vec![
+        send("220 mailserver.example.com ESMTP Postfix (Debian/GNU)"),
+        expect("helo pc0815.example.com"),
+        send("250 mailserver.example.com"),
+        expect("mail from:absender@example.org"),
+        send("250 2.1.0 Ok"),
+        expect("rcpt to:empfaenger@example.org"),
+        send("550 5.1.1 <empfaenger@example.org>: Recipient address rejected: User unknown"),
+        expect("data"),
+        send("554 5.5.1 Error: no valid recipients"),
+        // The message is not sent: DATA was refused live.
+        expect("quit"),
+        send("221 2.0.0 Bye"),
+        Step::Close,
+    ]);
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--replay",
+            &fixture("telnet.txt"),
+            "127.0.0.1",
+            &server.port(),
+        ])
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("# 3 "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.contains("250 2.1.5   550 5.1.1   MISMATCH"), "{row}");
+    assert!(row.contains("Bad destination mailbox address"), "{row}");
+    assert!(
+        stdout.contains("not sent: DATA was not accepted live"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn strict_makes_text_differences_fail() {
+    let server = reference_server();
+    let out = smtpcli()
+        .args([
+            "--strict",
+            "--replay",
+            &fixture("plain.txt"),
+            "127.0.0.1",
+            &server.port(),
+        ])
+        .output()
+        .unwrap();
+    server.finish();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+}
+
+#[test]
+fn the_recorded_telnet_target_is_used_without_a_host() {
+    let server = reference_server();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ticket.txt");
+    let recording = std::fs::read_to_string(fixture("telnet.txt"))
+        .unwrap()
+        .replace(
+            "telnet mailserver.example.com 25",
+            &format!("telnet 127.0.0.1 {}", server.port()),
+        );
+    std::fs::write(&path, recording).unwrap();
+    let out = smtpcli()
+        .args(["--color", "never", "--replay", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "no HOST given: using 127.0.0.1:{} from the recorded telnet command",
+            server_port_of(&stdout)
+        )),
+        "{stdout}"
+    );
+}
+
+fn server_port_of(stdout: &str) -> String {
+    stdout
+        .split("connected to 127.0.0.1 port ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn recorded_auth_is_skipped_without_replay_auth() {
+    let recording = "\
+<< 220 fake ESMTP
+>> EHLO pc0815.example.com
+<< 250-fake
+<< 250 AUTH PLAIN LOGIN
+>> AUTH LOGIN
+<< 334 VXNlcm5hbWU6
+>> YWxpY2U=
+<< 334 UGFzc3dvcmQ6
+>> c2VjcmV0
+<< 235 2.7.0 Authentication successful
+>> NOOP
+<< 250 2.0.0 Ok
+";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("auth.txt");
+    std::fs::write(&path, recording).unwrap();
+    let server = FakeServer::start(vec![
+        send("220 fake ESMTP"),
+        expect("EHLO pc0815.example.com"),
+        send("250-fake"),
+        send("250 AUTH PLAIN LOGIN"),
+        // No AUTH, no credentials: straight to NOOP.
+        expect("NOOP"),
+        send("250 2.0.0 Ok"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--replay",
+            path.to_str().unwrap(),
+            "127.0.0.1",
+            &server.port(),
+        ])
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("skipped: recorded AUTH is sent only with --replay-auth")
+            .count(),
+        3,
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("c2VjcmV0") && !stdout.contains("YWxpY2U="),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("(SASL response, not shown)").count(),
+        2,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_recording_exits_2() {
+    let out = smtpcli()
+        .args(["--replay", "/nonexistent.txt", "127.0.0.1", "9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read the recording /nonexistent.txt"));
+}
+
+#[test]
+fn postfix_replays_the_telnet_recording() {
+    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
+        return;
+    };
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--replay",
+            &fixture("telnet.txt"),
+            &host,
+            &port,
+        ])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("# every recorded reply matched"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn postfix_refusing_the_recipient_is_a_mismatch() {
+    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unknown.txt");
+    let recording = std::fs::read_to_string(fixture("telnet.txt"))
+        .unwrap()
+        .replace("rcpt to:empfaenger@", "rcpt to:nosuchuser@");
+    std::fs::write(&path, recording).unwrap();
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--replay",
+            path.to_str().unwrap(),
+            &host,
+            &port,
+        ])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let row = stdout.lines().find(|l| l.starts_with("# 3 ")).unwrap();
+    assert!(row.contains("250 2.1.5   550 5.1.1   MISMATCH"), "{row}");
+    assert!(
+        row.contains("5.1.1 Bad destination mailbox address"),
+        "{row}"
+    );
+}
