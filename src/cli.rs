@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
 use smtpcli::net::target::parse_target;
+use smtpcli::net::tls::{Backend, TlsSettings, TlsVersion};
 use smtpcli::net::{ConnectOptions, Family};
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
 use smtpcli::ui::replay::ReplayOptions;
@@ -66,6 +67,55 @@ pub struct Cli {
     /// Show how long each reply took.
     #[arg(long)]
     pub timing: bool,
+
+    /// Implicit TLS from the first byte (port 465 by default).
+    #[arg(long, conflicts_with = "starttls")]
+    pub tls: bool,
+
+    /// After the banner: EHLO, STARTTLS, the handshake, EHLO again; fail if
+    /// STARTTLS is not offered.
+    #[arg(long)]
+    pub starttls: bool,
+
+    /// Abort on any certificate problem (by default the handshake goes on
+    /// and the verdict is printed loudly).
+    #[arg(long)]
+    pub verify: bool,
+
+    /// The name to send as SNI and check the certificate against (default:
+    /// HOST).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+
+    /// Send no SNI.
+    #[arg(long)]
+    pub no_sni: bool,
+
+    /// Also trust the CA certificates in FILE (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Present this client certificate (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// The key of --cert (PEM; default: in the --cert file).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// The lowest TLS version to offer: 1.0, 1.1, 1.2, 1.3 (1.0 and 1.1 also
+    /// lower OpenSSL's security level, for legacy servers).
+    #[arg(long, value_name = "VERSION")]
+    pub tls_min: Option<TlsVersion>,
+
+    /// The highest TLS version to offer.
+    #[arg(long, value_name = "VERSION")]
+    pub tls_max: Option<TlsVersion>,
+
+    /// The TLS implementation: openssl (full report) or native (the
+    /// platform's; leaf certificate only). Only those built in are accepted.
+    #[arg(long, value_name = "BACKEND")]
+    pub tls_backend: Option<Backend>,
 
     /// Read the lines to send from FILE ('-': stdin). '#' starts a comment,
     /// ':expect 250' checks the last reply; after DATA every line up to a
@@ -129,9 +179,18 @@ pub struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure", "replay"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure", "replay", "tls", "starttls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend"]
     )]
     pub explain: Option<Vec<String>>,
+}
+
+fn built_backends() -> String {
+    let names: Vec<String> = Backend::built().iter().map(ToString::to_string).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 impl TryFrom<Cli> for Config {
@@ -146,7 +205,32 @@ impl TryFrom<Cli> for Config {
         }
         let host_given = cli.host.is_some();
         let host = cli.host.as_deref().unwrap_or("localhost");
-        let target = parse_target(host, cli.port.as_deref(), 25)?;
+        let default_port = if cli.tls { 465 } else { 25 };
+        let target = parse_target(host, cli.port.as_deref(), default_port)?;
+        let mut tls = TlsSettings::new(cli.sni.clone().unwrap_or_else(|| target.host.clone()));
+        if cli.no_sni {
+            tls.sni = None;
+        }
+        if let Some(backend) = cli.tls_backend {
+            if !backend.is_built() {
+                bail!(
+                    "this build has no {backend} TLS backend (built: {})",
+                    built_backends()
+                );
+            }
+            tls.backend = backend;
+        }
+        tls.verify = cli.verify;
+        tls.ca_file = cli.ca_file;
+        tls.client_cert = cli.cert;
+        tls.client_key = cli.key;
+        tls.min = cli.tls_min;
+        tls.max = cli.tls_max;
+        if let (Some(min), Some(max)) = (tls.min, tls.max) {
+            if min > max {
+                bail!("--tls-min {min} is above --tls-max {max}");
+            }
+        }
         let mut timeouts = Timeouts::default();
         if let Some(secs) = cli.timeout {
             if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
@@ -169,7 +253,10 @@ impl TryFrom<Cli> for Config {
                     source: cli.source,
                     timeout: timeouts.connect,
                 },
+                starttls: cli.starttls,
                 session: SessionOptions {
+                    tls,
+                    implicit_tls: cli.tls,
                     timeouts,
                     quit_after: cli.quit_after,
                     keep_waiting: false,

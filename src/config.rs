@@ -40,6 +40,8 @@ pub struct ConnectConfig {
     pub replay: Option<Replay>,
     /// Whether HOST was given (a replay may take it from the recording).
     pub host_given: bool,
+    /// `--starttls`: EHLO, STARTTLS, handshake, EHLO again, before input.
+    pub starttls: bool,
 }
 
 /// What `--replay` needs.

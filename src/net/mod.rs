@@ -1,6 +1,7 @@
-//! The transport: TCP connections and reading whole replies off them.
+//! The transport: TCP connections, TLS on them, and reading whole replies
+//! off them.
 //!
-//! This layer knows sockets, deadlines and bytes; it knows nothing of
+//! This layer knows sockets, TLS, deadlines and bytes; it knows nothing of
 //! terminals, and it never prints. Replies are parsed by [`crate::proto`];
 //! what they mean is the session's business.
 
@@ -8,12 +9,15 @@ pub mod connect;
 pub mod hostname;
 pub mod stream;
 pub mod target;
+pub mod tls;
 pub mod transport;
 
 use thiserror::Error;
 
 pub use connect::{Attempt, ConnectFacts, ConnectOptions, Family};
+pub use stream::Stream;
 pub use target::Target;
+pub use tls::{TlsError, TlsReport, TlsSettings};
 pub use transport::{ReadOutcome, Transport};
 
 /// A transport failure: no SMTP answer could be had.

@@ -140,6 +140,17 @@ impl Transport {
         }
     }
 
+    /// Takes the stream out (for a STARTTLS handshake), leaving the
+    /// transport detached until [`Transport::set_stream`].
+    pub fn take_stream(&mut self) -> Stream {
+        std::mem::replace(&mut self.stream, Stream::Detached)
+    }
+
+    /// Puts a (TLS) stream in.
+    pub fn set_stream(&mut self, stream: Stream) {
+        self.stream = stream;
+    }
+
     /// Takes the bytes received after the last reply returned: at STARTTLS
     /// they arrived in plaintext and must be discarded.
     pub fn take_leftover(&mut self) -> Vec<u8> {

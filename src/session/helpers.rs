@@ -121,6 +121,55 @@ impl<S: EventSink> Session<S> {
         Ok(reply)
     }
 
+    /// STARTTLS as a helper: EHLO first if needed, STARTTLS, the handshake
+    /// (with its report), EHLO again, and the capability difference. Returns
+    /// whether TLS is up; `false` when the server did not offer or refused
+    /// it (a permanent disagreement unless the refusal was a 4xx).
+    pub async fn starttls(&mut self, ehlo_name: &str, lmtp: bool) -> Result<bool, SessionError> {
+        if self.transport.is_tls() {
+            self.sink.event(Event::Warning(
+                "the connection is already TLS: not starting it again".into(),
+            ));
+            return Ok(true);
+        }
+        if !self.greeted {
+            self.ehlo(ehlo_name, lmtp, false).await?;
+        }
+        let before = self.capabilities.clone().unwrap_or_default();
+        if !before.supports_starttls() {
+            self.sink.event(Event::Warning(
+                "the server does not offer STARTTLS: not sending credentials or mail over this connection is up to you".into(),
+            ));
+            self.judge_last(false);
+            return Ok(false);
+        }
+        let reply = self
+            .exchange(
+                b"STARTTLS\r\n",
+                Sent::Command("STARTTLS".into()),
+                Vec::new(),
+                Some(Verb::StartTls),
+            )
+            .await?;
+        if !code_is(&reply, &[220]) || !self.transport.is_tls() {
+            return Ok(false);
+        }
+        self.ehlo(ehlo_name, lmtp, false).await?;
+        let after = self.capabilities.clone().unwrap_or_default();
+        let diff = before.diff(&after);
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(diff.added.iter().map(|c| format!("+ {c}")));
+        parts.extend(diff.removed.iter().map(|c| format!("− {c}")));
+        parts.extend(diff.changed.iter().map(|(b, a)| format!("~ {b} → {a}")));
+        let text = if parts.is_empty() {
+            "capabilities after TLS: the same as before".to_string()
+        } else {
+            format!("capabilities after TLS: {}", parts.join("  "))
+        };
+        self.sink.event(Event::Note(text));
+        Ok(true)
+    }
+
     /// Authenticates with `mechanism`, answering each `334` itself. Every
     /// secret goes out shown as redacted; challenges are shown decoded.
     pub async fn auth(
@@ -324,7 +373,7 @@ impl<S: EventSink> Session<S> {
             let reply = self
                 .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)
                 .await?;
-            self.after_reply(verb, &reply).await;
+            self.after_reply(verb, &reply).await?;
             replies.push(reply);
             if self.phase != Phase::Command {
                 break;

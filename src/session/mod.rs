@@ -21,6 +21,7 @@ use tokio::time::Instant;
 
 use crate::exit::Exit;
 use crate::net::stream::Stream;
+use crate::net::tls::{self, TlsError, TlsReport, TlsSettings};
 use crate::net::transport::ReadOutcome;
 use crate::net::{ConnectFacts, ConnectOptions, NetError, Target, Transport};
 use crate::proto::codes::ReplyCode;
@@ -89,8 +90,12 @@ impl Stage {
 }
 
 /// How the session behaves, beyond the connection.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionOptions {
+    /// How to run TLS handshakes (implicit TLS and STARTTLS alike).
+    pub tls: TlsSettings,
+    /// `--tls`: TLS from the first byte.
+    pub implicit_tls: bool,
     /// Timeouts.
     pub timeouts: Timeouts,
     /// Stop (QUIT) once this stage is done.
@@ -152,6 +157,8 @@ pub enum Event {
     Note(String),
     /// Something the user should not miss.
     Warning(String),
+    /// A TLS handshake finished: the report.
+    Tls(Box<TlsReport>),
     /// Progress of a large message.
     Progress {
         /// Bytes of the message sent so far.
@@ -215,6 +222,12 @@ pub enum SessionError {
     /// A local problem while sending (an unreadable message file).
     #[error("{0}")]
     Local(String),
+    /// The TLS handshake failed or the certificate was rejected.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The TLS handshake did not finish in time.
+    #[error("the TLS handshake did not finish within {} s", .0.as_secs())]
+    TlsTimeout(Duration),
 }
 
 fn waiting_for(verb: &Option<Verb>) -> String {
@@ -293,6 +306,9 @@ pub struct Session<S: EventSink> {
     reply_count: u64,
     /// Whether the TLS certificate verified (false until TLS).
     tls_verified: bool,
+    tls_settings: TlsSettings,
+    /// The report of the last handshake.
+    tls_report: Option<TlsReport>,
     quit_after: Option<Stage>,
     keep_waiting: bool,
     /// The stage of the last command sent.
@@ -334,6 +350,8 @@ impl<S: EventSink> Session<S> {
             last_expected: false,
             reply_count: 0,
             tls_verified: false,
+            tls_settings: options.tls.clone(),
+            tls_report: None,
             quit_after: options.quit_after,
             keep_waiting: options.keep_waiting,
             stage: None,
@@ -341,6 +359,11 @@ impl<S: EventSink> Session<S> {
         if options.quit_after == Some(Stage::Connect) {
             session.close().await;
             return Ok(session);
+        }
+        if options.implicit_tls {
+            if let Err(e) = session.handshake().await {
+                return Err((e, session.sink));
+            }
         }
         match session.read_banner().await {
             Ok(()) => {}
@@ -382,6 +405,60 @@ impl<S: EventSink> Session<S> {
     /// How many replies have arrived so far.
     pub fn reply_count(&self) -> u64 {
         self.reply_count
+    }
+
+    /// The report of the last TLS handshake.
+    pub fn tls_report(&self) -> Option<&TlsReport> {
+        self.tls_report.as_ref()
+    }
+
+    /// Runs the TLS handshake on the connection (implicit TLS, or after a
+    /// `220` to STARTTLS). Bytes already received in plaintext are dropped
+    /// and reported: after the `220` they can only be an injection
+    /// (RFC 3207 §4.2, CVE-2011-0411). What the server said before TLS is
+    /// forgotten.
+    pub(crate) async fn handshake(&mut self) -> Result<(), SessionError> {
+        let leftover = self.transport.take_leftover();
+        if !leftover.is_empty() {
+            let preview: Vec<u8> = leftover.iter().copied().take(80).collect();
+            self.sink.event(Event::Warning(format!(
+                "{} bytes arrived in plaintext before the TLS handshake and were discarded, unread: \
+                 a possible STARTTLS command injection (CVE-2011-0411): {:?}",
+                leftover.len(),
+                String::from_utf8_lossy(&preview)
+            )));
+        }
+        let tcp = match self.transport.take_stream().into_tcp() {
+            Ok(tcp) => tcp,
+            Err(stream) => {
+                self.transport.set_stream(stream);
+                self.sink.event(Event::Warning(
+                    "the connection is already TLS: not starting it again".into(),
+                ));
+                return Ok(());
+            }
+        };
+        let limit = self.timeouts.reply;
+        let result = tokio::time::timeout(limit, tls::handshake(tcp, &self.tls_settings)).await;
+        let (stream, report) = match result {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => {
+                self.phase = Phase::Closed;
+                return Err(e.into());
+            }
+            Err(_) => {
+                self.phase = Phase::Closed;
+                return Err(SessionError::TlsTimeout(limit));
+            }
+        };
+        self.transport.set_stream(stream);
+        self.tls_verified = report.is_trusted();
+        self.capabilities = None;
+        self.greeted = false;
+        self.in_transaction = false;
+        self.tls_report = Some(report.clone());
+        self.sink.event(Event::Tls(Box::new(report)));
+        Ok(())
     }
 
     /// Whether the connection is TLS with a certificate that verified.
@@ -766,12 +843,12 @@ impl<S: EventSink> Session<S> {
         let reply = self
             .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)
             .await?;
-        self.after_reply(verb, &reply).await;
+        self.after_reply(verb, &reply).await?;
         Ok(reply)
     }
 
     /// The protocol consequences of a reply to a command.
-    async fn after_reply(&mut self, verb: Option<Verb>, reply: &Reply) {
+    async fn after_reply(&mut self, verb: Option<Verb>, reply: &Reply) -> Result<(), SessionError> {
         let code = reply.code().map(ReplyCode::value).unwrap_or(0);
         let positive = (200..400).contains(&code);
         match (verb, code) {
@@ -795,12 +872,7 @@ impl<S: EventSink> Session<S> {
             (Some(Verb::Rset), 250) => self.in_transaction = false,
             // A 235 may answer the AUTH line or the last SASL response.
             (_, 235) => self.authenticated = Some(None),
-            (Some(Verb::StartTls), 220) => {
-                self.sink.event(Event::Warning(
-                    "this build cannot start TLS: closing instead of talking plaintext to a server that expects a handshake".into(),
-                ));
-                self.close().await;
-            }
+            (Some(Verb::StartTls), 220) => self.handshake().await?,
             (Some(Verb::Quit), 221) => self.poll_close(Duration::from_secs(2)).await,
             _ => {}
         }
@@ -808,6 +880,7 @@ impl<S: EventSink> Session<S> {
             // RFC 5321 §3.8: the server closes after a 421.
             self.poll_close(Duration::from_secs(2)).await;
         }
+        Ok(())
     }
 
     /// Whether `--quit-after` says to stop instead of sending a command of

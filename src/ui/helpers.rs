@@ -31,6 +31,10 @@ pub enum HelperError {
     /// A local problem: bad arguments, an unreadable file, no password.
     #[error("{0}")]
     Local(String),
+    /// STARTTLS was not offered or was refused: the session must not go on
+    /// as if it were encrypted.
+    #[error("STARTTLS did not succeed: stopping rather than going on in plaintext")]
+    NoTls,
 }
 
 /// Asks the person at the terminal, when there is one.
@@ -148,6 +152,53 @@ impl Helpers {
                     quote(&path.to_string_lossy())
                 ));
                 session.stream_bdat(file, chunk, Some(size)).await?;
+            }
+            Meta::StartTls => {
+                let name = self.ehlo_name(session);
+                self.record(":starttls");
+                if !session.starttls(&name, self.config.lmtp).await? {
+                    return Err(HelperError::NoTls);
+                }
+                self.greeted_as = Some(name);
+            }
+            Meta::Tls(pem) => {
+                let Some(report) = session.tls_report().cloned() else {
+                    session
+                        .sink()
+                        .info(&["not connected over TLS (:starttls starts it)".to_string()]);
+                    return Ok(());
+                };
+                match pem {
+                    None => {
+                        let lines: Vec<String> = super::tls::report_lines(&report)
+                            .into_iter()
+                            .map(|l| l.text)
+                            .collect();
+                        session.sink().info(&lines);
+                    }
+                    Some(None) => {
+                        let pem = crate::net::tls::chain_pem(&report);
+                        session
+                            .sink()
+                            .info(&pem.lines().map(str::to_string).collect::<Vec<_>>());
+                    }
+                    Some(Some(path)) => {
+                        std::fs::write(&path, crate::net::tls::chain_pem(&report)).map_err(
+                            |e| {
+                                HelperError::Local(format!(
+                                    "cannot write {}: {}",
+                                    path.display(),
+                                    crate::net::connect::describe_io(&e)
+                                ))
+                            },
+                        )?;
+                        session.sink().info(&[format!(
+                            "wrote {} certificate(s) to {}",
+                            report.chain.len(),
+                            path.display()
+                        )]);
+                    }
+                }
             }
             Meta::Raw(bytes) => {
                 self.record(&format!(":raw \"{}\"", escape_raw(&bytes)));

@@ -149,6 +149,7 @@ impl<W: Write> EventSink for JsonOutput<W> {
             }
             Event::Note(text) => self.emit("note", json!({"text": escape_str(&text)})),
             Event::Warning(text) => self.emit("warning", json!({"text": escape_str(&text)})),
+            Event::Tls(report) => self.emit("tls", super::tls::report_json(&report)),
             Event::Progress { sent, total } => {
                 self.emit("progress", json!({"sent": sent, "total": total}));
             }

@@ -54,6 +54,18 @@ pub const COMMANDS: &[MetaCommand] = &[
         example: ":ehlo pc0815.example.com",
     },
     MetaCommand {
+        name: "starttls",
+        args: "",
+        summary: "STARTTLS, the handshake and its report, EHLO again, and what changed in the capabilities",
+        example: ":starttls",
+    },
+    MetaCommand {
+        name: "tls",
+        args: "[pem [FILE]]",
+        summary: "the report of the current TLS session; 'pem' prints or writes the certificate chain",
+        example: ":tls pem chain.pem",
+    },
+    MetaCommand {
         name: "auth",
         args: "MECH [USER]",
         summary: "authenticate with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2; the password is asked for, never shown",
@@ -162,6 +174,10 @@ pub enum Meta {
     Log(Option<std::path::PathBuf>),
     /// `:save FILE`.
     Save(std::path::PathBuf),
+    /// `:starttls`.
+    StartTls,
+    /// `:tls`, or `:tls pem [FILE]` (`Some(None)`: print the chain).
+    Tls(Option<Option<std::path::PathBuf>>),
 }
 
 /// The default BDAT chunk size.
@@ -282,6 +298,13 @@ pub fn parse(text: &str) -> Result<Meta, MetaError> {
         "log" => match shlex::split(rest).as_deref() {
             Some([off]) if off == "off" => Ok(Meta::Log(None)),
             Some([path]) => Ok(Meta::Log(Some(path.into()))),
+            _ => Err(usage()),
+        },
+        "starttls" if words.is_empty() => Ok(Meta::StartTls),
+        "tls" => match shlex::split(rest).as_deref() {
+            Some([]) => Ok(Meta::Tls(None)),
+            Some([pem]) if pem == "pem" => Ok(Meta::Tls(Some(None))),
+            Some([pem, path]) if pem == "pem" => Ok(Meta::Tls(Some(Some(path.into())))),
             _ => Err(usage()),
         },
         "save" => match shlex::split(rest).as_deref() {

@@ -13,6 +13,7 @@ pub mod replay;
 pub mod sanitize;
 pub mod script;
 pub mod theme;
+pub mod tls;
 
 use std::io::{self, IsTerminal, Read, Write};
 

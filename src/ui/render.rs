@@ -189,6 +189,15 @@ impl<W: Write> EventSink for Renderer<W> {
             } => self.reply(reply, *to, *tls, *latency),
             Event::Note(text) => self.note(text),
             Event::Warning(text) => self.warning(text),
+            Event::Tls(report) => {
+                for l in super::tls::report_lines(report) {
+                    if l.warning {
+                        self.warning(&l.text);
+                    } else {
+                        self.note(&l.text);
+                    }
+                }
+            }
             Event::Progress { sent, total } => {
                 let text = match total {
                     Some(total) => format!("sent {} of {}", mib(*sent), mib(*total)),

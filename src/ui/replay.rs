@@ -71,16 +71,22 @@ pub async fn run<O: Output>(
     options: ReplayOptions,
     output: O,
 ) -> Result<Exit> {
-    let mut session =
-        match Session::open(&config.target, &config.connect, config.session, output).await {
-            Ok(session) => session,
-            Err((e, mut output)) => {
-                output.error(&e.to_string());
-                output.end(Exit::Local);
-                output.flush();
-                return Ok(Exit::Local);
-            }
-        };
+    let mut session = match Session::open(
+        &config.target,
+        &config.connect,
+        config.session.clone(),
+        output,
+    )
+    .await
+    {
+        Ok(session) => session,
+        Err((e, mut output)) => {
+            output.error(&e.to_string());
+            output.end(Exit::Local);
+            output.flush();
+            return Ok(Exit::Local);
+        }
+    };
     let mut rows = Vec::new();
     if let Some(banner) = &recorded.banner {
         let live = session.last_reply().cloned();

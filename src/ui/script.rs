@@ -37,6 +37,8 @@ enum Flow {
 enum StepError {
     Session(SessionError),
     Local(String),
+    /// STARTTLS failed: stop politely (QUIT), the outcome already says why.
+    NoTls,
 }
 
 impl From<SessionError> for StepError {
@@ -50,6 +52,7 @@ impl From<HelperError> for StepError {
         match e {
             HelperError::Session(e) => StepError::Session(e),
             HelperError::Local(text) => StepError::Local(text),
+            HelperError::NoTls => StepError::NoTls,
         }
     }
 }
@@ -60,20 +63,49 @@ pub async fn run<O: Output>(
     input: Box<dyn Read + Send>,
     output: O,
 ) -> Result<Exit> {
-    let mut session =
-        match Session::open(&config.target, &config.connect, config.session, output).await {
-            Ok(session) => session,
-            Err((e, mut output)) => {
-                output.error(&e.to_string());
-                output.end(Exit::Local);
-                output.flush();
-                return Ok(Exit::Local);
-            }
-        };
+    let mut session = match Session::open(
+        &config.target,
+        &config.connect,
+        config.session.clone(),
+        output,
+    )
+    .await
+    {
+        Ok(session) => session,
+        Err((e, mut output)) => {
+            output.error(&e.to_string());
+            output.end(Exit::Local);
+            output.flush();
+            return Ok(Exit::Local);
+        }
+    };
     let mut driver = Driver {
         helpers: Helpers::new(config.helpers.clone()),
         pipeline: None,
     };
+    if config.starttls && session.is_open() {
+        let step = driver
+            .helpers
+            .run(&mut session, Meta::StartTls, &mut NoOneToAsk)
+            .await;
+        if let Err(e) = step {
+            match StepError::from(e) {
+                StepError::NoTls => {
+                    let _ = session.quit().await;
+                }
+                StepError::Session(e) => {
+                    session.sink().error(&e.to_string());
+                    session.fail_locally();
+                    session.close().await;
+                }
+                StepError::Local(text) => {
+                    session.sink().error(&text);
+                    session.fail_locally();
+                    session.close().await;
+                }
+            }
+        }
+    }
     let mut lines = spawn_reader(input);
     while session.is_open() {
         let step = tokio::select! {
@@ -94,6 +126,14 @@ pub async fn run<O: Output>(
             Err(StepError::Session(e)) => {
                 session.sink().error(&e.to_string());
                 session.fail_locally();
+                break;
+            }
+            Err(StepError::NoTls) => {
+                session.sink().info(&[
+                    "STARTTLS did not succeed: stopping rather than going on in plaintext"
+                        .to_string(),
+                ]);
+                let _ = session.quit().await;
                 break;
             }
             Err(StepError::Local(text)) => {

@@ -11,3 +11,4 @@ mod piped;
 mod replay;
 mod script;
 mod support;
+mod tls;

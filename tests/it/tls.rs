@@ -1,0 +1,256 @@
+//! TLS through the binary: implicit TLS, STARTTLS (typed and `--starttls`),
+//! the report, `--verify`, `--ca-file`, STARTTLS injection, and the native
+//! backend when it is built. The certificate verdicts themselves are tested
+//! against rcgen certificates in `net::tls`.
+
+use crate::support::fake_server::{FakeServer, Step, expect, send};
+use crate::support::{real_server, smtpcli, text};
+
+fn postfix() -> Option<(String, String)> {
+    real_server("SMTPCLI_IT_SMTP")
+}
+
+#[test]
+fn postfix_starttls_report_says_self_signed() {
+    let Some((host, port)) = postfix() else {
+        return;
+    };
+    let out = smtpcli()
+        .args(["--color", "never", "--starttls", &host, &port])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    for want in [
+        "# TLS: TLSv1.3, cipher TLS_",
+        "# warning: certificate: NOT TRUSTED",
+        "self-signed certificate (CN=mailserver.example.com)",
+        "# [0] subject CN=mailserver.example.com",
+        "SANs    mailserver.example.com, localhost, 127.0.0.1",
+        " days left)",
+        "SHA-256 ",
+        "# capabilities after TLS: + AUTH PLAIN LOGIN CRAM-MD5  − STARTTLS",
+        "~> QUIT",
+    ] {
+        assert!(stdout.contains(want), "{want:?} missing:\n{stdout}");
+    }
+}
+
+#[test]
+fn postfix_starttls_with_verify_exits_2_naming_the_problem() {
+    let Some((host, port)) = postfix() else {
+        return;
+    };
+    let out = smtpcli()
+        .args(["--starttls", "--verify", &host, &port])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("rejected (--verify): self-signed certificate"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn postfix_starttls_with_ca_file_is_trusted() {
+    let Some((host, port)) = postfix() else {
+        return;
+    };
+    let Ok(ca) = std::env::var("SMTPCLI_IT_CA") else {
+        return;
+    };
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--starttls",
+            "--verify",
+            "--ca-file",
+            &ca,
+            &host,
+            &port,
+        ])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("# certificate: trusted"), "{stdout}");
+}
+
+#[test]
+fn postfix_implicit_tls_port() {
+    let Some((host, port)) = real_server("SMTPCLI_IT_SMTPS") else {
+        return;
+    };
+    let out = smtpcli()
+        .args(["--color", "never", "--tls", &host, &port])
+        .write_stdin("EHLO pc0815.example.com\n")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("<~ 220 mailserver.example.com ESMTP"),
+        "the banner is inside TLS:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("<~ 250-AUTH PLAIN LOGIN CRAM-MD5"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn postfix_typed_starttls_shows_the_second_ehlo_inside_tls() {
+    let Some((host, port)) = postfix() else {
+        return;
+    };
+    let out = smtpcli()
+        .args(["--color", "never", &host, &port])
+        .write_stdin("EHLO pc0815.example.com\nSTARTTLS\nEHLO pc0815.example.com\n")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let first = stdout.find(">> EHLO").unwrap();
+    let second = stdout.find("~> EHLO").expect("the second EHLO inside TLS");
+    assert!(
+        !stdout[first..second].contains("AUTH"),
+        "AUTH offered before TLS:\n{stdout}"
+    );
+    assert!(
+        stdout[second..].contains("<~ 250-AUTH PLAIN LOGIN CRAM-MD5"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn tls_against_a_plaintext_port_says_try_starttls() {
+    let server = FakeServer::start(vec![send("220 plain.example.org ESMTP"), Step::ReadToEnd]);
+    let out = smtpcli()
+        .args(["--tls", "--timeout", "5", "127.0.0.1", &server.port()])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    server.finish();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("try --starttls"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn bytes_after_the_starttls_220_are_discarded_and_reported() {
+    let server = FakeServer::start(vec![
+        send("220 fake ESMTP"),
+        expect("STARTTLS"),
+        // The injection: a reply smuggled in the same write as the 220.
+        Step::Send(b"220 2.0.0 Ready to start TLS\r\n250 injected\r\n".to_vec()),
+        // The client now starts a handshake this server cannot finish.
+        Step::ReadToEnd,
+    ]);
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--timeout",
+            "2",
+            "127.0.0.1",
+            &server.port(),
+        ])
+        .write_stdin("STARTTLS\n")
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "# warning: 14 bytes arrived in plaintext before the TLS handshake and were discarded"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("CVE-2011-0411"), "{stdout}");
+    assert!(
+        !stdout.contains("<< 250 injected"),
+        "shown as a reply:\n{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(2), "the handshake never finished");
+}
+
+#[test]
+fn starttls_not_offered_exits_1() {
+    let server = FakeServer::start(vec![
+        send("220 fake ESMTP"),
+        expect("EHLO pc0815.example.com"),
+        send("250-fake"),
+        send("250 PIPELINING"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--starttls",
+            "--ehlo",
+            "pc0815.example.com",
+            "127.0.0.1",
+            &server.port(),
+        ])
+        .write_stdin("MAIL FROM:<never@example.org>\n")
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("does not offer STARTTLS"), "{stdout}");
+    assert!(
+        !stdout.contains("MAIL FROM"),
+        "nothing goes out in plaintext after a failed --starttls"
+    );
+}
+
+#[cfg(feature = "native-tls")]
+#[test]
+fn postfix_starttls_with_the_native_backend() {
+    let Some((host, port)) = postfix() else {
+        return;
+    };
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--tls-backend",
+            "native",
+            "--starttls",
+            &host,
+            &port,
+        ])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("backend native-tls"), "{stdout}");
+    assert!(
+        stdout.contains("# [0] subject CN=mailserver.example.com"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("self-signed"), "{stdout}");
+}
+
+#[cfg(not(feature = "native-tls"))]
+#[test]
+fn a_backend_not_built_is_refused() {
+    let out = smtpcli()
+        .args(["--tls-backend", "native", "127.0.0.1", "9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("this build has no native-tls TLS backend"));
+}
