@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A second, non-Postfix SMTP server for smtpcli's interop tests (started by scripts/test-servers).
 
-STARTTLS with the given certificate, AUTH PLAIN and LOGIN (only after STARTTLS), and a few
+STARTTLS with the given certificate, AUTH PLAIN, LOGIN and XOAUTH2 (only after STARTTLS; the
+XOAUTH2 token is the password, and a wrong one gets the 334 JSON error step), and a few
 recipients with scripted answers:
   nosuchuser@...  -> 550 5.1.1 (unknown user)
   greylist@...    -> 450 4.7.1 (try again later)
@@ -10,6 +11,8 @@ received (after dot-unstuffing), NNNNNN.json the envelope.
 """
 
 import argparse
+import base64
+import binascii
 import itertools
 import json
 import logging
@@ -23,8 +26,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, spool):
+    def __init__(self, spool, logins, token):
         self.spool = spool
+        self.logins = logins
+        self.token = token
         start = len([n for n in os.listdir(spool) if n.endswith(".eml")])
         self.counter = itertools.count(start + 1)
 
@@ -36,6 +41,27 @@ class Handler:
             return f"450 4.7.1 <{address}>: Recipient address rejected: Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
+
+    async def auth_XOAUTH2(self, server, args):
+        """Google's XOAUTH2: base64("user=U\\x01auth=Bearer TOKEN\\x01\\x01")."""
+        if len(args) < 2:
+            blob = await server.challenge_auth("")
+            if not isinstance(blob, bytes):
+                return AuthResult(success=False)
+        else:
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except (binascii.Error, ValueError):
+                return AuthResult(success=False, handled=False, message="501 5.5.2 Can't decode base64")
+        fields = dict(
+            part.split("=", 1) for part in blob.decode("utf-8", "replace").split("\x01") if "=" in part
+        )
+        if fields.get("user", "").encode() in self.logins and fields.get("auth") == f"Bearer {self.token}":
+            return AuthResult(success=True, auth_data=LoginPassword(fields["user"].encode(), b""))
+        # The error step: a 334 carrying a JSON error, answered by an empty line, then the 535.
+        error = json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.example.org/"})
+        await server.challenge_auth(error)
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
 
     async def handle_DATA(self, server, session, envelope):
         n = next(self.counter)
@@ -61,9 +87,7 @@ class Handler:
         return f"250 2.0.0 Ok: queued as {n:06d}"
 
 
-def make_authenticator(user, password, hostname):
-    logins = {user.encode(), f"{user}@{hostname}".encode()}
-
+def make_authenticator(logins, password):
     def authenticate(server, session, envelope, mechanism, auth_data):
         ok = (
             isinstance(auth_data, LoginPassword)
@@ -93,14 +117,15 @@ def main():
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(args.cert, args.key)
 
+    logins = {args.user.encode(), f"{args.user}@{args.hostname}".encode()}
     controller = Controller(
-        Handler(args.spool),
+        Handler(args.spool, logins, args.password),
         hostname=args.host,
         port=args.port,
         server_hostname=args.hostname,
         ident="smtpcli-test aiosmtpd",
         tls_context=tls,
-        authenticator=make_authenticator(args.user, args.password, args.hostname),
+        authenticator=make_authenticator(logins, args.password),
         auth_require_tls=True,
     )
     controller.start()

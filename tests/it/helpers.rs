@@ -487,3 +487,127 @@ fn postfix_saved_session_replays_with_the_same_codes() {
         text(&replay.stdout)
     );
 }
+
+/// Everything a password can leak as: itself, base64 of it, and the PLAIN
+/// blob for alice.
+fn secret_forms(password: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    vec![
+        password.to_string(),
+        b64(password),
+        b64(&format!("\0alice\0{password}")),
+    ]
+}
+
+#[test]
+fn postfix_auth_plain_login_and_cram_md5_over_starttls() {
+    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
+        return;
+    };
+    let (Ok(ca), Ok(user), Ok(password)) = (
+        std::env::var("SMTPCLI_IT_CA"),
+        std::env::var("SMTPCLI_IT_USER"),
+        std::env::var("SMTPCLI_IT_PASSWORD"),
+    ) else {
+        return;
+    };
+    let mut password_file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(password_file, "{password}").unwrap();
+    // One session per mechanism: a server takes one AUTH per session.
+    for mechanism in ["plain", "login", "cram-md5"] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("auth.log");
+        let script = format!(
+            ":log {}\n:auth {mechanism} {user}\n:expect 235\n",
+            log.display()
+        );
+        // A verified certificate: no --insecure, no question.
+        let out = smtpcli()
+            .args([
+                "--color",
+                "never",
+                "--starttls",
+                "--ca-file",
+                &ca,
+                "--password-file",
+            ])
+            .arg(password_file.path())
+            .args(["--script", "-", &host, &port])
+            .write_stdin(script)
+            .output()
+            .unwrap();
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mechanism}: {stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(
+            stdout.contains("<~ 235 2.7.0 Authentication successful"),
+            "{stdout}"
+        );
+        let logged = std::fs::read_to_string(&log).unwrap();
+        for form in secret_forms(&password) {
+            let visible = |s: &str| s.replace("[secret redacted", "");
+            assert!(
+                !visible(&stdout).contains(&form),
+                "{mechanism}: {form:?} on screen"
+            );
+            assert!(
+                !visible(&logged).contains(&form),
+                "{mechanism}: {form:?} in the log"
+            );
+        }
+    }
+}
+
+#[test]
+fn aiosmtpd_xoauth2_success_and_error_step() {
+    let Some((host, port)) = real_server("SMTPCLI_IT_AIOSMTPD") else {
+        return;
+    };
+    let Ok(token) = std::env::var("SMTPCLI_IT_PASSWORD") else {
+        return;
+    };
+    let run = |token: &str| {
+        smtpcli()
+            .env("SMTPCLI_PASSWORD", token)
+            .args([
+                "--color",
+                "never",
+                "--insecure",
+                "--starttls",
+                "--script",
+                "-",
+                &host,
+                &port,
+            ])
+            .write_stdin(":auth xoauth2 alice\n")
+            .output()
+            .unwrap()
+    };
+    let good = run(&token);
+    let stdout = text(&good.stdout);
+    assert_eq!(good.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("<~ 235 2.7.0 Authentication successful"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("~> AUTH XOAUTH2 [token for alice redacted]"),
+        "{stdout}"
+    );
+
+    let bad = run("not-the-token");
+    let stdout = text(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("# XOAUTH2 error: {\"status\": \"401\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("~> (empty response)"), "{stdout}");
+    assert!(stdout.contains("<~ 535 5.7.8"), "{stdout}");
+    assert!(!stdout.contains("not-the-token"), "{stdout}");
+}
