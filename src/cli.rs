@@ -151,6 +151,12 @@ pub struct Cli {
     #[arg(long)]
     pub insecure: bool,
 
+    /// Start an SMTP server inside smtpcli (STARTTLS and AUTH included) on
+    /// 127.0.0.1 and talk to it: a playground, no mail server needed.
+    #[cfg(feature = "demo")]
+    #[arg(long, conflicts_with_all = ["host", "port", "tls", "replay", "ca_file", "sni", "no_sni"])]
+    pub demo: bool,
+
     /// Replay the client side of a recorded dialog (telnet, RFC, swaks or
     /// smtpcli style, or plain) and compare each reply with the recorded one.
     #[arg(long, value_name = "FILE", conflicts_with = "script")]
@@ -254,6 +260,10 @@ impl TryFrom<Cli> for Config {
                     timeout: timeouts.connect,
                 },
                 starttls: cli.starttls,
+                #[cfg(feature = "demo")]
+                demo: cli.demo,
+                #[cfg(not(feature = "demo"))]
+                demo: false,
                 session: SessionOptions {
                     tls,
                     implicit_tls: cli.tls,
@@ -282,6 +292,7 @@ impl TryFrom<Cli> for Config {
                     user: cli.user,
                     password_file: cli.password_file,
                     insecure: cli.insecure,
+                    password: None,
                 },
             })),
             color: cli.color,

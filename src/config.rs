@@ -42,6 +42,8 @@ pub struct ConnectConfig {
     pub host_given: bool,
     /// `--starttls`: EHLO, STARTTLS, handshake, EHLO again, before input.
     pub starttls: bool,
+    /// `--demo`: start the embedded server and talk to it.
+    pub demo: bool,
 }
 
 /// What `--replay` needs.
@@ -69,6 +71,9 @@ pub struct HelperConfig {
     /// `--insecure`: credentials over cleartext or unverified TLS without
     /// asking.
     pub insecure: bool,
+    /// A password known in advance (the demo's); otherwise it is read from
+    /// `--password-file`, `SMTPCLI_PASSWORD` or a prompt.
+    pub password: Option<crate::proto::auth::Secret>,
 }
 
 /// Where the lines to send come from.

@@ -8,6 +8,8 @@
 //! returned [`exit::Exit`].
 
 pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod exit;
 pub mod net;
 pub mod proto;

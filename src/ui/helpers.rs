@@ -96,6 +96,21 @@ impl Helpers {
             })
     }
 
+    /// Notes a typed line: a typed EHLO/HELO/LHLO sets the name helpers
+    /// greet with from then on.
+    pub fn typed(&mut self, line: &str) {
+        let mut words = line.split_whitespace();
+        let verb = words
+            .next()
+            .and_then(crate::proto::command::Verb::from_word);
+        use crate::proto::command::Verb;
+        if matches!(verb, Some(Verb::Ehlo | Verb::Helo | Verb::Lhlo)) {
+            if let Some(name) = words.next() {
+                self.greeted_as = Some(name.to_string());
+            }
+        }
+    }
+
     /// Records an input line for `:save` (already known not to be secret).
     pub fn record(&mut self, line: &str) {
         self.saved.push(line.to_string());
@@ -200,6 +215,7 @@ impl Helpers {
                     }
                 }
             }
+            Meta::Demo(args) => session.sink().info(&demo_lines(&args)),
             Meta::Raw(bytes) => {
                 self.record(&format!(":raw \"{}\"", escape_raw(&bytes)));
                 session.raw(&bytes).await?;
@@ -288,6 +304,9 @@ impl Helpers {
         mechanism: Mechanism,
         asker: &mut dyn Asker,
     ) -> Result<Secret, HelperError> {
+        if let Some(known) = &self.config.password {
+            return Ok(known.clone());
+        }
         if let Some(path) = &self.config.password_file {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 HelperError::Local(format!(
@@ -443,6 +462,67 @@ impl Helpers {
             rcpt_params,
         }
     }
+}
+
+/// `:demo inbox` and `:demo show N`.
+#[cfg(feature = "demo")]
+fn demo_lines(args: &[String]) -> Vec<String> {
+    let messages = crate::demo::messages();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["inbox"] if messages.is_empty() => {
+            vec!["the demo inbox is empty: try :send --to friend@example.org".into()]
+        }
+        ["inbox"] => {
+            let mut lines = vec![format!(
+                "{:<3} {:<28} {:<28} {:>8}  subject",
+                "#", "from", "to", "bytes"
+            )];
+            for (i, m) in messages.iter().enumerate() {
+                lines.push(format!(
+                    "{:<3} {:<28} {:<28} {:>8}  {}",
+                    i + 1,
+                    if m.from.is_empty() { "<>" } else { &m.from },
+                    m.to.join(", "),
+                    m.data.len(),
+                    m.subject().unwrap_or_default()
+                ));
+            }
+            lines
+        }
+        ["show", n] => match n
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| messages.get(n.wrapping_sub(1)))
+        {
+            Some(m) => {
+                let mut lines = vec![
+                    format!(
+                        "from {} to {}",
+                        if m.from.is_empty() { "<>" } else { &m.from },
+                        m.to.join(", ")
+                    ),
+                    String::new(),
+                ];
+                lines.extend(String::from_utf8_lossy(&m.data).lines().map(str::to_string));
+                lines
+            }
+            None => vec![format!(
+                "no message {n} in the demo inbox ({} there)",
+                messages.len()
+            )],
+        },
+        _ => vec!["usage: :demo inbox | :demo show N".into()],
+    }
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo_lines(_args: &[String]) -> Vec<String> {
+    vec!["this build has no demo server (cargo feature demo)".into()]
 }
 
 /// The arguments of `:send`.

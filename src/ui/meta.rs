@@ -120,6 +120,12 @@ pub const COMMANDS: &[MetaCommand] = &[
         example: ":save check.smtp",
     },
     MetaCommand {
+        name: "demo",
+        args: "inbox | show N",
+        summary: "with --demo: what the embedded server received, or one message",
+        example: ":demo inbox",
+    },
+    MetaCommand {
         name: "timing",
         args: "on|off",
         summary: "show how long each reply took",
@@ -176,6 +182,8 @@ pub enum Meta {
     Save(std::path::PathBuf),
     /// `:starttls`.
     StartTls,
+    /// `:demo …` (the words after it).
+    Demo(Vec<String>),
     /// `:tls`, or `:tls pem [FILE]` (`Some(None)`: print the chain).
     Tls(Option<Option<std::path::PathBuf>>),
 }
@@ -301,6 +309,7 @@ pub fn parse(text: &str) -> Result<Meta, MetaError> {
             _ => Err(usage()),
         },
         "starttls" if words.is_empty() => Ok(Meta::StartTls),
+        "demo" if !words.is_empty() => Ok(Meta::Demo(words)),
         "tls" => match shlex::split(rest).as_deref() {
             Some([]) => Ok(Meta::Tls(None)),
             Some([pem]) if pem == "pem" => Ok(Meta::Tls(Some(None))),

@@ -56,6 +56,23 @@ fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
     if let Some(replay) = &config.replay {
         return run_replay(config, replay, theme);
     }
+    let mut notes = Vec::new();
+    #[cfg(feature = "demo")]
+    let demo_config;
+    // Holds the demo's certificate files until the session ends.
+    #[cfg(feature = "demo")]
+    let _demo;
+    #[cfg(feature = "demo")]
+    let config = if config.demo {
+        let (with_demo, tour, demo) = start_demo(config)?;
+        demo_config = with_demo;
+        notes = tour;
+        _demo = Some(demo);
+        &demo_config
+    } else {
+        _demo = None;
+        config
+    };
     // Open the script before connecting: a typo in its name is not the
     // server's problem.
     let input: Box<dyn Read + Send> = match &config.input {
@@ -77,13 +94,48 @@ fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
         .context("starting the async runtime")?;
     let stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     if config.json {
-        let output = json::JsonOutput::new(stdout);
+        let mut output = json::JsonOutput::new(stdout);
+        if !notes.is_empty() {
+            output.info(&notes);
+        }
         runtime.block_on(script::run(config, input, output))
     } else {
         let mut output = render::Renderer::new(stdout, theme);
         output.timing = config.timing;
+        if !notes.is_empty() {
+            output.info(&notes);
+        }
         runtime.block_on(script::run(config, input, output))
     }
+}
+
+/// Starts the embedded server and points the configuration at it; returns
+/// the configuration and the tour to print.
+#[cfg(feature = "demo")]
+fn start_demo(config: &ConnectConfig) -> Result<(ConnectConfig, Vec<String>, crate::demo::Demo)> {
+    let demo = crate::demo::start()?;
+    let mut config = config.clone();
+    config.target = crate::net::Target {
+        host: demo.addr.ip().to_string(),
+        port: demo.addr.port(),
+    };
+    let mut tls = crate::net::TlsSettings::new("localhost");
+    tls.ca_file = Some(demo.ca_file.clone());
+    tls.backend = config.session.tls.backend;
+    config.session.tls = tls;
+    config.helpers.user = Some(crate::demo::USER.to_string());
+    config.helpers.password = Some(crate::proto::auth::Secret::new(demo.password.clone()));
+    let tour = vec![
+        format!(
+            "smtpcli demo: a real SMTP server inside this process on {} (STARTTLS, AUTH PLAIN and LOGIN)",
+            demo.addr
+        ),
+        format!("credentials: user {}, password {}", crate::demo::USER, demo.password),
+        "try: EHLO demo.example.org   then :starttls   then :auth plain demo".to_string(),
+        "then: :send --to friend@example.org --subject Hello   and :demo inbox (nosuchuser@… is refused)".to_string(),
+        ":help lists everything; Ctrl-D or QUIT ends the session".to_string(),
+    ];
+    Ok((config, tour, demo))
 }
 
 fn run_explain(args: &[String], theme: &Theme) -> Result<Exit> {

@@ -193,6 +193,7 @@ impl Driver {
         match meta::classify(line) {
             Line::Send(bytes) => {
                 self.record_sent(session, line, bytes);
+                self.helpers.typed(&String::from_utf8_lossy(bytes));
                 session.submit(bytes, true).await?;
                 Ok(Flow::Continue)
             }

@@ -382,3 +382,32 @@ fn input_ending_inside_a_message_sends_no_final_dot_and_exits_2() {
     assert!(!received.ends_with(b".\r\n"), "{}", text(&received));
     assert!(text(&out.stdout).contains("nothing is delivered"));
 }
+
+#[cfg(feature = "demo")]
+#[test]
+fn the_demo_tour_works_piped() {
+    let out = smtpcli()
+        .args(["--demo", "--color", "never"])
+        .write_stdin(
+            "EHLO demo.example.org\n:starttls\n:auth plain demo\n:expect 235\n\
+             :send --to friend@example.org --to nosuchuser@example.org --subject Hello\n\
+             :demo inbox\n:demo show 1\n",
+        )
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    // The refused recipient makes it exit 1; everything else worked.
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    for want in [
+        "# credentials: user demo, password demo-",
+        "# certificate: trusted",
+        "~> EHLO demo.example.org",
+        "<~ 235 Authentication succeeded",
+        "# expect 235: ok",
+        "# nosuchuser@example.org  550 5.1.1 refused: Bad destination mailbox address",
+        "# 1   smtpcli@demo.example.org",
+        "# Subject: Hello",
+    ] {
+        assert!(stdout.contains(want), "{want:?} missing:\n{stdout}");
+    }
+}
