@@ -407,7 +407,10 @@ impl<S: EventSink> Session<S> {
             }
             wire.clear();
             encoder.encode(&buf[..n], &mut wire);
-            self.transport.send(&wire).await?;
+            if let Err(e) = self.transport.send(&wire).await {
+                self.message_failed(sent, total);
+                return Err(e.into());
+            }
             sent += n as u64;
             if total.is_some_and(|t| t > PROGRESS_OVER) && sent >= next_progress {
                 next_progress += PROGRESS_EVERY;
@@ -427,10 +430,21 @@ impl<S: EventSink> Session<S> {
         self.phase = Phase::Command;
         self.in_transaction = false;
         let sent_at = Instant::now();
-        self.transport.flush().await?;
+        if let Err(e) = self.transport.flush().await {
+            self.message_failed(sent, total);
+            return Err(e.into());
+        }
         let deadline = sent_at + self.timeouts.data_end;
         self.expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
             .await
+    }
+
+    /// Says plainly that a message did not get through, and how far it got.
+    fn message_failed(&mut self, sent: u64, total: Option<u64>) {
+        let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
+        self.sink.event(Event::Warning(format!(
+            "the message was not delivered: the connection failed after {sent}{of} bytes had been handed to it"
+        )));
     }
 
     /// Sends `reader` with BDAT (RFC 3030) in chunks of `chunk` bytes after

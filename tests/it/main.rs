@@ -6,6 +6,7 @@
 
 mod explain;
 mod helpers;
+mod hostile;
 mod interop;
 mod piped;
 mod replay;

@@ -27,8 +27,13 @@ pub enum Step {
     ReadToEnd,
     /// Run a check in the server thread (e.g. measure the client).
     Call(Box<dyn FnOnce() + Send>),
+    /// Keep the connection open without reading or writing, so the
+    /// client's writes fill the socket buffers and block.
+    Hold(Duration),
     /// Close the connection.
     Close,
+    /// Close with a TCP reset (SO_LINGER 0) instead of an orderly close.
+    Reset,
 }
 
 /// Sends `text` (CRLF added).
@@ -147,6 +152,15 @@ fn run(mut stream: TcpStream, script: Vec<Step>) -> Result<Vec<u8>, String> {
                 received.extend_from_slice(&rest);
             }
             Step::Call(f) => f(),
+            Step::Hold(time) => std::thread::sleep(time),
+            Step::Reset => {
+                // Unread input makes close() send a reset on Linux.
+                let mut buf = [0u8; 1];
+                let _ = stream.set_nonblocking(true);
+                let _ = stream.read(&mut buf);
+                drop(stream);
+                return Ok(received);
+            }
             Step::Close => {
                 let _ = stream.shutdown(std::net::Shutdown::Both);
                 return Ok(received);
