@@ -137,6 +137,17 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", conflicts_with = "ehlo")]
     pub helo: Option<String>,
 
+    /// LMTP (RFC 2033): LHLO in the helpers, and after a message one reply
+    /// per accepted recipient, each matched to it (default port 24).
+    #[arg(long)]
+    pub lmtp: bool,
+
+    /// Connect to a UNIX domain socket instead of HOST and PORT (LMTP
+    /// servers often listen on one).
+    #[cfg(unix)]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port", "ipv4", "ipv6", "source", "tls"])]
+    pub unix: Option<PathBuf>,
+
     /// The user for :auth.
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
@@ -211,7 +222,11 @@ impl TryFrom<Cli> for Config {
         }
         let host_given = cli.host.is_some();
         let host = cli.host.as_deref().unwrap_or("localhost");
-        let default_port = if cli.tls { 465 } else { 25 };
+        let default_port = match (cli.tls, cli.lmtp) {
+            (true, _) => 465,
+            (false, true) => 24,
+            (false, false) => 25,
+        };
         let target = parse_target(host, cli.port.as_deref(), default_port)?;
         let mut tls = TlsSettings::new(cli.sni.clone().unwrap_or_else(|| target.host.clone()));
         if cli.no_sni {
@@ -260,6 +275,10 @@ impl TryFrom<Cli> for Config {
                     timeout: timeouts.connect,
                 },
                 starttls: cli.starttls,
+                #[cfg(unix)]
+                unix: cli.unix,
+                #[cfg(not(unix))]
+                unix: None,
                 #[cfg(feature = "demo")]
                 demo: cli.demo,
                 #[cfg(not(feature = "demo"))]
@@ -269,6 +288,7 @@ impl TryFrom<Cli> for Config {
                     implicit_tls: cli.tls,
                     timeouts,
                     quit_after: cli.quit_after,
+                    lmtp: cli.lmtp,
                     keep_waiting: false,
                 },
                 timing: cli.timing,
@@ -288,7 +308,7 @@ impl TryFrom<Cli> for Config {
                 helpers: HelperConfig {
                     ehlo: cli.ehlo,
                     helo: cli.helo,
-                    lmtp: false,
+                    lmtp: cli.lmtp,
                     user: cli.user,
                     password_file: cli.password_file,
                     insecure: cli.insecure,

@@ -44,6 +44,8 @@ pub struct ConnectConfig {
     pub starttls: bool,
     /// `--demo`: start the embedded server and talk to it.
     pub demo: bool,
+    /// `--unix PATH`: a UNIX domain socket instead of the target.
+    pub unix: Option<PathBuf>,
 }
 
 /// What `--replay` needs.

@@ -123,6 +123,7 @@ pub async fn connect(
     Err(NetError::Connect {
         target: target.to_string(),
         attempts: failed,
+        reason: None,
     })
 }
 
@@ -202,5 +203,38 @@ pub fn describe_io(e: &std::io::Error) -> String {
                 None => text,
             }
         }
+    }
+}
+
+/// Connects to a UNIX domain socket; returns the stream and how long it took.
+#[cfg(unix)]
+pub async fn connect_unix(
+    path: &std::path::Path,
+    timeout: Duration,
+) -> Result<(tokio::net::UnixStream, Duration), NetError> {
+    let started = Instant::now();
+    match tokio::time::timeout(timeout, tokio::net::UnixStream::connect(path)).await {
+        Ok(Ok(stream)) => Ok((stream, started.elapsed())),
+        Ok(Err(e)) => Err(NetError::Connect {
+            target: path.display().to_string(),
+            attempts: vec![],
+            reason: Some(describe_unix(&e)),
+        }),
+        Err(_) => Err(NetError::Connect {
+            target: path.display().to_string(),
+            attempts: vec![],
+            reason: Some(format!("no answer within {} s", timeout.as_secs_f32())),
+        }),
+    }
+}
+
+#[cfg(unix)]
+fn describe_unix(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such socket (is the server running?)".into(),
+        std::io::ErrorKind::ConnectionRefused => {
+            "connection refused (nothing listens on that socket)".into()
+        }
+        _ => describe_io(e),
     }
 }

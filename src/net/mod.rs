@@ -33,11 +33,13 @@ pub enum NetError {
         host: String,
         found: Vec<std::net::IpAddr>,
     },
-    /// Every address was tried and none answered.
-    #[error("cannot connect to {target}: {}", attempts_text(attempts))]
+    /// Every address was tried and none answered (or, for a UNIX socket,
+    /// the socket did not answer: `reason`).
+    #[error("cannot connect to {target}: {}", reason.clone().unwrap_or_else(|| attempts_text(attempts)))]
     Connect {
         target: String,
         attempts: Vec<Attempt>,
+        reason: Option<String>,
     },
     /// Reading or writing failed.
     #[error("{action}: {}", connect::describe_io(source))]

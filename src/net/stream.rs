@@ -21,6 +21,9 @@ use super::tls::Wire;
 pub enum Stream {
     /// Plain TCP.
     Plain(TcpStream),
+    /// A UNIX domain socket (LMTP servers often listen on one).
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
     /// TLS by OpenSSL.
     #[cfg(feature = "openssl")]
     OpenSsl(tokio_openssl::SslStream<Wire>),
@@ -37,6 +40,8 @@ macro_rules! each {
     ($self:expr, $s:ident => $body:expr) => {
         match $self {
             Stream::Plain($s) => $body,
+            #[cfg(unix)]
+            Stream::Unix($s) => $body,
             #[cfg(feature = "openssl")]
             Stream::OpenSsl($s) => $body,
             #[cfg(feature = "native-tls")]
@@ -56,7 +61,13 @@ fn detached() -> io::Error {
 impl Stream {
     /// Whether bytes on this stream are encrypted.
     pub fn is_tls(&self) -> bool {
-        !matches!(self, Stream::Plain(_) | Stream::Detached)
+        match self {
+            Stream::Plain(_) | Stream::Detached => false,
+            #[cfg(unix)]
+            Stream::Unix(_) => false,
+            #[allow(unreachable_patterns)]
+            _ => true,
+        }
     }
 
     /// The TCP stream of a plain connection, for a STARTTLS handshake; a TLS

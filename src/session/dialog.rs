@@ -183,16 +183,27 @@ impl<S: EventSink> Session<S> {
         }
     }
 
+    /// Counts a reply into the outcome as a group of its own.
     pub(super) fn account(&mut self, reply: &Reply) {
-        self.settled = self.settled.worst(self.last_exit);
-        self.last_exit = match reply.class_digit() {
+        let group = std::mem::take(&mut self.last_group);
+        self.settled = group.iter().fold(self.settled, |w, j| w.worst(j.exit));
+        self.account_more(reply);
+    }
+
+    /// Counts a reply into the outcome as part of the current group (an
+    /// LMTP message's reply for one more recipient).
+    pub(super) fn account_more(&mut self, reply: &Reply) {
+        let exit = match reply.class_digit() {
             Some(4) => Exit::Temporary,
             Some(5) => Exit::Permanent,
             Some(_) => Exit::Success,
             // Not SMTP at all.
             None => Exit::Local,
         };
-        self.last_expected = false;
+        self.last_group.push(super::Judged {
+            exit,
+            expected: false,
+        });
         self.last_reply = Some(reply.clone());
         self.reply_count += 1;
     }
@@ -297,10 +308,8 @@ impl<S: EventSink> Session<S> {
             self.phase = Phase::Command;
             self.in_transaction = false;
             let sent_at = Instant::now();
-            let deadline = sent_at + self.timeouts.data_end;
             self.transport.flush().await?;
-            self.expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
-                .await?;
+            self.message_replies(sent_at).await?;
             if self.quit_after == Some(Stage::Data) {
                 self.quit_now().await?;
             }
@@ -389,8 +398,68 @@ impl<S: EventSink> Session<S> {
         let reply = self
             .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)
             .await?;
+        if verb == Some(Verb::Rcpt) && reply.is_positive_completion() {
+            // Remembered for LMTP, whose message gets a reply per recipient.
+            if let Some(command::Command::Rcpt { forward_path, .. }) =
+                command::read_typed(&String::from_utf8_lossy(wire), &LintContext::default()).command
+            {
+                self.recipients.push(forward_path);
+            }
+        }
         self.after_reply(verb, &reply).await?;
         Ok(reply)
+    }
+
+    /// After the final `.` of a message: the reply to it, or with LMTP one
+    /// reply per accepted recipient (RFC 2033 §4.2), matched by order and
+    /// shown as a table. Returns the last reply.
+    pub(crate) async fn message_replies(
+        &mut self,
+        sent_at: Instant,
+    ) -> Result<Reply, SessionError> {
+        let deadline = sent_at + self.timeouts.data_end;
+        let recipients = std::mem::take(&mut self.recipients);
+        self.per_recipient.clear();
+        if !self.lmtp || recipients.len() < 2 {
+            let reply = self
+                .expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
+                .await?;
+            if self.lmtp {
+                if let Some(rcpt) = recipients.into_iter().next() {
+                    self.per_recipient.push((rcpt, reply.clone()));
+                }
+            }
+            return Ok(reply);
+        }
+        let mut last = None;
+        for (i, rcpt) in recipients.into_iter().enumerate() {
+            let outcome = self.transport.read_reply(deadline).await?;
+            let reply = match outcome {
+                ReadOutcome::Reply(reply) if i > 0 => {
+                    // The same group as the first: judged together.
+                    self.account_more(&reply);
+                    self.sink.event(Event::Reply {
+                        reply: reply.clone(),
+                        to: ReplyTo::Message,
+                        tls: self.transport.is_tls(),
+                        latency: sent_at.elapsed(),
+                    });
+                    reply
+                }
+                other => self.handle_outcome(
+                    other,
+                    sent_at,
+                    deadline,
+                    ReplyTo::Message,
+                    Some(Verb::Data),
+                )?,
+            };
+            self.per_recipient.push((rcpt, reply.clone()));
+            last = Some(reply);
+        }
+        self.sink
+            .event(Event::PerRecipient(self.per_recipient.clone()));
+        last.ok_or(SessionError::Closed(Some(Verb::Data)))
     }
 
     /// The protocol consequences of a reply to a command.
@@ -418,8 +487,14 @@ impl<S: EventSink> Session<S> {
                 self.greeted = true;
                 self.capabilities = None;
             }
-            (Some(Verb::Mail), _) if positive => self.in_transaction = true,
-            (Some(Verb::Rset), 250) => self.in_transaction = false,
+            (Some(Verb::Mail), _) if positive => {
+                self.in_transaction = true;
+                self.recipients.clear();
+            }
+            (Some(Verb::Rset), 250) => {
+                self.in_transaction = false;
+                self.recipients.clear();
+            }
             // A 235 may answer the AUTH line or the last SASL response.
             (_, 235) => self.authenticated = Some(None),
             (Some(Verb::StartTls), 220) => self.handshake().await?,

@@ -1,8 +1,10 @@
 //! `:expect`: what a script says the last reply should have been.
 //!
-//! Forms: `250`, `2xx` (a class), `25x`, `250|251` (alternatives), and an
-//! enhanced code after the basic one (`550 5.1.1`, `4xx 4.7.1`). Pure logic:
-//! parsing an expectation and checking a reply against it.
+//! Forms: `250`, `2xx` (a class), `25x`, `250|251` (alternatives), an
+//! enhanced code after the basic one (`550 5.1.1`, `4xx 4.7.1`), and, for an
+//! LMTP message, `for ADDRESS` to check that recipient's reply
+//! (`:expect 552 5.2.2 for b@example.org`). Pure logic: parsing an
+//! expectation and checking a reply against it.
 
 use std::fmt;
 
@@ -64,6 +66,8 @@ pub struct Expectation {
     pub codes: Vec<CodePattern>,
     /// And, if given, this enhanced code.
     pub enhanced: Option<EnhancedCode>,
+    /// LMTP: the recipient whose reply to check (else the last reply).
+    pub recipient: Option<String>,
 }
 
 /// An `:expect` argument that is not understood.
@@ -79,15 +83,33 @@ pub enum ExpectError {
     /// A second word that is not an enhanced code.
     #[error("'{0}' is not an enhanced status code (like 5.1.1)")]
     BadEnhanced(String),
-    /// More than two words.
+    /// More words than a code, an enhanced code and `for ADDRESS`.
     #[error("too many words after :expect: '{0}'")]
     Extra(String),
+    /// `for` without an address.
+    #[error(":expect … for needs a recipient address")]
+    NoRecipient,
 }
 
 impl Expectation {
     /// Reads the words after `:expect`.
     pub fn parse(text: &str) -> Result<Self, ExpectError> {
-        let mut words = text.split_whitespace();
+        let mut words: Vec<&str> = text.split_whitespace().collect();
+        let mut recipient = None;
+        if let Some(at) = words.iter().position(|w| w.eq_ignore_ascii_case("for")) {
+            let rest = words.split_off(at);
+            recipient = match rest.as_slice() {
+                [_, addr] => Some(
+                    addr.trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_string(),
+                ),
+                [_] => return Err(ExpectError::NoRecipient),
+                [_, _, extra, ..] => return Err(ExpectError::Extra((*extra).into())),
+                [] => None,
+            };
+        }
+        let mut words = words.into_iter();
         let first = words.next().ok_or(ExpectError::Empty)?;
         let codes = first
             .split('|')
@@ -102,7 +124,11 @@ impl Expectation {
         if let Some(extra) = words.next() {
             return Err(ExpectError::Extra(extra.into()));
         }
-        Ok(Expectation { codes, enhanced })
+        Ok(Expectation {
+            codes,
+            enhanced,
+            recipient,
+        })
     }
 
     /// Whether `reply` is what was expected.
@@ -123,6 +149,9 @@ impl fmt::Display for Expectation {
         write!(f, "{}", codes.join("|"))?;
         if let Some(e) = self.enhanced {
             write!(f, " {e}")?;
+        }
+        if let Some(r) = &self.recipient {
+            write!(f, " for {r}")?;
         }
         Ok(())
     }
@@ -156,6 +185,18 @@ mod tests {
             assert_eq!(e.is_met_by(&reply(got)), want, "{pattern} vs {got}");
             assert_eq!(e.to_string(), pattern.replace('X', "x"));
         }
+    }
+
+    #[test]
+    fn a_recipient_for_lmtp() {
+        let e = Expectation::parse("552 5.2.2 for <b@example.org>").unwrap();
+        assert_eq!(e.recipient.as_deref(), Some("b@example.org"));
+        assert_eq!(e.to_string(), "552 5.2.2 for b@example.org");
+        assert_eq!(Expectation::parse("250 for"), Err(ExpectError::NoRecipient));
+        assert_eq!(
+            Expectation::parse("250 for a@b c"),
+            Err(ExpectError::Extra("c".into()))
+        );
     }
 
     #[test]

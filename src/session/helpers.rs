@@ -49,6 +49,8 @@ pub struct Delivery {
     pub data: Option<Reply>,
     /// The final reply after the message, if it was sent.
     pub message: Option<Reply>,
+    /// LMTP: the final reply for each recipient, in order.
+    pub finals: Vec<(String, Reply)>,
     /// The token in the message, to find it by.
     pub token: String,
 }
@@ -434,9 +436,7 @@ impl<S: EventSink> Session<S> {
             self.message_failed(sent, total);
             return Err(e.into());
         }
-        let deadline = sent_at + self.timeouts.data_end;
-        self.expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
-            .await
+        self.message_replies(sent_at).await
     }
 
     /// Says plainly that a message did not get through, and how far it got.
@@ -534,6 +534,7 @@ impl<S: EventSink> Session<S> {
             recipients: Vec::new(),
             data: None,
             message: None,
+            finals: Vec::new(),
             token: token.to_string(),
         };
         if is_positive(&mail) {

@@ -102,6 +102,9 @@ pub struct SessionOptions {
     pub timeouts: Timeouts,
     /// Stop (QUIT) once this stage is done.
     pub quit_after: Option<Stage>,
+    /// LMTP (RFC 2033): after the message, one reply per accepted
+    /// recipient.
+    pub lmtp: bool,
     /// On a reply timeout, say so and keep waiting instead of failing
     /// (interactive sessions: the user decides, with Ctrl-C).
     pub keep_waiting: bool,
@@ -141,6 +144,15 @@ pub enum Sent {
 pub enum Event {
     /// The TCP connection is up.
     Connected(ConnectFacts),
+    /// The UNIX socket connection is up.
+    ConnectedUnix {
+        /// The socket.
+        path: std::path::PathBuf,
+        /// How long connecting took.
+        connect_time: Duration,
+    },
+    /// LMTP: the message's final reply for each recipient, in order.
+    PerRecipient(Vec<(String, Reply)>),
     /// Bytes went out.
     Sent { what: Sent, tls: bool },
     /// A whole reply arrived.
@@ -248,6 +260,14 @@ pub enum Phase {
     Closed,
 }
 
+/// One reply's share of the outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Judged {
+    exit: Exit,
+    /// Whether an `:expect` judged it (then it counts by the expectation).
+    expected: bool,
+}
+
 /// A snapshot of the session for a prompt or a completer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
@@ -274,8 +294,8 @@ pub struct Status {
 
 /// One SMTP session.
 pub struct Session<S: EventSink> {
-    /// The local end of the connection.
-    local: std::net::SocketAddr,
+    /// The local end of the connection (none for a UNIX socket).
+    local: Option<std::net::SocketAddr>,
     transport: Transport,
     sink: S,
     timeouts: Timeouts,
@@ -294,13 +314,12 @@ pub struct Session<S: EventSink> {
     dropped: u64,
     /// The last reply, for `:expect` and for expected closes.
     last_reply: Option<Reply>,
-    /// The outcome of everything before the last reply.
+    /// The outcome of everything before the last group of replies.
     settled: Exit,
-    /// The last reply's share of the outcome: by its class, or by the
-    /// `:expect`s that checked it.
-    last_exit: Exit,
-    /// Whether an `:expect` has judged the last reply.
-    last_expected: bool,
+    /// The last group's share of the outcome, one entry per reply: the last
+    /// reply alone, or an LMTP message's reply for each recipient. Each
+    /// counts by its class until an `:expect` judges it.
+    last_group: Vec<Judged>,
     reply_count: u64,
     /// Whether the TLS certificate verified (false until TLS).
     tls_verified: bool,
@@ -311,6 +330,12 @@ pub struct Session<S: EventSink> {
     keep_waiting: bool,
     /// The stage of the last command sent.
     stage: Option<Stage>,
+    /// LMTP: one reply per accepted recipient after the message.
+    lmtp: bool,
+    /// Recipients accepted in the current transaction, in order.
+    recipients: Vec<String>,
+    /// LMTP: the last message's reply for each recipient.
+    per_recipient: Vec<(String, Reply)>,
 }
 
 impl<S: EventSink> Session<S> {
@@ -328,12 +353,52 @@ impl<S: EventSink> Session<S> {
         };
         let local = facts.local;
         sink.event(Event::Connected(facts));
+        Self::start(
+            Stream::Plain(tcp),
+            Some(local),
+            target.clone(),
+            options,
+            sink,
+        )
+        .await
+    }
+
+    /// Connects to a UNIX domain socket and waits for the whole banner.
+    #[cfg(unix)]
+    pub async fn open_unix(
+        path: &std::path::Path,
+        timeout: Duration,
+        options: SessionOptions,
+        mut sink: S,
+    ) -> Result<Self, (SessionError, S)> {
+        let (stream, connect_time) = match crate::net::connect::connect_unix(path, timeout).await {
+            Ok(ok) => ok,
+            Err(e) => return Err((e.into(), sink)),
+        };
+        sink.event(Event::ConnectedUnix {
+            path: path.to_path_buf(),
+            connect_time,
+        });
+        let target = Target {
+            host: "localhost".into(),
+            port: 0,
+        };
+        Self::start(Stream::Unix(stream), None, target, options, sink).await
+    }
+
+    async fn start(
+        stream: Stream,
+        local: Option<std::net::SocketAddr>,
+        target: Target,
+        options: SessionOptions,
+        sink: S,
+    ) -> Result<Self, (SessionError, S)> {
         let mut session = Session {
             local,
-            transport: Transport::new(Stream::Plain(tcp), options.timeouts.reply),
+            transport: Transport::new(stream, options.timeouts.reply),
             sink,
             timeouts: options.timeouts,
-            target: target.clone(),
+            target,
             phase: Phase::Command,
             encoder: ContentEncoder::for_data(),
             greeted: false,
@@ -344,8 +409,7 @@ impl<S: EventSink> Session<S> {
             dropped: 0,
             last_reply: None,
             settled: Exit::Success,
-            last_exit: Exit::Success,
-            last_expected: false,
+            last_group: Vec::new(),
             reply_count: 0,
             tls_verified: false,
             tls_settings: options.tls.clone(),
@@ -353,6 +417,9 @@ impl<S: EventSink> Session<S> {
             quit_after: options.quit_after,
             keep_waiting: options.keep_waiting,
             stage: None,
+            lmtp: options.lmtp,
+            recipients: Vec::new(),
+            per_recipient: Vec::new(),
         };
         if options.quit_after == Some(Stage::Connect) {
             session.close().await;
@@ -363,9 +430,8 @@ impl<S: EventSink> Session<S> {
                 return Err((e, session.sink));
             }
         }
-        match session.read_banner().await {
-            Ok(()) => {}
-            Err(e) => return Err((e, session.sink)),
+        if let Err(e) = session.read_banner().await {
+            return Err((e, session.sink));
         }
         if options.quit_after == Some(Stage::Banner) && session.is_open() {
             if let Err(e) = session.quit_now().await {
@@ -390,9 +456,15 @@ impl<S: EventSink> Session<S> {
         self.phase != Phase::Closed
     }
 
-    /// The local address and port of the connection.
-    pub fn local_addr(&self) -> std::net::SocketAddr {
+    /// The local address and port of the connection (none for a UNIX
+    /// socket).
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
         self.local
+    }
+
+    /// LMTP: the last message's reply for each recipient, in order.
+    pub fn per_recipient(&self) -> &[(String, Reply)] {
+        &self.per_recipient
     }
 
     /// The last reply received, if any.
@@ -441,7 +513,9 @@ impl<S: EventSink> Session<S> {
 
     /// How the session would end now, by the exit-code table.
     pub fn outcome(&self) -> Exit {
-        self.settled.worst(self.last_exit)
+        self.last_group
+            .iter()
+            .fold(self.settled, |worst, j| worst.worst(j.exit))
     }
 
     /// Counts a local failure into the outcome.
@@ -453,10 +527,24 @@ impl<S: EventSink> Session<S> {
     /// counts by its expectations rather than by its class: an expected
     /// `550` is success, an unexpected `250` a failure.
     pub fn expect(&mut self, expected: Expectation) -> bool {
-        let got = self.last_reply.as_ref();
+        // Which reply of the last group: the recipient's, or the last one.
+        let index = match &expected.recipient {
+            Some(rcpt) => self
+                .per_recipient
+                .iter()
+                .position(|(r, _)| r.eq_ignore_ascii_case(rcpt))
+                .filter(|_| self.last_group.len() == self.per_recipient.len()),
+            None => self.last_group.len().checked_sub(1),
+        };
+        let got = match (&expected.recipient, index) {
+            (Some(_), Some(i)) => self.per_recipient.get(i).map(|(_, r)| r),
+            (Some(_), None) => None,
+            (None, _) => self.last_reply.as_ref(),
+        };
         let met = got.is_some_and(|r| expected.is_met_by(r));
+        let class = got.and_then(Reply::class_digit);
         let got = got.map(|r| (r.code(), r.enhanced_code()));
-        self.judge_last(met);
+        self.judge(index, class, met);
         self.sink.event(Event::Expect { expected, got, met });
         met
     }
@@ -464,16 +552,28 @@ impl<S: EventSink> Session<S> {
     /// Judges the last reply as expected (`ok`) or not, silently: the
     /// caller reports. A failure is temporary when the reply was a 4xx.
     pub fn judge_last(&mut self, ok: bool) {
-        let exit = match (ok, self.last_reply.as_ref().and_then(Reply::class_digit)) {
+        let class = self.last_reply.as_ref().and_then(Reply::class_digit);
+        self.judge(self.last_group.len().checked_sub(1), class, ok);
+    }
+
+    fn judge(&mut self, index: Option<usize>, class: Option<u8>, ok: bool) {
+        let exit = match (ok, class) {
             (true, _) => Exit::Success,
             (false, Some(4)) => Exit::Temporary,
             (false, _) => Exit::Permanent,
         };
-        self.last_exit = if self.last_expected {
-            self.last_exit.worst(exit)
-        } else {
-            exit
-        };
-        self.last_expected = true;
+        match index.and_then(|i| self.last_group.get_mut(i)) {
+            Some(judged) => {
+                judged.exit = if judged.expected {
+                    judged.exit.worst(exit)
+                } else {
+                    exit
+                };
+                judged.expected = true;
+            }
+            // Nothing to judge (no reply yet, an unknown recipient): a
+            // failed expectation still counts.
+            None => self.settled = self.settled.worst(exit),
+        }
     }
 }

@@ -92,7 +92,7 @@ impl Helpers {
             .or_else(|| self.config.helo.clone())
             .or_else(|| self.config.ehlo.clone())
             .unwrap_or_else(|| {
-                crate::net::hostname::default_ehlo_name(Some(session.local_addr().ip()))
+                crate::net::hostname::default_ehlo_name(session.local_addr().map(|a| a.ip()))
             })
     }
 

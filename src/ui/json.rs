@@ -149,6 +149,26 @@ impl<W: Write> EventSink for JsonOutput<W> {
             }
             Event::Note(text) => self.emit("note", json!({"text": escape_str(&text)})),
             Event::Warning(text) => self.emit("warning", json!({"text": escape_str(&text)})),
+            Event::ConnectedUnix { path, connect_time } => self.emit(
+                "connected",
+                json!({
+                    "unix": path.display().to_string(),
+                    "connect_ms": connect_time.as_secs_f64() * 1000.0,
+                }),
+            ),
+            Event::PerRecipient(results) => {
+                let rows: Vec<Value> = results
+                    .iter()
+                    .map(|(to, r)| {
+                        json!({
+                            "recipient": escape_str(to),
+                            "code": r.code().map(|c| c.value()),
+                            "enhanced": r.enhanced_code().map(|e| e.to_string()),
+                        })
+                    })
+                    .collect();
+                self.emit("per_recipient", json!({"results": rows}));
+            }
             Event::Tls(report) => self.emit("tls", super::tls::report_json(&report)),
             Event::Progress { sent, total } => {
                 self.emit("progress", json!({"sent": sent, "total": total}));

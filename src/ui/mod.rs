@@ -43,6 +43,31 @@ pub trait Output: EventSink {
     fn set_log(&mut self, log: Option<Box<dyn Write + Send>>);
 }
 
+/// Opens the session the configuration asks for: TCP to the target, or a
+/// UNIX socket.
+pub async fn open_session<O: Output>(
+    config: &ConnectConfig,
+    output: O,
+) -> Result<crate::session::Session<O>, (crate::session::SessionError, O)> {
+    #[cfg(unix)]
+    if let Some(path) = &config.unix {
+        return crate::session::Session::open_unix(
+            path,
+            config.connect.timeout,
+            config.session.clone(),
+            output,
+        )
+        .await;
+    }
+    crate::session::Session::open(
+        &config.target,
+        &config.connect,
+        config.session.clone(),
+        output,
+    )
+    .await
+}
+
 /// Runs the configured mode and returns how it ended.
 pub fn run(config: Config) -> Result<Exit> {
     let theme = Theme::new(config.color.resolve_for_stdout());

@@ -180,6 +180,16 @@ impl<W: Write> EventSink for Renderer<W> {
     fn event(&mut self, event: Event) {
         match &event {
             Event::Connected(facts) => self.connected(facts),
+            Event::ConnectedUnix { path, connect_time } => self.note(&format!(
+                "connected to the UNIX socket {} in {}",
+                path.display(),
+                millis(*connect_time)
+            )),
+            Event::PerRecipient(results) => {
+                for line in per_recipient_table(results) {
+                    self.note(&line);
+                }
+            }
             Event::Sent { what, tls } => self.sent(what, *tls),
             Event::Reply {
                 reply,
@@ -340,35 +350,57 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
+/// LMTP: each recipient with the final reply to the message for it.
+pub fn per_recipient_table(results: &[(String, Reply)]) -> Vec<String> {
+    let width = results
+        .iter()
+        .map(|(to, _)| to.chars().count())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let mut lines = vec![format!(
+        "{:width$}  final reply (LMTP, one per recipient)",
+        "recipient"
+    )];
+    for (to, reply) in results {
+        lines.push(format!("{to:width$}  {}", reply_summary(reply)));
+    }
+    lines
+}
+
+/// `550 5.1.1 refused: Bad destination mailbox address` — a reply in a
+/// table cell.
+fn reply_summary(r: &Reply) -> String {
+    let code = r.code().map_or("???".to_string(), |c| c.to_string());
+    let enhanced = r
+        .enhanced_code()
+        .map(|e| format!(" {e}"))
+        .unwrap_or_default();
+    let verdict = match r.class_digit() {
+        Some(2) => "accepted",
+        Some(4) => "refused for now (temporary: retry later)",
+        Some(5) => "refused",
+        _ => "no proper reply",
+    };
+    let why = match (r.class_digit(), r.enhanced_code()) {
+        (Some(4 | 5), Some(e)) => e
+            .explain()
+            .detail
+            .map(|d| format!(": {}", d.title))
+            .unwrap_or_default(),
+        (Some(4 | 5), None) => r
+            .code()
+            .and_then(|c| c.info())
+            .map(|i| format!(": {}", i.title))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    format!("{code}{enhanced} {verdict}{why}")
+}
+
 /// The per-recipient table after `:send`.
 pub fn delivery_table(d: &crate::session::helpers::Delivery) -> Vec<String> {
-    let summary = |r: &Reply| {
-        let code = r.code().map_or("???".to_string(), |c| c.to_string());
-        let enhanced = r
-            .enhanced_code()
-            .map(|e| format!(" {e}"))
-            .unwrap_or_default();
-        let verdict = match r.class_digit() {
-            Some(2) => "accepted".to_string(),
-            Some(4) => "refused for now (temporary: retry later)".to_string(),
-            Some(5) => "refused".to_string(),
-            _ => "no proper reply".to_string(),
-        };
-        let why = match (r.class_digit(), r.enhanced_code()) {
-            (Some(4 | 5), Some(e)) => e
-                .explain()
-                .detail
-                .map(|d| format!(": {}", d.title))
-                .unwrap_or_default(),
-            (Some(4 | 5), None) => r
-                .code()
-                .and_then(|c| c.info())
-                .map(|i| format!(": {}", i.title))
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        format!("{code}{enhanced} {verdict}{why}")
-    };
+    let summary = reply_summary;
     let width = d
         .recipients
         .iter()
@@ -382,6 +414,16 @@ pub fn delivery_table(d: &crate::session::helpers::Delivery) -> Vec<String> {
     }
     for (to, reply) in &d.recipients {
         lines.push(format!("{to:width$}  {}", summary(reply)));
+    }
+    if !d.finals.is_empty() {
+        lines.push(format!("message (LMTP, token {}):", d.token));
+        lines.extend(
+            per_recipient_table(&d.finals)
+                .into_iter()
+                .skip(1)
+                .map(|l| format!("  {l}")),
+        );
+        return lines;
     }
     match (&d.data, &d.message) {
         (_, Some(message)) => {

@@ -71,14 +71,7 @@ pub async fn run<O: Output>(
     options: ReplayOptions,
     output: O,
 ) -> Result<Exit> {
-    let mut session = match Session::open(
-        &config.target,
-        &config.connect,
-        config.session.clone(),
-        output,
-    )
-    .await
-    {
+    let mut session = match super::open_session(config, output).await {
         Ok(session) => session,
         Err((e, mut output)) => {
             output.error(&e.to_string());

@@ -63,14 +63,7 @@ pub async fn run<O: Output>(
     input: Box<dyn Read + Send>,
     output: O,
 ) -> Result<Exit> {
-    let mut session = match Session::open(
-        &config.target,
-        &config.connect,
-        config.session.clone(),
-        output,
-    )
-    .await
-    {
+    let mut session = match super::open_session(config, output).await {
         Ok(session) => session,
         Err((e, mut output)) => {
             output.error(&e.to_string());

@@ -8,6 +8,7 @@ mod explain;
 mod helpers;
 mod hostile;
 mod interop;
+mod lmtp;
 mod piped;
 mod replay;
 mod script;
