@@ -55,6 +55,15 @@ pub struct Cli {
     #[arg(short = '6')]
     pub ipv6: bool,
 
+    /// HOST is a mail domain: look up its MX records and try them by
+    /// preference (its own address without MX; a null MX exits 1).
+    #[arg(long)]
+    pub mx: bool,
+
+    /// The DNS server to ask, IP or IP:PORT (default: the system's).
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
+    pub resolver: Option<std::net::SocketAddr>,
+
     /// Connect from this local address.
     #[arg(long, value_name = "ADDR")]
     pub source: Option<IpAddr>,
@@ -196,9 +205,21 @@ pub struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure", "replay", "tls", "starttls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure", "replay", "mx", "resolver", "tls", "starttls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend"]
     )]
     pub explain: Option<Vec<String>>,
+}
+
+/// `IP` or `IP:PORT` (`[v6]:PORT`); port 53 by default.
+fn parse_resolver(text: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    text.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+        .map_err(|_| format!("'{text}' is not an IP address or IP:PORT"))
 }
 
 fn built_backends() -> String {
@@ -273,6 +294,8 @@ impl TryFrom<Cli> for Config {
                     family,
                     source: cli.source,
                     timeout: timeouts.connect,
+                    mx: cli.mx,
+                    resolver: cli.resolver,
                 },
                 starttls: cli.starttls,
                 #[cfg(unix)]

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::NetError;
+use super::mx::{self, Candidate, MxPlan};
 use super::target::Target;
 
 /// Which address families may be used.
@@ -45,6 +46,10 @@ pub struct ConnectOptions {
     pub source: Option<IpAddr>,
     /// The limit for each connection attempt.
     pub timeout: Duration,
+    /// `--mx`: HOST is a mail domain; try its MX hosts by preference.
+    pub mx: bool,
+    /// `--resolver`: the DNS server to ask (else the system's resolver).
+    pub resolver: Option<SocketAddr>,
 }
 
 impl Default for ConnectOptions {
@@ -53,6 +58,8 @@ impl Default for ConnectOptions {
             family: Family::Any,
             source: None,
             timeout: Duration::from_secs(10),
+            mx: false,
+            resolver: None,
         }
     }
 }
@@ -60,8 +67,8 @@ impl Default for ConnectOptions {
 /// One address that was tried and failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attempt {
-    /// The address tried.
-    pub addr: SocketAddr,
+    /// The address tried (none when a host had no address to try).
+    pub addr: Option<SocketAddr>,
     /// Why it failed, in words.
     pub error: String,
 }
@@ -73,6 +80,12 @@ pub struct ConnectFacts {
     pub target: Target,
     /// Every address the name resolved to (in the allowed families).
     pub addresses: Vec<IpAddr>,
+    /// With `--mx`: the hosts found, by preference (one entry, without a
+    /// preference, when the domain had no MX and its own address is used).
+    pub mx: Vec<Candidate>,
+    /// The host name that answered, when it differs from the target (an MX
+    /// host).
+    pub via: Option<String>,
     /// Addresses that were tried and failed, in order.
     pub failed: Vec<Attempt>,
     /// The address that answered.
@@ -85,39 +98,81 @@ pub struct ConnectFacts {
     pub connect_time: Duration,
 }
 
-/// Resolves `target` and connects to the first address that answers.
+/// Resolves `target` (or, with `--mx`, its MX hosts) and connects to the
+/// first address that answers.
 pub async fn connect(
     target: &Target,
     options: &ConnectOptions,
 ) -> Result<(TcpStream, ConnectFacts), NetError> {
     let started = Instant::now();
-    let addresses = resolve(target, options.family).await?;
+    let (candidates, mx_list) = candidates(target, options).await?;
     let resolve_time = started.elapsed();
+    let addresses: Vec<IpAddr> = candidates
+        .iter()
+        .flat_map(|c| c.addresses.iter().copied())
+        .filter(|ip| options.family.allows(*ip))
+        .collect();
+    if addresses.is_empty() && !options.mx {
+        let found = candidates
+            .iter()
+            .flat_map(|c| c.addresses.clone())
+            .collect();
+        return Err(NetError::NoAddress {
+            host: target.host.clone(),
+            found,
+        });
+    }
 
     let mut failed = Vec::new();
-    for ip in &addresses {
-        let addr = SocketAddr::new(*ip, target.port);
-        let attempt_started = Instant::now();
-        match attempt(addr, options).await {
-            Ok(stream) => {
-                let local = stream.local_addr().map_err(|e| NetError::Io {
-                    action: "reading the local address",
-                    source: e,
-                })?;
-                // SMTP is a dialog of small writes; do not let Nagle delay them.
-                let _ = stream.set_nodelay(true);
-                let facts = ConnectFacts {
-                    target: target.clone(),
-                    addresses: addresses.clone(),
-                    failed,
-                    peer: addr,
-                    local,
-                    resolve_time,
-                    connect_time: attempt_started.elapsed(),
-                };
-                return Ok((stream, facts));
+    for candidate in &candidates {
+        if let Some(error) = &candidate.error {
+            failed.push(Attempt {
+                addr: None,
+                error: format!("{}: {error}", candidate.name),
+            });
+            continue;
+        }
+        for ip in candidate
+            .addresses
+            .iter()
+            .filter(|ip| options.family.allows(**ip))
+        {
+            let addr = SocketAddr::new(*ip, target.port);
+            let attempt_started = Instant::now();
+            match attempt(addr, options).await {
+                Ok(stream) => {
+                    let local = stream.local_addr().map_err(|e| NetError::Io {
+                        action: "reading the local address",
+                        source: e,
+                    })?;
+                    // SMTP is a dialog of small writes; do not let Nagle delay them.
+                    let _ = stream.set_nodelay(true);
+                    let via = (candidate.name != target.host).then(|| candidate.name.clone());
+                    let facts = ConnectFacts {
+                        target: target.clone(),
+                        addresses,
+                        mx: mx_list,
+                        via,
+                        failed,
+                        peer: addr,
+                        local,
+                        resolve_time,
+                        connect_time: attempt_started.elapsed(),
+                    };
+                    return Ok((stream, facts));
+                }
+                Err(error) => {
+                    let error = if options.mx {
+                        format!("{}: {error}", candidate.name)
+                    } else {
+                        error
+                    };
+                    failed.push(Attempt {
+                        addr: Some(addr),
+                        error,
+                    });
+                }
             }
-            Err(error) => failed.push(Attempt { addr, error }),
         }
     }
     Err(NetError::Connect {
@@ -127,35 +182,60 @@ pub async fn connect(
     })
 }
 
-async fn resolve(target: &Target, family: Family) -> Result<Vec<IpAddr>, NetError> {
-    let all: Vec<IpAddr> = match target.host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((target.host.as_str(), target.port))
-            .await
-            .map_err(|e| NetError::Resolve {
-                host: target.host.clone(),
-                reason: e.to_string(),
-            })?
-            .map(|sa| sa.ip())
-            .fold(Vec::new(), |mut v, ip| {
-                if !v.contains(&ip) {
-                    v.push(ip);
-                }
-                v
-            }),
-    };
-    let allowed: Vec<IpAddr> = all
-        .iter()
-        .copied()
-        .filter(|ip| family.allows(*ip))
-        .collect();
-    if allowed.is_empty() {
-        return Err(NetError::NoAddress {
-            host: target.host.clone(),
-            found: all,
-        });
+/// The hosts to try, in order, and (with `--mx`) the MX list to show.
+async fn candidates(
+    target: &Target,
+    options: &ConnectOptions,
+) -> Result<(Vec<Candidate>, Vec<Candidate>), NetError> {
+    if let Ok(ip) = target.host.parse::<IpAddr>() {
+        return Ok((vec![plain(target, vec![ip])], Vec::new()));
     }
-    Ok(allowed)
+    if options.mx {
+        let resolver = mx::resolver(options.resolver)?;
+        return match mx::plan(&resolver, &target.host).await? {
+            MxPlan::Exchanges(hosts) => Ok((hosts.clone(), hosts)),
+            MxPlan::Fallback(own) => Ok((vec![own.clone()], vec![own])),
+        };
+    }
+    if options.resolver.is_some() {
+        let resolver = mx::resolver(options.resolver)?;
+        let found = mx::addresses(&resolver, &target.host)
+            .await
+            .map_err(|reason| NetError::Resolve {
+                host: target.host.clone(),
+                reason,
+            })?;
+        return Ok((vec![plain(target, found)], Vec::new()));
+    }
+    let found = resolve(target).await?;
+    Ok((vec![plain(target, found)], Vec::new()))
+}
+
+fn plain(target: &Target, addresses: Vec<IpAddr>) -> Candidate {
+    Candidate {
+        name: target.host.clone(),
+        preference: None,
+        addresses,
+        error: None,
+    }
+}
+
+/// The system resolver (getaddrinfo), each address once.
+async fn resolve(target: &Target) -> Result<Vec<IpAddr>, NetError> {
+    let found = tokio::net::lookup_host((target.host.as_str(), target.port))
+        .await
+        .map_err(|e| NetError::Resolve {
+            host: target.host.clone(),
+            reason: e.to_string(),
+        })?
+        .map(|sa| sa.ip())
+        .fold(Vec::new(), |mut v, ip| {
+            if !v.contains(&ip) {
+                v.push(ip);
+            }
+            v
+        });
+    Ok(found)
 }
 
 async fn attempt(addr: SocketAddr, options: &ConnectOptions) -> Result<TcpStream, String> {

@@ -7,6 +7,7 @@
 
 pub mod connect;
 pub mod hostname;
+pub mod mx;
 pub mod stream;
 pub mod target;
 pub mod tls;
@@ -41,6 +42,14 @@ pub enum NetError {
         attempts: Vec<Attempt>,
         reason: Option<String>,
     },
+    /// A DNS lookup failed (not: the name does not exist).
+    #[error("DNS: {0}")]
+    Dns(String),
+    /// The domain has a null MX (RFC 7505): it accepts no mail at all.
+    #[error(
+        "{domain} has a null MX (RFC 7505: MX 0 .): the domain declares that it accepts no mail"
+    )]
+    NullMx { domain: String },
     /// Reading or writing failed.
     #[error("{action}: {}", connect::describe_io(source))]
     Io {
@@ -69,7 +78,10 @@ fn attempts_text(attempts: &[Attempt]) -> String {
         [one] => one.error.clone(),
         many => many
             .iter()
-            .map(|a| format!("{}: {}", a.addr, a.error))
+            .map(|a| match a.addr {
+                Some(addr) => format!("{addr}: {}", a.error),
+                None => a.error.clone(),
+            })
             .collect::<Vec<_>>()
             .join("; "),
     }

@@ -240,6 +240,17 @@ pub enum SessionError {
     TlsTimeout(Duration),
 }
 
+impl SessionError {
+    /// How a run that ends with this error exits: a null MX is the domain
+    /// saying no (1); everything else is no SMTP answer (2).
+    pub fn exit(&self) -> Exit {
+        match self {
+            SessionError::Net(NetError::NullMx { .. }) => Exit::Permanent,
+            _ => Exit::Local,
+        }
+    }
+}
+
 fn waiting_for(verb: &Option<Verb>) -> String {
     match verb {
         Some(v) => format!(" (waiting for the reply to {})", v.name()),

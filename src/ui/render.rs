@@ -113,11 +113,50 @@ impl<W: Write> Renderer<W> {
                 list.join(", ")
             ));
         }
-        for attempt in &facts.failed {
-            self.warning(&format!("{}: {}", attempt.addr, attempt.error));
+        if !facts.mx.is_empty() {
+            match facts.mx.as_slice() {
+                [own] if own.preference.is_none() => self.note(&format!(
+                    "{} has no MX records: using its own address (RFC 5321 §5.1)",
+                    facts.target.host
+                )),
+                hosts => {
+                    self.note(&format!(
+                        "MX hosts of {}, by preference:",
+                        facts.target.host
+                    ));
+                    for h in hosts {
+                        let addrs = match (&h.error, h.addresses.is_empty()) {
+                            (Some(e), _) => e.clone(),
+                            (None, true) => "no address".into(),
+                            (None, false) => h
+                                .addresses
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        };
+                        self.note(&format!(
+                            "  {:>5} {} ({addrs})",
+                            h.preference.map(|p| p.to_string()).unwrap_or_default(),
+                            h.name
+                        ));
+                    }
+                }
+            }
         }
+        for attempt in &facts.failed {
+            match attempt.addr {
+                Some(addr) => self.warning(&format!("{addr}: {}", attempt.error)),
+                None => self.warning(&attempt.error),
+            }
+        }
+        let via = facts
+            .via
+            .as_ref()
+            .map(|v| format!(" ({v})"))
+            .unwrap_or_default();
         self.note(&format!(
-            "connected to {} port {} from {} port {} in {}",
+            "connected to {} port {}{via} from {} port {} in {}",
             facts.peer.ip(),
             facts.peer.port(),
             facts.local.ip(),

@@ -67,9 +67,9 @@ pub async fn run<O: Output>(
         Ok(session) => session,
         Err((e, mut output)) => {
             output.error(&e.to_string());
-            output.end(Exit::Local);
+            output.end(e.exit());
             output.flush();
-            return Ok(Exit::Local);
+            return Ok(e.exit());
         }
     };
     let mut driver = Driver {

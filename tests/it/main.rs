@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod dns;
 mod explain;
 mod helpers;
 mod hostile;

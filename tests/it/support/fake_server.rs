@@ -55,16 +55,22 @@ pub struct FakeServer {
 impl FakeServer {
     /// Starts a server that will follow `script` for one connection.
     pub fn start(script: Vec<Step>) -> FakeServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        Self::start_on("127.0.0.1:0", script).expect("bind 127.0.0.1:0")
+    }
+
+    /// The same on a chosen address (`[::1]:0` for IPv6); `None` if that
+    /// address cannot be bound here.
+    pub fn start_on(bind: &str, script: Vec<Step>) -> Option<FakeServer> {
+        let listener = TcpListener::bind(bind).ok()?;
         let addr = listener.local_addr().expect("local addr");
         let thread = std::thread::spawn(move || {
             let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
             run(stream, script)
         });
-        FakeServer {
+        Some(FakeServer {
             addr,
             thread: Some(thread),
-        }
+        })
     }
 
     /// The port to give smtpcli.

@@ -1,6 +1,7 @@
 //! Shared test support: the fake server, running the binary, real-server
 //! settings from the environment.
 
+pub mod dns;
 pub mod fake_server;
 
 use std::time::Duration;

@@ -1,0 +1,235 @@
+//! `--mx`, `--resolver` and IPv6, on loopback only: an in-process DNS
+//! server answers for `*.test`.
+
+use crate::support::fake_server::{FakeServer, Step, expect, send};
+use crate::support::{dns, real_server, smtpcli, text};
+
+fn greeting_server() -> FakeServer {
+    FakeServer::start(vec![
+        send("220 mx2.example.test ESMTP"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ])
+}
+
+#[test]
+fn mx_hosts_are_listed_and_tried_in_preference_order() {
+    let dns_port = dns::start();
+    let server = greeting_server();
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--mx",
+            "--resolver",
+            &format!("127.0.0.1:{dns_port}"),
+        ])
+        .args(["example.test", &server.port()])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let port = server_port(&stdout);
+    for want in [
+        "# MX hosts of example.test, by preference:".to_string(),
+        "#      10 mx1.example.test (127.0.0.2)".to_string(),
+        "#      20 mx2.example.test (127.0.0.1)".to_string(),
+        format!("# warning: 127.0.0.2:{port}: mx1.example.test: connection refused"),
+        format!("# connected to 127.0.0.1 port {port} (mx2.example.test)"),
+    ] {
+        assert!(stdout.contains(&want), "{want:?} missing:\n{stdout}");
+    }
+}
+
+fn server_port(stdout: &str) -> String {
+    stdout
+        .split("connected to 127.0.0.1 port ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn a_domain_without_mx_falls_back_to_its_address() {
+    let dns_port = dns::start();
+    let server = greeting_server();
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--mx",
+            "--resolver",
+            &format!("127.0.0.1:{dns_port}"),
+        ])
+        .args(["nomx.test", &server.port()])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("# nomx.test has no MX records: using its own address (RFC 5321 §5.1)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_null_mx_exits_1_with_its_meaning() {
+    let dns_port = dns::start();
+    let out = smtpcli()
+        .args([
+            "--mx",
+            "--resolver",
+            &format!("127.0.0.1:{dns_port}"),
+            "null.test",
+            "25",
+        ])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("null.test has a null MX (RFC 7505"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("accepts no mail"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_domain_exits_2() {
+    let dns_port = dns::start();
+    let out = smtpcli()
+        .args([
+            "--mx",
+            "--resolver",
+            &format!("127.0.0.1:{dns_port}"),
+            "missing.test",
+            "25",
+        ])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot resolve missing.test: no such domain"));
+}
+
+#[test]
+fn the_resolver_is_used_for_plain_host_names_too() {
+    let dns_port = dns::start();
+    let server = greeting_server();
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--resolver",
+            &format!("127.0.0.1:{dns_port}"),
+        ])
+        .args(["mx2.example.test", &server.port()])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+fn ipv6_server() -> Option<FakeServer> {
+    let server = FakeServer::start_on(
+        "[::1]:0",
+        vec![
+            send("220 six ESMTP"),
+            expect("QUIT"),
+            send("221 Bye"),
+            Step::Close,
+        ],
+    );
+    if server.is_none() {
+        eprintln!("skipped: ::1 cannot be bound here");
+    }
+    server
+}
+
+#[test]
+fn ipv6_literals_and_dash_6() {
+    for form in ["bracketed", "dash-6"] {
+        let Some(server) = ipv6_server() else { return };
+        let port = server.port();
+        let mut cmd = smtpcli();
+        match form {
+            "bracketed" => cmd.args(["--color", "never", &format!("[::1]:{port}")]),
+            _ => cmd.args(["--color", "never", "-6", "::1", &port]),
+        };
+        let out = cmd.write_stdin("").output().unwrap();
+        server.finish();
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{form}: {stdout}");
+        assert!(
+            stdout.contains(&format!("# connected to ::1 port {port} from ::1 port")),
+            "{form}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn dash_6_refuses_an_ipv4_only_target() {
+    let out = smtpcli()
+        .args(["-6", "127.0.0.1", "25"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("127.0.0.1 has no address of the chosen family"));
+}
+
+#[test]
+fn a_refused_family_is_reported_before_the_other_answers() {
+    // "localhost" is ::1 and 127.0.0.1 on most machines; the server listens
+    // on 127.0.0.1 only, so an IPv6 attempt (if made) fails and says so.
+    let server = greeting_server();
+    let port = server.port();
+    let out = smtpcli()
+        .args(["--color", "never", "localhost", &port])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    if stdout.contains("::1") {
+        assert!(
+            stdout.contains(&format!("# warning: [::1]:{port}: connection refused")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("# localhost has 2 addresses"), "{stdout}");
+    } else {
+        eprintln!("note: localhost has no IPv6 address here; no fallback to see");
+    }
+    assert!(
+        stdout.contains(&format!("# connected to 127.0.0.1 port {port}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn postfix_over_ipv6() {
+    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP6") else {
+        return;
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let out = smtpcli()
+        .args(["--color", "never", "-6", &host, &port])
+        .write_stdin("EHLO pc0815.example.com\n")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("# connected to ::1 port"), "{stdout}");
+}
