@@ -81,23 +81,18 @@ fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
     if let Some(replay) = &config.replay {
         return run_replay(config, replay, theme);
     }
-    let mut notes = Vec::new();
+    // `_demo` holds the demo's certificate files until the session ends.
     #[cfg(feature = "demo")]
-    let demo_config;
-    // Holds the demo's certificate files until the session ends.
-    #[cfg(feature = "demo")]
-    let _demo;
-    #[cfg(feature = "demo")]
-    let config = if config.demo {
+    let (demo_config, notes, _demo) = if config.demo {
         let (with_demo, tour, demo) = start_demo(config)?;
-        demo_config = with_demo;
-        notes = tour;
-        _demo = Some(demo);
-        &demo_config
+        (Some(with_demo), tour, Some(demo))
     } else {
-        _demo = None;
-        config
+        (None, Vec::new(), None)
     };
+    #[cfg(feature = "demo")]
+    let config = demo_config.as_ref().unwrap_or(config);
+    #[cfg(not(feature = "demo"))]
+    let notes: Vec<String> = Vec::new();
     // Open the script before connecting: a typo in its name is not the
     // server's problem.
     let input: Box<dyn Read + Send> = match &config.input {
