@@ -756,15 +756,14 @@ fn parse_digits(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
-/// `[192.0.2.1]`, `[IPv6:...]`, or a name with a dot inside.
-fn is_fqdn_or_literal(name: &str) -> bool {
-    (name.starts_with('[') && name.ends_with(']'))
-        || name
-            .trim_end_matches('.')
-            .split('.')
-            .filter(|label| !label.is_empty())
-            .count()
-            >= 2
+/// `[192.0.2.1]`, `[IPv6:...]`, or a name with a dot inside: what RFC 5321
+/// §4.1.1.1 wants after EHLO.
+pub fn is_fqdn_or_literal(name: &str) -> bool {
+    if name.starts_with('[') && name.ends_with(']') {
+        return true;
+    }
+    let name = name.trim_end_matches('.');
+    name.contains('.') && name.split('.').all(|label| !label.is_empty())
 }
 
 #[cfg(test)]

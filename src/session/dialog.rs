@@ -74,16 +74,25 @@ impl<S: EventSink> Session<S> {
         Ok(())
     }
 
+    /// Sends a command smtpcli wrote itself (no lints), waits for the
+    /// reply, and applies it.
+    pub(crate) async fn plain_command(
+        &mut self,
+        line: &str,
+        verb: Verb,
+    ) -> Result<Reply, SessionError> {
+        self.exchange(
+            format!("{line}\r\n").as_bytes(),
+            Sent::Command(line.to_string()),
+            Vec::new(),
+            Some(verb),
+        )
+        .await
+    }
+
     /// Sends DATA; on `354` the session is in message mode.
     pub async fn data_command(&mut self) -> Result<Reply, SessionError> {
-        let reply = self
-            .exchange(
-                b"DATA\r\n",
-                Sent::Command("DATA".into()),
-                Vec::new(),
-                Some(Verb::Data),
-            )
-            .await?;
+        let reply = self.plain_command("DATA", Verb::Data).await?;
         if self.phase == Phase::DroppingText {
             // Nothing was queued behind a helper's DATA.
             self.phase = Phase::Command;

@@ -145,14 +145,7 @@ impl<S: EventSink> Session<S> {
             self.judge_last(false);
             return Ok(false);
         }
-        let reply = self
-            .exchange(
-                b"STARTTLS\r\n",
-                Sent::Command("STARTTLS".into()),
-                Vec::new(),
-                Some(Verb::StartTls),
-            )
-            .await?;
+        let reply = self.plain_command("STARTTLS", Verb::StartTls).await?;
         if !code_is(&reply, &[220]) || !self.transport.is_tls() {
             return Ok(false);
         }
@@ -568,26 +561,12 @@ impl<S: EventSink> Session<S> {
         self.sink.event(Event::Delivery(delivery.clone()));
         Ok(delivery)
     }
-
-    async fn plain_command(&mut self, line: &str, verb: Verb) -> Result<Reply, SessionError> {
-        self.exchange(
-            format!("{line}\r\n").as_bytes(),
-            Sent::Command(line.to_string()),
-            Vec::new(),
-            Some(verb),
-        )
-        .await
-    }
 }
 
 /// A name with at least one dot between non-empty labels, or an address
 /// literal.
 pub fn is_fqdn(name: &str) -> bool {
-    if name.starts_with('[') && name.ends_with(']') {
-        return true;
-    }
-    let name = name.trim_end_matches('.');
-    name.contains('.') && name.split('.').all(|l| !l.is_empty())
+    crate::proto::command::is_fqdn_or_literal(name)
 }
 
 #[cfg(test)]

@@ -43,6 +43,23 @@ pub trait Output: EventSink {
     fn set_log(&mut self, log: Option<Box<dyn Write + Send>>);
 }
 
+/// Opens the session the configuration asks for; if that fails, reports
+/// the error through `output` and returns how the run ends.
+pub async fn open_or_report<O: Output>(
+    config: &ConnectConfig,
+    output: O,
+) -> Result<crate::session::Session<O>, Exit> {
+    match open_session(config, output).await {
+        Ok(session) => Ok(session),
+        Err((e, mut output)) => {
+            output.error(&e.to_string());
+            output.end(e.exit());
+            output.flush();
+            Err(e.exit())
+        }
+    }
+}
+
 /// Opens the session the configuration asks for: TCP to the target, or a
 /// UNIX socket.
 pub async fn open_session<O: Output>(

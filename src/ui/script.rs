@@ -63,14 +63,9 @@ pub async fn run<O: Output>(
     input: Box<dyn Read + Send>,
     output: O,
 ) -> Result<Exit> {
-    let mut session = match super::open_session(config, output).await {
+    let mut session = match super::open_or_report(config, output).await {
         Ok(session) => session,
-        Err((e, mut output)) => {
-            output.error(&e.to_string());
-            output.end(e.exit());
-            output.flush();
-            return Ok(e.exit());
-        }
+        Err(exit) => return Ok(exit),
     };
     let mut driver = Driver {
         helpers: Helpers::new(config.helpers.clone()),

@@ -7,7 +7,7 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::{real_server, smtpcli, text, token, wait_for_mail};
+use crate::support::{peak_rss_kib, real_server, smtpcli, text, token, wait_for_mail};
 
 fn script(server: &FakeServer, script: &str, extra: &[&str]) -> std::process::Output {
     let port = server.port();
@@ -365,12 +365,6 @@ fn expected_body(message: &[u8]) -> String {
     let message = text(message);
     let body = message.find("\r\n\r\n").expect("header end") + 4;
     format!("{}\n", message[body..].replace("\r\n", "\n"))
-}
-
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::text;
+use crate::support::{peak_rss_kib, text};
 
 /// The timeout every scenario runs with.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -41,12 +41,6 @@ struct Ran {
     code: Option<i32>,
     elapsed: Duration,
     peak_kib: u64,
-}
-
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Runs one scenario, measuring the child's peak memory just before the

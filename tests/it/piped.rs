@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::{smtpcli, text};
+use crate::support::{peak_rss_kib, smtpcli, text};
 
 const REFERENCE_INPUT: &str = "helo pc0815.example.com\nmail from:absender@example.org\n\
 rcpt to:empfaenger@example.org\ndata\nDies ist eine Testmail.\n.\nquit\n";
@@ -152,13 +152,6 @@ fn a_dripping_server_hits_the_whole_reply_timeout() {
         stderr.contains("no reply from the server within 1 s (waiting for the reply to EHLO)"),
         "{stderr}"
     );
-}
-
-/// Peak resident memory of a running process, from /proc.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[test]

@@ -315,3 +315,39 @@ fn postfix_delivers_body_lines_starting_with_hash_colon_and_dot_intact() {
         "{mail}"
     );
 }
+
+#[cfg(feature = "demo")]
+#[test]
+fn json_events_of_tls_auth_and_send_validate_too() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/events.v1.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let out = smtpcli()
+        .args(["--json", "--demo"])
+        .write_stdin(
+            "EHLO demo.example.org\n:starttls\n:auth plain demo\n\
+             :send --to a@example.org --to nosuchuser@example.org\n:raw \"NOOP\\r\\n\"\n:demo inbox\n",
+        )
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in stdout.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&event)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{line}\n{errors:?}");
+        kinds.insert(event["event"].as_str().unwrap_or("").to_string());
+    }
+    for kind in ["tls", "delivery", "info", "sent", "reply", "end"] {
+        assert!(kinds.contains(kind), "no {kind} event in:\n{stdout}");
+    }
+}

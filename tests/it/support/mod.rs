@@ -68,3 +68,10 @@ pub fn wait_for_mail(maildir: &str, token: &str, limit: Duration) -> Option<Vec<
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Peak resident memory of a running process, from /proc (Linux), in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
