@@ -80,6 +80,10 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "STAGE")]
     pub quit_after: Option<Stage>,
 
+    /// Interactive: neither read nor write the history file.
+    #[arg(long)]
+    pub no_history: bool,
+
     /// When to colour the output (NO_COLOR and TERM=dumb also turn it off).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -135,6 +139,8 @@ impl TryFrom<Cli> for Config {
                     keep_waiting: false,
                 },
                 timing: cli.timing,
+                interactive: cli.script.is_none() && !cli.json,
+                history: !cli.no_history,
                 input: match cli.script {
                     Some(path) if path.as_os_str() != "-" => Input::File(path),
                     _ => Input::Stdin,

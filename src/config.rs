@@ -34,6 +34,11 @@ pub struct ConnectConfig {
     pub input: Input,
     /// Write JSON events instead of the transcript.
     pub json: bool,
+    /// Whether the interactive REPL may run: no `--script`, no `--json`.
+    /// It runs when stdin and stdout are also terminals.
+    pub interactive: bool,
+    /// Whether the REPL keeps its history in a file (`--no-history`: no).
+    pub history: bool,
 }
 
 /// Where the lines to send come from.

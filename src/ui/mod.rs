@@ -4,10 +4,13 @@
 //! events; this layer decides how they look (through one [`theme::Theme`])
 //! and writes them.
 
+pub mod actions;
 pub mod explain;
+pub mod hexdump;
 pub mod json;
 pub mod meta;
 pub mod render;
+pub mod repl;
 pub mod sanitize;
 pub mod script;
 pub mod theme;
@@ -34,6 +37,8 @@ pub trait Output: EventSink {
     fn info(&mut self, lines: &[String]);
     /// `:timing on|off`.
     fn set_timing(&mut self, on: bool);
+    /// `:hex on|off`: outputs that cannot show a dump ignore it.
+    fn set_hex(&mut self, _on: bool) {}
     /// The run is over, with this exit code.
     fn end(&mut self, exit: Exit);
 }
@@ -48,6 +53,9 @@ pub fn run(config: Config) -> Result<Exit> {
 }
 
 fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
+    if config.interactive && repl::is_possible() {
+        return repl::run(config, theme);
+    }
     // Open the script before connecting: a typo in its name is not the
     // server's problem.
     let input: Box<dyn Read + Send> = match &config.input {

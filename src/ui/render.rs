@@ -6,18 +6,38 @@
 //! (escaped, never raw), then explanations and notes on lines of their own
 //! starting with `#`, one explanation per reply. Colour, when on, follows
 //! the reply class.
+//!
+//! On a terminal, long lines are wrapped at its width (continuation rows
+//! indented, notes keeping their `#`), and `:hex on` adds a dump of the
+//! exact bytes each way, as notes. A `:log` or a pipe gets neither.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
 use super::Output;
+use super::hexdump;
 use super::sanitize::{escape, escape_str};
 use super::theme::{Role, Theme};
 use crate::exit::Exit;
 use crate::net::ConnectFacts;
 use crate::proto::auth::{self, Challenge};
-use crate::proto::reply::Reply;
+use crate::proto::reply::{LineEnding, Reply};
 use crate::session::{Event, EventSink, ReplyTo, Sent};
+
+/// Where long lines are wrapped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Wrap {
+    /// Never: the transcript for a file or a pipe.
+    #[default]
+    Off,
+    /// At this many columns.
+    Width(usize),
+    /// At the terminal's width, asked for each line (it may be resized).
+    Terminal,
+}
+
+/// Narrower than this, wrapping does more harm than good.
+const MIN_WRAP: usize = 20;
 
 /// Renders events to a writer.
 pub struct Renderer<W: Write> {
@@ -25,6 +45,10 @@ pub struct Renderer<W: Write> {
     theme: Theme,
     /// Show each reply's latency.
     pub timing: bool,
+    /// Dump the bytes sent and received (`:hex on`).
+    pub hex: bool,
+    /// Wrap long lines.
+    pub wrap: Wrap,
     error: Option<io::Error>,
 }
 
@@ -35,6 +59,8 @@ impl<W: Write> Renderer<W> {
             out,
             theme,
             timing: false,
+            hex: false,
+            wrap: Wrap::Off,
             error: None,
         }
     }
@@ -51,18 +77,18 @@ impl<W: Write> Renderer<W> {
 
     /// Writes a note line (`# …`).
     pub fn note(&mut self, text: &str) {
-        let line = self
-            .theme
-            .paint(Role::Note, &format!("# {}", escape_str(text)));
-        self.line(&line);
+        self.line(Role::Note, &format!("# {}", escape_str(text)));
     }
 
     /// Writes a warning line (`# warning: …`).
     pub fn warning(&mut self, text: &str) {
-        let line = self
-            .theme
-            .paint(Role::Warning, &format!("# warning: {}", escape_str(text)));
-        self.line(&line);
+        self.line(Role::Warning, &format!("# warning: {}", escape_str(text)));
+    }
+
+    /// Writes an error line (`# error: …`), for drivers that show errors in
+    /// the transcript rather than on stderr.
+    pub fn error_line(&mut self, text: &str) {
+        self.line(Role::Warning, &format!("# error: {}", escape_str(text)));
     }
 
     /// Writes everything buffered.
@@ -72,12 +98,46 @@ impl<W: Write> Renderer<W> {
         }
     }
 
-    fn line(&mut self, text: &str) {
+    /// Writes one line of the transcript (already escaped), painted for
+    /// `role`, wrapped when wrapping is on: each row is painted on its own,
+    /// so no colour runs past a row's end.
+    fn line(&mut self, role: Role, text: &str) {
         if self.error.is_some() {
             return;
         }
-        if let Err(e) = writeln!(self.out, "{text}") {
-            self.error = Some(e);
+        let rows = match self.width() {
+            Some(width) if unicode_width::UnicodeWidthStr::width(text) > width => {
+                // Notes keep their '#' on every row, so a replay still skips
+                // them; everything else is indented under its text.
+                let indent = if text.starts_with('#') { "#   " } else { "   " };
+                let options = textwrap::Options::new(width)
+                    .subsequent_indent(indent)
+                    .break_words(true);
+                textwrap::wrap(text, options)
+            }
+            _ => vec![text.into()],
+        };
+        for row in rows {
+            let painted = self.theme.paint(role, &row);
+            if let Err(e) = writeln!(self.out, "{painted}") {
+                self.error = Some(e);
+                return;
+            }
+        }
+    }
+
+    fn width(&self) -> Option<usize> {
+        let width = match self.wrap {
+            Wrap::Off => return None,
+            Wrap::Width(width) => width,
+            Wrap::Terminal => usize::from(crossterm::terminal::size().ok()?.0),
+        };
+        (width >= MIN_WRAP).then_some(width)
+    }
+
+    fn hex_dump(&mut self, bytes: &[u8]) {
+        for row in hexdump::dump(bytes) {
+            self.line(Role::Note, &format!("#   {row}"));
         }
     }
 
@@ -111,17 +171,35 @@ impl<W: Write> Renderer<W> {
             Sent::EndOfMessage => ".".to_string(),
             Sent::Secret { len } => format!("[secret redacted, {len} bytes]"),
         };
-        let line = self.theme.paint(Role::Sent, &format!("{mark} {text}"));
-        self.line(&line);
+        self.line(Role::Sent, &format!("{mark} {text}"));
+        if self.hex {
+            if let Some(wire) = wire_bytes(what) {
+                self.hex_dump(&wire);
+            }
+        }
     }
 
     fn reply(&mut self, reply: &Reply, to: ReplyTo, tls: bool, latency: Duration) {
         let mark = if tls { "<~" } else { "<<" };
         let role = Role::Class(reply.class_digit().unwrap_or(0));
         for line in &reply.lines {
-            let text = format!("{mark} {}", escape(&line.raw));
-            let painted = self.theme.paint(role, &text);
-            self.line(&painted);
+            self.line(role, &format!("{mark} {}", escape(&line.raw)));
+        }
+        if self.hex {
+            let mut wire = Vec::new();
+            for line in &reply.lines {
+                wire.extend_from_slice(&line.raw);
+                wire.extend_from_slice(match line.ending {
+                    LineEnding::CrLf => b"\r\n",
+                    LineEnding::Lf => b"\n",
+                    LineEnding::Missing => b"",
+                });
+            }
+            self.hex_dump(&wire);
+            let dropped: u64 = reply.lines.iter().map(|l| l.dropped).sum();
+            if dropped > 0 {
+                self.note(&format!("  ({dropped} bytes over the line limit not kept)"));
+            }
         }
         for anomaly in &reply.anomalies {
             self.warning(&anomaly.to_string());
@@ -230,8 +308,38 @@ impl<W: Write> Output for Renderer<W> {
         self.timing = on;
     }
 
+    fn set_hex(&mut self, on: bool) {
+        self.hex = on;
+    }
+
     fn end(&mut self, _exit: Exit) {}
 }
+
+/// The bytes a sent line went out as, rebuilt from what the event says:
+/// CRLF added, message text dot-stuffed. `None` for secrets, which are
+/// never shown, not even as hex.
+fn wire_bytes(what: &Sent) -> Option<Vec<u8>> {
+    let mut wire = Vec::new();
+    match what {
+        // The event carries the redacted text of an AUTH line with an
+        // initial response; its bytes are as secret as the response.
+        Sent::Command(text) if text.ends_with(REDACTED_INITIAL_RESPONSE) => return None,
+        Sent::Command(text) => wire.extend_from_slice(text.as_bytes()),
+        Sent::Text(text) => {
+            if text.starts_with('.') {
+                wire.push(b'.');
+            }
+            wire.extend_from_slice(text.as_bytes());
+        }
+        Sent::EndOfMessage => wire.push(b'.'),
+        Sent::Secret { .. } => return None,
+    }
+    wire.extend_from_slice(b"\r\n");
+    Some(wire)
+}
+
+/// How the engine shows an AUTH line whose initial response it redacted.
+const REDACTED_INITIAL_RESPONSE: &str = "[initial response redacted]";
 
 /// The one explanation line of a reply, if its codes say more than its text.
 pub fn explanation(reply: &Reply) -> Option<String> {
@@ -403,6 +511,48 @@ mod tests {
             false,
         );
         assert_eq!(out, "~> [secret redacted, 12 bytes]\n");
+    }
+
+    #[test]
+    fn long_lines_wrap_with_their_marks_and_colour_per_row() {
+        let mut r = Renderer::new(Vec::new(), Theme::new(true));
+        r.wrap = Wrap::Width(40);
+        r.event(got(
+            b"550 5.1.1 <nosuchuser@example.org>: Recipient address rejected: User unknown\r\n",
+        ));
+        let out = String::from_utf8(r.into_inner()).unwrap();
+        let rows: Vec<&str> = out.lines().collect();
+        assert!(rows[0].starts_with("\x1b[31m<< 550 5.1.1"), "{out:?}");
+        assert!(rows[1].starts_with("\x1b[31m   "), "{out:?}");
+        for row in &rows {
+            assert!(row.ends_with("\x1b[0m"), "{row:?}");
+        }
+        let note = rows.iter().position(|r| r.contains("# 550")).unwrap();
+        assert!(rows[note + 1].contains("#   "), "{out:?}");
+    }
+
+    #[test]
+    fn hex_dumps_both_ways_but_never_a_secret() {
+        let mut r = Renderer::new(Vec::new(), Theme::new(false));
+        r.hex = true;
+        r.event(Event::Sent {
+            what: Sent::Text(".hidden".into()),
+            tls: false,
+        });
+        r.event(got(b"250 ok\n"));
+        r.event(Event::Sent {
+            what: Sent::Secret { len: 8 },
+            tls: false,
+        });
+        r.event(Event::Sent {
+            what: Sent::Command("AUTH PLAIN [initial response redacted]".into()),
+            tls: false,
+        });
+        let out = String::from_utf8(r.into_inner()).unwrap();
+        assert!(out.contains("#   0000  2e 2e 68 69"), "{out}");
+        assert!(out.contains("..hidden.."), "{out}");
+        assert!(out.contains("#   0000  32 35 30 20 6f 6b 0a "), "{out}");
+        assert_eq!(out.matches("#   0000").count(), 2, "{out}");
     }
 
     #[test]

@@ -15,9 +15,8 @@ use anyhow::Result;
 use tokio::sync::mpsc;
 
 use super::Output;
-use super::explain;
-use super::meta::{self, Line, Meta};
-use super::theme::Theme;
+use super::actions;
+use super::meta::{self, Line};
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
 use crate::session::{Phase, Session, SessionError};
@@ -109,57 +108,27 @@ async fn handle_line<O: Output>(
 async fn run_meta<O: Output>(session: &mut Session<O>, text: &str) -> Result<Flow, SessionError> {
     let meta = match meta::parse(text) {
         Ok(meta) => meta,
-        Err(e) => {
-            // A mistake in a script is a local problem: stop before the
-            // script does something its author did not mean.
-            session.sink().error(&e.to_string());
-            session.fail_locally();
-            session.close().await;
-            return Ok(Flow::Stop);
-        }
+        // A mistake in a script is a local problem: stop before the script
+        // does something its author did not mean.
+        Err(e) => return stop_locally(session, &e.to_string()).await,
     };
-    match meta {
-        Meta::Expect(expected) => {
-            session.expect(expected);
-        }
-        Meta::Explain(args) => match explain::parse_args(&args) {
-            Ok(items) => {
-                let mut text = Vec::new();
-                // Plain: the output paints the lines as notes.
-                let plain = Theme::new(false);
-                let explainer = explain::Explainer::new(&plain, 76);
-                if explainer.items(&items, &mut text).is_ok() {
-                    let lines: Vec<String> = String::from_utf8_lossy(&text)
-                        .lines()
-                        .map(str::to_string)
-                        .collect();
-                    session.sink().info(&lines);
-                }
-            }
-            Err(e) => session.sink().info(&[e.to_string()]),
-        },
-        Meta::Help(topic) => match meta::help(topic.as_deref()) {
-            Ok(lines) => session.sink().info(&lines),
-            Err(e) => session.sink().info(&[e.to_string()]),
-        },
-        Meta::Caps => {
-            let lines = match session.capabilities() {
-                Some(caps) => caps
-                    .list
-                    .iter()
-                    .map(|c| format!("{:<20} {}", c.to_string(), c.description()))
-                    .collect(),
-                None => vec!["no capabilities known: send EHLO first".to_string()],
-            };
-            session.sink().info(&lines);
-        }
-        Meta::Timing(on) => session.sink().set_timing(on),
-        Meta::Quit => {
-            session.quit().await?;
-            return Ok(Flow::Stop);
+    match actions::run_meta(session, meta).await? {
+        actions::Flow::Continue => Ok(Flow::Continue),
+        actions::Flow::Stop => Ok(Flow::Stop),
+        actions::Flow::Reconnect => {
+            stop_locally(session, ":reconnect works only at the interactive prompt").await
         }
     }
-    Ok(Flow::Continue)
+}
+
+async fn stop_locally<O: Output>(
+    session: &mut Session<O>,
+    message: &str,
+) -> Result<Flow, SessionError> {
+    session.sink().error(message);
+    session.fail_locally();
+    session.close().await;
+    Ok(Flow::Stop)
 }
 
 fn trim_line_ending(line: &[u8]) -> &[u8] {

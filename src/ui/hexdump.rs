@@ -1,0 +1,81 @@
+//! `:hex on`: bytes as a hex dump, sixteen to a row, with their printable
+//! ASCII beside them.
+//!
+//! Pure formatting. The ASCII column shows only printable ASCII; everything
+//! else is a dot, so a dump never carries a control character to the
+//! terminal.
+
+use std::fmt::Write as _;
+
+/// Bytes per row.
+const ROW: usize = 16;
+
+/// The rows of a dump: offset, hex bytes, ASCII column.
+///
+/// ```text
+/// 0000  48 45 4c 4f 20 78 0d 0a                          HELO x..
+/// ```
+pub fn dump(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .chunks(ROW)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut row = format!("{:04x} ", i * ROW);
+            for (j, b) in chunk.iter().enumerate() {
+                // A wider gap after eight bytes, as hexdump -C does.
+                let gap = if j == ROW / 2 { "  " } else { " " };
+                let _ = write!(row, "{gap}{b:02x}");
+            }
+            let missing = ROW - chunk.len();
+            let pad = missing * 3 + usize::from(chunk.len() <= ROW / 2);
+            row.push_str(&" ".repeat(pad + 2));
+            row.extend(chunk.iter().map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    char::from(b)
+                } else {
+                    '.'
+                }
+            }));
+            row
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_line_up() {
+        let rows = dump(b"EHLO client.example.org\r\n");
+        assert_eq!(
+            rows,
+            [
+                "0000  45 48 4c 4f 20 63 6c 69  65 6e 74 2e 65 78 61 6d  EHLO client.exam",
+                "0010  70 6c 65 2e 6f 72 67 0d  0a                       ple.org..",
+            ]
+        );
+        let short = dump(b"QUIT\r\n");
+        assert_eq!(
+            short,
+            ["0000  51 55 49 54 0d 0a                                 QUIT.."]
+        );
+        // The ASCII column starts in the same place whatever the length.
+        let at = |r: &str, text: &str| r.find(text).unwrap();
+        assert_eq!(at(&rows[0], "EHLO"), at(&short[0], "QUIT"));
+        assert_eq!(at(&rows[1], "ple"), at(&short[0], "QUIT"));
+    }
+
+    #[test]
+    fn control_bytes_never_reach_the_ascii_column() {
+        let all: Vec<u8> = (0..=255).collect();
+        for row in dump(&all) {
+            assert!(!row.chars().any(|c| c.is_control()), "{row:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_to_dump() {
+        assert!(dump(b"").is_empty());
+    }
+}
