@@ -1,11 +1,15 @@
-//! `:hex on`: bytes as a hex dump, sixteen to a row, with their printable
-//! ASCII beside them.
+//! `:hex on`: the bytes each way as a hex dump, sixteen to a row, with
+//! their printable ASCII beside them.
 //!
-//! Pure formatting. The ASCII column shows only printable ASCII; everything
-//! else is a dot, so a dump never carries a control character to the
-//! terminal.
+//! Pure formatting, and the bytes of a sent line or a reply as they were on
+//! the wire. The ASCII column shows only printable ASCII; everything else is
+//! a dot, so a dump never carries a control character to the terminal.
+//! Secrets are never dumped.
 
 use std::fmt::Write as _;
+
+use crate::proto::reply::{LineEnding, Reply};
+use crate::session::Sent;
 
 /// Bytes per row.
 const ROW: usize = 16;
@@ -41,6 +45,47 @@ pub fn dump(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The bytes a sent line went out as, rebuilt from what the event says:
+/// CRLF added, message text dot-stuffed. `None` for secrets, which are
+/// never shown, not even as hex.
+pub fn sent_bytes(what: &Sent) -> Option<Vec<u8>> {
+    let mut wire = Vec::new();
+    match what {
+        // The event carries the redacted text of an AUTH line with an
+        // initial response; its bytes are as secret as the response.
+        Sent::Command(text) if text.ends_with(REDACTED_INITIAL_RESPONSE) => return None,
+        Sent::Command(text) => wire.extend_from_slice(text.as_bytes()),
+        Sent::Text(text) => {
+            if text.starts_with('.') {
+                wire.push(b'.');
+            }
+            wire.extend_from_slice(text.as_bytes());
+        }
+        Sent::EndOfMessage => wire.push(b'.'),
+        Sent::Secret { .. } => return None,
+    }
+    wire.extend_from_slice(b"\r\n");
+    Some(wire)
+}
+
+/// How the engine shows an AUTH line whose initial response it redacted.
+const REDACTED_INITIAL_RESPONSE: &str = "[initial response redacted]";
+
+/// The bytes of a reply as they arrived, line endings included (bytes over
+/// the line limit were not kept).
+pub fn received_bytes(reply: &Reply) -> Vec<u8> {
+    let mut wire = Vec::new();
+    for line in &reply.lines {
+        wire.extend_from_slice(&line.raw);
+        wire.extend_from_slice(match line.ending {
+            LineEnding::CrLf => b"\r\n",
+            LineEnding::Lf => b"\n",
+            LineEnding::Missing => b"",
+        });
+    }
+    wire
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +117,18 @@ mod tests {
         for row in dump(&all) {
             assert!(!row.chars().any(|c| c.is_control()), "{row:?}");
         }
+    }
+
+    #[test]
+    fn bytes_each_way() {
+        let text = Sent::Text(".hidden".into());
+        assert_eq!(sent_bytes(&text).unwrap(), b"..hidden\r\n");
+        assert_eq!(sent_bytes(&Sent::EndOfMessage).unwrap(), b".\r\n");
+        assert_eq!(sent_bytes(&Sent::Secret { len: 8 }), None);
+        let auth = Sent::Command("AUTH PLAIN [initial response redacted]".into());
+        assert_eq!(sent_bytes(&auth), None);
+        let reply = Reply::parse_all(b"250-a\n250 b\r\n").remove(0);
+        assert_eq!(received_bytes(&reply), b"250-a\n250 b\r\n");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use super::theme::{Role, Theme};
 use crate::exit::Exit;
 use crate::net::ConnectFacts;
 use crate::proto::auth::{self, Challenge};
-use crate::proto::reply::{LineEnding, Reply};
+use crate::proto::reply::Reply;
 use crate::session::{Event, EventSink, ReplyTo, Sent};
 
 /// Where long lines are wrapped.
@@ -173,7 +173,7 @@ impl<W: Write> Renderer<W> {
         };
         self.line(Role::Sent, &format!("{mark} {text}"));
         if self.hex {
-            if let Some(wire) = wire_bytes(what) {
+            if let Some(wire) = hexdump::sent_bytes(what) {
                 self.hex_dump(&wire);
             }
         }
@@ -186,16 +186,7 @@ impl<W: Write> Renderer<W> {
             self.line(role, &format!("{mark} {}", escape(&line.raw)));
         }
         if self.hex {
-            let mut wire = Vec::new();
-            for line in &reply.lines {
-                wire.extend_from_slice(&line.raw);
-                wire.extend_from_slice(match line.ending {
-                    LineEnding::CrLf => b"\r\n",
-                    LineEnding::Lf => b"\n",
-                    LineEnding::Missing => b"",
-                });
-            }
-            self.hex_dump(&wire);
+            self.hex_dump(&hexdump::received_bytes(reply));
             let dropped: u64 = reply.lines.iter().map(|l| l.dropped).sum();
             if dropped > 0 {
                 self.note(&format!("  ({dropped} bytes over the line limit not kept)"));
@@ -314,32 +305,6 @@ impl<W: Write> Output for Renderer<W> {
 
     fn end(&mut self, _exit: Exit) {}
 }
-
-/// The bytes a sent line went out as, rebuilt from what the event says:
-/// CRLF added, message text dot-stuffed. `None` for secrets, which are
-/// never shown, not even as hex.
-fn wire_bytes(what: &Sent) -> Option<Vec<u8>> {
-    let mut wire = Vec::new();
-    match what {
-        // The event carries the redacted text of an AUTH line with an
-        // initial response; its bytes are as secret as the response.
-        Sent::Command(text) if text.ends_with(REDACTED_INITIAL_RESPONSE) => return None,
-        Sent::Command(text) => wire.extend_from_slice(text.as_bytes()),
-        Sent::Text(text) => {
-            if text.starts_with('.') {
-                wire.push(b'.');
-            }
-            wire.extend_from_slice(text.as_bytes());
-        }
-        Sent::EndOfMessage => wire.push(b'.'),
-        Sent::Secret { .. } => return None,
-    }
-    wire.extend_from_slice(b"\r\n");
-    Some(wire)
-}
-
-/// How the engine shows an AUTH line whose initial response it redacted.
-const REDACTED_INITIAL_RESPONSE: &str = "[initial response redacted]";
 
 /// The one explanation line of a reply, if its codes say more than its text.
 pub fn explanation(reply: &Reply) -> Option<String> {
@@ -532,27 +497,26 @@ mod tests {
     }
 
     #[test]
-    fn hex_dumps_both_ways_but_never_a_secret() {
+    fn hex_dumps_follow_their_lines_as_notes() {
         let mut r = Renderer::new(Vec::new(), Theme::new(false));
         r.hex = true;
-        r.event(Event::Sent {
-            what: Sent::Text(".hidden".into()),
-            tls: false,
-        });
         r.event(got(b"250 ok\n"));
         r.event(Event::Sent {
             what: Sent::Secret { len: 8 },
             tls: false,
         });
-        r.event(Event::Sent {
-            what: Sent::Command("AUTH PLAIN [initial response redacted]".into()),
-            tls: false,
-        });
         let out = String::from_utf8(r.into_inner()).unwrap();
-        assert!(out.contains("#   0000  2e 2e 68 69"), "{out}");
-        assert!(out.contains("..hidden.."), "{out}");
-        assert!(out.contains("#   0000  32 35 30 20 6f 6b 0a "), "{out}");
-        assert_eq!(out.matches("#   0000").count(), 2, "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "<< 250 ok");
+        assert!(
+            lines[1].starts_with("#   0000  32 35 30 20 6f 6b 0a "),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("#   0000").count(),
+            1,
+            "no dump of a secret: {out}"
+        );
     }
 
     #[test]

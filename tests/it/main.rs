@@ -7,5 +7,6 @@
 mod explain;
 mod interop;
 mod piped;
+mod repl;
 mod script;
 mod support;

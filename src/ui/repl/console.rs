@@ -32,6 +32,10 @@ use super::terminal::{self, TypedAhead};
 /// buffer.
 const FASTER_THAN_TYPING: Duration = Duration::from_millis(20);
 
+/// How long a prompt waits for output queued before it at most (see
+/// [`Screen::wait_idle`]).
+const OUTPUT_FIRST: Duration = Duration::from_millis(250);
+
 /// History entries kept at most.
 const HISTORY_SIZE: usize = 1000;
 
@@ -221,7 +225,7 @@ impl Reader {
             helper.set_situation(turn.situation);
         }
         // The prompt goes below everything already queued.
-        self.screen.wait_idle();
+        self.screen.wait_idle(OUTPUT_FIRST);
         match terminal::typed_ahead() {
             Some(TypedAhead::Line(line)) => {
                 return Answer::Lines {

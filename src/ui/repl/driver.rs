@@ -13,6 +13,7 @@
 //! unless the line is `:reconnect`.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use super::complete::Situation;
 use super::console::{Answer, Console, Turn};
@@ -71,15 +72,20 @@ impl<'a> Repl<'a> {
     }
 
     async fn connections(&mut self) -> Exit {
+        let mut first = true;
         loop {
-            let (end, connected) = match self.open().await {
+            let opened = self.open(first).await;
+            let (end, connected) = match opened {
                 Some(mut session) => {
                     let end = self.converse(&mut session).await;
                     (self.timing, self.hex) = session.sink().settings();
                     (end, true)
                 }
+                // Not even one connection: the error says it all.
+                None if first => return Exit::Local,
                 None => (self.closed(None).await, false),
             };
+            first = false;
             match end {
                 End::Reconnect => {}
                 End::Exit if connected => return Exit::Success,
@@ -92,7 +98,9 @@ impl<'a> Repl<'a> {
         ReplOutput::new(self.screen.clone(), self.theme, self.timing, self.hex)
     }
 
-    async fn open(&mut self) -> Option<Session<ReplOutput>> {
+    /// Connects. A failure is one line: on stderr the first time, like any
+    /// other mode's, in the transcript on `:reconnect`.
+    async fn open(&mut self, first: bool) -> Option<Session<ReplOutput>> {
         let mut options = self.config.session;
         // Interactively a slow server never drops the session.
         options.keep_waiting = true;
@@ -103,19 +111,21 @@ impl<'a> Repl<'a> {
             options,
             self.output(),
         );
-        tokio::select! {
+        let failed = tokio::select! {
             opened = opening => match opened {
-                Ok(session) => Some(session),
-                Err((e, mut output)) => {
-                    output.error(&e.to_string());
-                    None
-                }
+                Ok(session) => return Some(session),
+                Err((e, output)) => (e.to_string(), output),
             },
-            () = interrupt => {
-                self.output().note("interrupted (Ctrl-C): not connected");
-                None
-            }
+            () = interrupt => ("interrupted (Ctrl-C) before the connection was up".to_string(), self.output()),
+        };
+        let (message, mut output) = failed;
+        if first {
+            self.screen.wait_idle(Duration::from_secs(1));
+            eprintln!("smtpcli: {message}");
+        } else {
+            output.error(&message);
         }
+        None
     }
 
     /// One connection, until it closes or the user leaves.

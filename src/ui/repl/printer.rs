@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// Output held for the printer at most.
 const MAX_QUEUED: usize = 4 * 1024 * 1024;
@@ -61,11 +62,24 @@ impl Screen {
         self.shared.changed.notify_all();
     }
 
-    /// Waits until everything queued is on the screen.
-    pub fn wait_idle(&self) {
+    /// Waits until everything queued is on the screen, or until `limit`
+    /// passed: a printer still busy by then is held by rustyline (a block
+    /// handed over as the last prompt ended waits for the next prompt to
+    /// show it), and waiting longer would wait for ever.
+    pub fn wait_idle(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
         let mut queue = self.lock();
         while !queue.blocks.is_empty() || queue.printing {
-            queue = self.wait(queue);
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            queue = self
+                .shared
+                .changed
+                .wait_timeout(queue, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 
@@ -221,10 +235,24 @@ mod tests {
         write!(writer, "<< 250 second\r\n").unwrap();
         writer.flush().unwrap();
         printer.screen().print("third\n".into());
-        printer.screen().wait_idle();
+        printer.screen().wait_idle(Duration::from_secs(10));
         printer.finish();
         let got: Vec<String> = rx.iter().collect();
         assert_eq!(got, ["<< 250-first\r\n<< 250 second\r\n", "third\n"]);
+    }
+
+    #[test]
+    fn waiting_for_a_stuck_printer_ends() {
+        let (release, stuck) = mpsc::channel::<()>();
+        let printer = Printer::start(move |_| {
+            let _ = stuck.recv();
+        });
+        printer.screen().print("held\n".into());
+        let started = Instant::now();
+        printer.screen().wait_idle(Duration::from_millis(50));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(release);
+        printer.finish();
     }
 
     #[test]

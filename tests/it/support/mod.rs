@@ -2,6 +2,7 @@
 //! settings from the environment.
 
 pub mod fake_server;
+pub mod pty;
 
 use std::time::Duration;
 
