@@ -14,6 +14,9 @@ use smtpcli::session::{SessionOptions, Stage, Timeouts};
 use smtpcli::ui::theme::ColorChoice;
 
 const AFTER_HELP: &str = "\
+On a terminal, smtpcli opens a prompt: line editing, Tab completion,
+history, Ctrl-D to quit; ':help' lists the meta-commands.
+
 Lines read from stdin (or --script) are sent as typed, one per reply,
 CRLF-terminated; after a 354 they are message text until a lone '.'. Between
 commands, '#' starts a comment and ':' a meta-command (:expect 250, :help);
