@@ -49,6 +49,9 @@ pub struct Renderer<W: Write> {
     pub hex: bool,
     /// Wrap long lines.
     pub wrap: Wrap,
+    /// The width for this event, once asked (the terminal is asked once
+    /// per event, not once per line).
+    width: Option<Option<usize>>,
     error: Option<io::Error>,
 }
 
@@ -61,6 +64,7 @@ impl<W: Write> Renderer<W> {
             timing: false,
             hex: false,
             wrap: Wrap::Off,
+            width: None,
             error: None,
         }
     }
@@ -126,13 +130,16 @@ impl<W: Write> Renderer<W> {
         }
     }
 
-    fn width(&self) -> Option<usize> {
-        let width = match self.wrap {
-            Wrap::Off => return None,
-            Wrap::Width(width) => width,
-            Wrap::Terminal => usize::from(crossterm::terminal::size().ok()?.0),
-        };
-        (width >= MIN_WRAP).then_some(width)
+    fn width(&mut self) -> Option<usize> {
+        let wrap = self.wrap;
+        *self.width.get_or_insert_with(|| {
+            let width = match wrap {
+                Wrap::Off => return None,
+                Wrap::Width(width) => width,
+                Wrap::Terminal => usize::from(crossterm::terminal::size().ok()?.0),
+            };
+            (width >= MIN_WRAP).then_some(width)
+        })
     }
 
     fn hex_dump(&mut self, bytes: &[u8]) {
@@ -226,6 +233,8 @@ impl<W: Write> Renderer<W> {
 
 impl<W: Write> EventSink for Renderer<W> {
     fn event(&mut self, event: Event) {
+        // The terminal may have been resized since the last event.
+        self.width = None;
         match &event {
             Event::Connected(facts) => self.connected(facts),
             Event::Sent { what, tls } => self.sent(what, *tls),

@@ -13,6 +13,8 @@
 //! an `AUTH` line, as it is typed.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -25,8 +27,9 @@ use crate::proto::ehlo::Capabilities;
 use crate::session::{Phase, Status};
 use crate::ui::meta;
 
-/// Addresses remembered for completion at most.
-const MAX_ADDRESSES: usize = 200;
+/// Addresses remembered for completion at most (few enough that a list of
+/// them never needs rustyline's pager, which holds output back).
+const MAX_ADDRESSES: usize = 50;
 
 /// What completion knows about the session at this prompt.
 #[derive(Clone, Debug, Default)]
@@ -43,6 +46,9 @@ pub struct ReplHelper {
     /// Most recent last, without duplicates.
     addresses: Vec<String>,
     color: bool,
+    /// Set while rustyline shows a prompt of its own (reverse search), in
+    /// which it does not print what arrives but keeps it.
+    modal: Arc<AtomicBool>,
 }
 
 impl ReplHelper {
@@ -53,7 +59,14 @@ impl ReplHelper {
             situation: Situation::default(),
             addresses: Vec::new(),
             color,
+            modal: Arc::default(),
         }
+    }
+
+    /// A flag that is set while rustyline is in a mode of its own (reverse
+    /// search) and would hold back output handed to it.
+    pub fn modal(&self) -> Arc<AtomicBool> {
+        self.modal.clone()
     }
 
     /// The session as the next prompt sees it.
@@ -95,7 +108,13 @@ impl ReplHelper {
         if before.starts_with(':') && !before.starts_with("::") {
             return meta_candidates(before);
         }
-        let Some(status) = &self.situation.status else {
+        let Some(status) = self
+            .situation
+            .status
+            .as_ref()
+            .filter(|s| s.phase != Phase::Closed)
+        else {
+            // Nothing to send to: only meta-commands (`:reconnect`) make sense.
             return (0, Vec::new());
         };
         let caps = self.situation.capabilities.as_ref();
@@ -403,6 +422,17 @@ impl Highlighter for ReplHelper {
             Some(at) => Cow::Owned(format!("{}{}", &line[..at], mask(&line[at..]))),
             None => Cow::Borrowed(line),
         }
+    }
+
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        default: bool,
+    ) -> Cow<'b, str> {
+        // rustyline asks on every redraw: a prompt other than ours is its
+        // reverse search.
+        self.modal.store(!default, Ordering::SeqCst);
+        Cow::Borrowed(prompt)
     }
 
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {

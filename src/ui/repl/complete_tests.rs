@@ -114,6 +114,15 @@ fn completion_table() {
 }
 
 #[test]
+fn a_closed_connection_offers_only_meta_commands() {
+    let mut s = status();
+    s.phase = Phase::Closed;
+    let h = helper(s);
+    assert!(complete(&h, "").1.is_empty());
+    assert_eq!(complete(&h, ":rec").1, [":reconnect"]);
+}
+
+#[test]
 fn nothing_advertised_nothing_offered() {
     let mut h = ReplHelper::new(true);
     h.set_situation(Situation {

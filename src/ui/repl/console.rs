@@ -12,6 +12,7 @@
 //! what the engine's side tells it to ([`Turn::remember`]).
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rustyline::config::{ColorMode, CompletionType, Config};
@@ -35,6 +36,10 @@ const FASTER_THAN_TYPING: Duration = Duration::from_millis(20);
 /// How long a prompt waits for output queued before it at most (see
 /// [`Screen::wait_idle`]).
 const OUTPUT_FIRST: Duration = Duration::from_millis(250);
+
+/// How often a held-back block checks whether rustyline's reverse search
+/// is over.
+const MODAL_POLL: Duration = Duration::from_millis(10);
 
 /// History entries kept at most.
 const HISTORY_SIZE: usize = 1000;
@@ -82,15 +87,25 @@ pub fn editor(color: bool) -> rustyline::Result<(LineEditor, impl FnMut(String) 
         // waits for a second Tab, so output arriving meanwhile is not held.
         .completion_type(CompletionType::List)
         .completion_show_all_if_ambiguous(true)
+        // Never "Display all N possibilities?", which holds output back.
+        .completion_prompt_limit(1000)
         // The helper decides about colour; rustyline must always ask it,
         // or a secret would be shown unmasked without colour.
         .color_mode(ColorMode::Forced)
         .bracketed_paste(true)
         .build();
     let mut editor = LineEditor::with_config(config)?;
-    editor.set_helper(Some(ReplHelper::new(color)));
+    let helper = ReplHelper::new(color);
+    let modal = helper.modal();
+    editor.set_helper(Some(helper));
     let mut printer = editor.create_external_printer()?;
     let print = move |block: String| {
+        // In reverse search rustyline keeps what it is handed and, if the
+        // search ends the line, shows it only at the next prompt (or never,
+        // at the end): wait until the search is over instead.
+        while modal.load(Ordering::SeqCst) {
+            std::thread::sleep(MODAL_POLL);
+        }
         if printer.print(block.clone()).is_err() {
             use std::io::Write as _;
             let mut stdout = std::io::stdout();
@@ -241,6 +256,10 @@ impl Reader {
         let started = Instant::now();
         let result = self.editor.readline(&prompt);
         let fast = started.elapsed() < FASTER_THAN_TYPING;
+        if let Some(helper) = self.editor.helper() {
+            // No prompt is up: whatever rustyline was in, it is over.
+            helper.modal().store(false, Ordering::SeqCst);
+        }
         match result {
             Ok(text) => {
                 let rows = rows(&turn.prompt.raw, &text);

@@ -26,7 +26,7 @@ use crate::proto::command::Verb;
 use crate::session::{Phase, Session, SessionError, Status};
 use crate::ui::Output;
 use crate::ui::actions::{self, Flow};
-use crate::ui::meta::{self, Line};
+use crate::ui::meta::{self, Line, Meta};
 use crate::ui::theme::Theme;
 
 /// How a conversation with one server ended.
@@ -242,10 +242,17 @@ impl<'a> Repl<'a> {
                 return None;
             }
         };
-        match actions::run_meta(session, meta).await {
-            Ok(Flow::Continue) => None,
-            Ok(Flow::Stop) => Some(End::Exit),
-            Ok(Flow::Reconnect) => {
+        let quitting = meta == Meta::Quit;
+        match with_interrupt(actions::run_meta(session, meta)).await {
+            Ok(Some(Flow::Continue)) => None,
+            Ok(Some(Flow::Stop)) => Some(End::Exit),
+            // Ctrl-C while `:quit` waited for its 221: leave all the same.
+            Ok(None) if quitting => Some(End::Exit),
+            Ok(None) => {
+                session.sink().note(STOPPED_WAITING);
+                None
+            }
+            Ok(Some(Flow::Reconnect)) => {
                 if let Err(e) = with_interrupt(session.quit()).await {
                     session.sink().error(&e.to_string());
                 }
@@ -285,7 +292,7 @@ impl<'a> Repl<'a> {
             sent = session.submit(bytes, queued) => sent,
             () = interrupt => {
                 let dropped = std::mem::take(queue).len();
-                let mut note = "stopped waiting (Ctrl-C); a reply that still comes is shown when it arrives".to_string();
+                let mut note = STOPPED_WAITING.to_string();
                 if dropped > 0 {
                     note.push_str(&format!("; {dropped} queued line{} dropped", if dropped == 1 { "" } else { "s" }));
                 }
@@ -392,6 +399,9 @@ impl<'a> Repl<'a> {
 }
 
 const CLOSED_HINT: &str = "Enter exits; :reconnect opens a new connection";
+
+const STOPPED_WAITING: &str =
+    "stopped waiting (Ctrl-C); a reply that still comes is shown when it arrives";
 
 /// Whether `line` is a meta-command in this phase.
 fn is_meta(line: &str, phase: Phase) -> bool {
