@@ -14,6 +14,7 @@ pub mod repl;
 pub mod sanitize;
 pub mod script;
 pub mod theme;
+pub mod wrap;
 
 use std::io::{self, IsTerminal, Read, Write};
 

@@ -18,26 +18,12 @@ use super::Output;
 use super::hexdump;
 use super::sanitize::{escape, escape_str};
 use super::theme::{Role, Theme};
+pub use super::wrap::Wrap;
 use crate::exit::Exit;
 use crate::net::ConnectFacts;
 use crate::proto::auth::{self, Challenge};
 use crate::proto::reply::Reply;
 use crate::session::{Event, EventSink, ReplyTo, Sent};
-
-/// Where long lines are wrapped.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Wrap {
-    /// Never: the transcript for a file or a pipe.
-    #[default]
-    Off,
-    /// At this many columns.
-    Width(usize),
-    /// At the terminal's width, asked for each line (it may be resized).
-    Terminal,
-}
-
-/// Narrower than this, wrapping does more harm than good.
-const MIN_WRAP: usize = 20;
 
 /// Renders events to a writer.
 pub struct Renderer<W: Write> {
@@ -109,37 +95,15 @@ impl<W: Write> Renderer<W> {
         if self.error.is_some() {
             return;
         }
-        let rows = match self.width() {
-            Some(width) if unicode_width::UnicodeWidthStr::width(text) > width => {
-                // Notes keep their '#' on every row, so a replay still skips
-                // them; everything else is indented under its text.
-                let indent = if text.starts_with('#') { "#   " } else { "   " };
-                let options = textwrap::Options::new(width)
-                    .subsequent_indent(indent)
-                    .break_words(true);
-                textwrap::wrap(text, options)
-            }
-            _ => vec![text.into()],
-        };
-        for row in rows {
+        let wrap = self.wrap;
+        let width = *self.width.get_or_insert_with(|| wrap.width());
+        for row in super::wrap::rows(text, width) {
             let painted = self.theme.paint(role, &row);
             if let Err(e) = writeln!(self.out, "{painted}") {
                 self.error = Some(e);
                 return;
             }
         }
-    }
-
-    fn width(&mut self) -> Option<usize> {
-        let wrap = self.wrap;
-        *self.width.get_or_insert_with(|| {
-            let width = match wrap {
-                Wrap::Off => return None,
-                Wrap::Width(width) => width,
-                Wrap::Terminal => usize::from(crossterm::terminal::size().ok()?.0),
-            };
-            (width >= MIN_WRAP).then_some(width)
-        })
     }
 
     fn hex_dump(&mut self, bytes: &[u8]) {
