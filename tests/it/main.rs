@@ -7,6 +7,7 @@
 mod explain;
 mod interop;
 mod piped;
+#[cfg(unix)]
 mod repl;
 mod script;
 mod support;

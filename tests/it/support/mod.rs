@@ -2,6 +2,7 @@
 //! settings from the environment.
 
 pub mod fake_server;
+#[cfg(unix)]
 pub mod pty;
 
 use std::time::Duration;
