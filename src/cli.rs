@@ -16,6 +16,9 @@ use smtpcli::ui::replay::ReplayOptions;
 use smtpcli::ui::theme::ColorChoice;
 
 const AFTER_HELP: &str = "\
+On a terminal, smtpcli opens a prompt: line editing, Tab completion,
+history, Ctrl-D to quit; ':help' lists the meta-commands.
+
 Lines read from stdin (or --script) are sent as typed, one per reply,
 CRLF-terminated; after a 354 they are message text until a lone '.'. Between
 commands, '#' starts a comment and ':' a meta-command (:expect 250, :help);
@@ -194,6 +197,10 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "STAGE")]
     pub quit_after: Option<Stage>,
 
+    /// Interactive: neither read nor write the history file.
+    #[arg(long)]
+    pub no_history: bool,
+
     /// When to colour the output (NO_COLOR and TERM=dumb also turn it off).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -268,10 +275,10 @@ impl TryFrom<Cli> for Config {
         tls.client_key = cli.key;
         tls.min = cli.tls_min;
         tls.max = cli.tls_max;
-        if let (Some(min), Some(max)) = (tls.min, tls.max) {
-            if min > max {
-                bail!("--tls-min {min} is above --tls-max {max}");
-            }
+        if let (Some(min), Some(max)) = (tls.min, tls.max)
+            && min > max
+        {
+            bail!("--tls-min {min} is above --tls-max {max}");
         }
         let mut timeouts = Timeouts::default();
         if let Some(secs) = cli.timeout {
@@ -315,6 +322,8 @@ impl TryFrom<Cli> for Config {
                     keep_waiting: false,
                 },
                 timing: cli.timing,
+                interactive: cli.script.is_none() && !cli.json,
+                history: !cli.no_history,
                 input: match cli.script {
                     Some(path) if path.as_os_str() != "-" => Input::File(path),
                     _ => Input::Stdin,

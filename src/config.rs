@@ -46,6 +46,11 @@ pub struct ConnectConfig {
     pub demo: bool,
     /// `--unix PATH`: a UNIX domain socket instead of the target.
     pub unix: Option<PathBuf>,
+    /// Whether the interactive REPL may run: no `--script`, no `--json`, no
+    /// `--replay`. It runs when stdin and stdout are also terminals.
+    pub interactive: bool,
+    /// Whether the REPL keeps its history in a file (`--no-history`: no).
+    pub history: bool,
 }
 
 /// What `--replay` needs.

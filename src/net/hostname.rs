@@ -29,10 +29,11 @@ fn choose(host: &str, hosts: &str, mailname: &str, local: Option<IpAddr>) -> Str
     for line in hosts.lines() {
         let line = line.split('#').next().unwrap_or("");
         let names: Vec<&str> = line.split_whitespace().skip(1).collect();
-        if !host.is_empty() && names.contains(&host) {
-            if let Some(fqdn) = names.iter().find(|n| usable(n)) {
-                return (*fqdn).to_string();
-            }
+        if !host.is_empty()
+            && names.contains(&host)
+            && let Some(fqdn) = names.iter().find(|n| usable(n))
+        {
+            return (*fqdn).to_string();
         }
     }
     let mailname = mailname.trim();

@@ -152,12 +152,10 @@ fn unfold(text: &str) -> Vec<(Option<&str>, String)> {
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
         let folded = line.starts_with([' ', '\t']);
-        if folded {
-            if let Some((Some(_), value)) = out.last_mut() {
-                value.push(' ');
-                value.push_str(line.trim());
-                continue;
-            }
+        if folded && let Some((Some(_), value)) = out.last_mut() {
+            value.push(' ');
+            value.push_str(line.trim());
+            continue;
         }
         match field_name(line) {
             Some((name, value)) => out.push((Some(name), value.to_string())),
@@ -233,12 +231,12 @@ fn mentions(line: &str) -> Vec<Mention> {
     while at < line.len() {
         let rest = &line[at..];
         let word_start = at == 0 || !line.as_bytes()[at - 1].is_ascii_alphanumeric();
-        if word_start && is_reply_line(rest) {
-            if let Some(m) = leading_codes(rest) {
-                if m.enhanced.is_some() {
-                    found.push(m);
-                }
-            }
+        if word_start
+            && is_reply_line(rest)
+            && let Some(m) = leading_codes(rest)
+            && m.enhanced.is_some()
+        {
+            found.push(m);
         }
         at += rest.chars().next().map_or(1, char::len_utf8);
     }

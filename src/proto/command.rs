@@ -509,10 +509,10 @@ pub fn read_typed(line: &str, ctx: &LintContext<'_>) -> Typed {
             .is_some_and(Capabilities::supports_smtputf8);
         if !smtputf8 {
             lints.push(Lint::NonAsciiWithoutSmtpUtf8);
-        } else if let Some(Command::Mail { params, .. }) = &command {
-            if !params.iter().any(|p| p.eq_ignore_ascii_case("SMTPUTF8")) {
-                lints.push(Lint::SmtpUtf8ParamMissing);
-            }
+        } else if let Some(Command::Mail { params, .. }) = &command
+            && !params.iter().any(|p| p.eq_ignore_ascii_case("SMTPUTF8"))
+        {
+            lints.push(Lint::SmtpUtf8ParamMissing);
         }
     }
     if wire.len() > MAX_COMMAND_LINE {

@@ -350,10 +350,10 @@ impl ReplyParser {
         self.append_to_line(self.start, self.input.len());
         self.input.clear();
         self.start = 0;
-        if !self.line.is_empty() || self.line_dropped > 0 {
-            if let Some(reply) = self.complete_line(LineEnding::Missing) {
-                return Some(self.mark_unterminated(reply));
-            }
+        if (!self.line.is_empty() || self.line_dropped > 0)
+            && let Some(reply) = self.complete_line(LineEnding::Missing)
+        {
+            return Some(self.mark_unterminated(reply));
         }
         if self.lines.is_empty() {
             return None;
@@ -432,12 +432,10 @@ impl ReplyParser {
             self.dropped_bytes += line.wire_len();
             return;
         }
-        if full {
-            if let Some(old) = self.lines.pop() {
-                self.dropped_lines += 1;
-                self.dropped_bytes += old.wire_len();
-                self.reply_bytes -= old.raw.len();
-            }
+        if full && let Some(old) = self.lines.pop() {
+            self.dropped_lines += 1;
+            self.dropped_bytes += old.wire_len();
+            self.reply_bytes -= old.raw.len();
         }
         self.reply_bytes += size;
         self.lines.push(line);
@@ -502,14 +500,14 @@ fn anomalies_of(reply: &Reply) -> Vec<Anomaly> {
             Separator::Other(_) => found.push(Anomaly::MissingSeparator { line: i }),
             _ => {}
         }
-        if let (Some(first), Some(now)) = (first_code, line.code) {
-            if first != now {
-                found.push(Anomaly::CodeChanged {
-                    line: i,
-                    first,
-                    now,
-                });
-            }
+        if let (Some(first), Some(now)) = (first_code, line.code)
+            && first != now
+        {
+            found.push(Anomaly::CodeChanged {
+                line: i,
+                first,
+                now,
+            });
         }
         if line.wire_len() > RFC_MAX_LINE as u64 {
             found.push(Anomaly::LineTooLong {
@@ -527,10 +525,10 @@ fn anomalies_of(reply: &Reply) -> Vec<Anomaly> {
             found.push(Anomaly::InvalidUtf8 { line: i });
         }
     }
-    if let (Some(code), Some(enhanced)) = (first_code, reply.enhanced_code()) {
-        if enhanced::class_mismatch((code.value() / 100) as u8, enhanced) {
-            found.push(Anomaly::EnhancedClassMismatch { code, enhanced });
-        }
+    if let (Some(code), Some(enhanced)) = (first_code, reply.enhanced_code())
+        && enhanced::class_mismatch((code.value() / 100) as u8, enhanced)
+    {
+        found.push(Anomaly::EnhancedClassMismatch { code, enhanced });
     }
     found
 }

@@ -433,10 +433,10 @@ impl<S: EventSink> Session<S> {
             let reply = self
                 .expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
                 .await?;
-            if self.lmtp {
-                if let Some(rcpt) = recipients.into_iter().next() {
-                    self.per_recipient.push((rcpt, reply.clone()));
-                }
+            if self.lmtp
+                && let Some(rcpt) = recipients.into_iter().next()
+            {
+                self.per_recipient.push((rcpt, reply.clone()));
             }
             return Ok(reply);
         }

@@ -436,18 +436,19 @@ impl<S: EventSink> Session<S> {
             session.close().await;
             return Ok(session);
         }
-        if options.implicit_tls {
-            if let Err(e) = session.handshake().await {
-                return Err((e, session.sink));
-            }
+        if options.implicit_tls
+            && let Err(e) = session.handshake().await
+        {
+            return Err((e, session.sink));
         }
         if let Err(e) = session.read_banner().await {
             return Err((e, session.sink));
         }
-        if options.quit_after == Some(Stage::Banner) && session.is_open() {
-            if let Err(e) = session.quit_now().await {
-                return Err((e, session.sink));
-            }
+        if options.quit_after == Some(Stage::Banner)
+            && session.is_open()
+            && let Err(e) = session.quit_now().await
+        {
+            return Err((e, session.sink));
         }
         Ok(session)
     }

@@ -140,14 +140,14 @@ pub fn items_from_bounce(bounce: &Bounce) -> Vec<Item> {
         }
     };
     for r in &bounce.recipients {
-        if let Some(d) = &r.diagnostic {
-            if let Some(code) = d.code {
-                push(Item::Reply {
-                    code,
-                    enhanced: d.enhanced,
-                    text: String::new(),
-                });
-            }
+        if let Some(d) = &r.diagnostic
+            && let Some(code) = d.code
+        {
+            push(Item::Reply {
+                code,
+                enhanced: d.enhanced,
+                text: String::new(),
+            });
         }
         if let Some(status) = r.status {
             let covered = r

@@ -59,6 +59,42 @@ impl Asker for NoOneToAsk {
     }
 }
 
+/// The person at the terminal: questions and passwords are read from the
+/// terminal itself (`/dev/tty`), with echo off for passwords.
+pub struct TtyAsker;
+
+impl Asker for TtyAsker {
+    fn confirm(&mut self, question: &str) -> bool {
+        use std::io::{BufRead, Write};
+        let Ok(tty) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+        else {
+            return false;
+        };
+        let mut writer = &tty;
+        if write!(writer, "{question}")
+            .and_then(|()| writer.flush())
+            .is_err()
+        {
+            return false;
+        }
+        let mut answer = String::new();
+        if std::io::BufReader::new(&tty)
+            .read_line(&mut answer)
+            .is_err()
+        {
+            return false;
+        }
+        matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+    }
+
+    fn password(&mut self, prompt: &str) -> Option<Secret> {
+        rpassword::prompt_password(prompt).ok().map(Secret::new)
+    }
+}
+
 /// What the helpers remember between commands.
 pub struct Helpers {
     config: HelperConfig,
@@ -96,18 +132,36 @@ impl Helpers {
             })
     }
 
-    /// Notes a typed line: a typed EHLO/HELO/LHLO sets the name helpers
-    /// greet with from then on.
-    pub fn typed(&mut self, line: &str) {
+    /// Notes a line about to be sent as typed (`bytes`, after `::` became
+    /// `:`): kept for `:save` unless it carries a secret, and a typed
+    /// EHLO/HELO/LHLO sets the name helpers greet with from then on.
+    pub fn sent(&mut self, status: &crate::session::Status, line: &[u8], bytes: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        let sent = String::from_utf8_lossy(bytes);
+        let mut words = sent.split_whitespace();
+        let is_auth = words.next().is_some_and(|w| w.eq_ignore_ascii_case("AUTH"));
+        if status.secret_next {
+            self.record("# (a SASL response was sent here: not saved)");
+            return;
+        }
+        if is_auth && words.nth(1).is_some() {
+            self.record("# (AUTH with an initial response was sent here: not saved; use :auth)");
+        } else {
+            self.record(&text);
+        }
+        self.typed(&sent);
+    }
+
+    fn typed(&mut self, line: &str) {
         let mut words = line.split_whitespace();
         let verb = words
             .next()
             .and_then(crate::proto::command::Verb::from_word);
         use crate::proto::command::Verb;
-        if matches!(verb, Some(Verb::Ehlo | Verb::Helo | Verb::Lhlo)) {
-            if let Some(name) = words.next() {
-                self.greeted_as = Some(name.to_string());
-            }
+        if matches!(verb, Some(Verb::Ehlo | Verb::Helo | Verb::Lhlo))
+            && let Some(name) = words.next()
+        {
+            self.greeted_as = Some(name.to_string());
         }
     }
 
@@ -124,10 +178,10 @@ impl Helpers {
             return;
         }
         self.replies_seen = count;
-        if let Some(reply) = session.last_reply() {
-            if let Some(line) = expect_line(reply) {
-                self.saved.push(line);
-            }
+        if let Some(reply) = session.last_reply()
+            && let Some(line) = expect_line(reply)
+        {
+            self.saved.push(line);
         }
     }
 

@@ -61,10 +61,10 @@ impl<W: Write> JsonOutput<W> {
         }
         let mut line = serde_json::to_vec(&object).unwrap_or_default();
         line.push(b'\n');
-        if let Some(log) = self.log.as_mut() {
-            if log.write_all(&line).is_err() {
-                self.log = None;
-            }
+        if let Some(log) = self.log.as_mut()
+            && log.write_all(&line).is_err()
+        {
+            self.log = None;
         }
         let result = self.out.write_all(&line);
         if let Err(e) = result {

@@ -132,6 +132,18 @@ pub const COMMANDS: &[MetaCommand] = &[
         example: ":timing on",
     },
     MetaCommand {
+        name: "hex",
+        args: "on|off",
+        summary: "show the exact bytes sent and received as a hex dump (secrets excepted)",
+        example: ":hex on",
+    },
+    MetaCommand {
+        name: "reconnect",
+        args: "",
+        summary: "interactive: end this connection (QUIT if it is open) and open a new one to the same server",
+        example: ":reconnect",
+    },
+    MetaCommand {
         name: "quit",
         args: "",
         summary: "send QUIT and end the session",
@@ -152,6 +164,10 @@ pub enum Meta {
     Caps,
     /// `:timing on|off`.
     Timing(bool),
+    /// `:hex on|off`.
+    Hex(bool),
+    /// `:reconnect` (interactive only).
+    Reconnect,
     /// `:quit`.
     Quit,
     /// `:ehlo [NAME]`.
@@ -257,11 +273,9 @@ pub fn parse(text: &str) -> Result<Meta, MetaError> {
         "expect" => Ok(Meta::Expect(Expectation::parse(rest)?)),
         "explain" if !words.is_empty() => Ok(Meta::Explain(words)),
         "caps" if words.is_empty() => Ok(Meta::Caps),
-        "timing" => match rest.to_ascii_lowercase().as_str() {
-            "on" => Ok(Meta::Timing(true)),
-            "off" => Ok(Meta::Timing(false)),
-            _ => Err(usage()),
-        },
+        "timing" => on_off(rest).map(Meta::Timing).ok_or_else(usage),
+        "hex" => on_off(rest).map(Meta::Hex).ok_or_else(usage),
+        "reconnect" if words.is_empty() => Ok(Meta::Reconnect),
         "quit" if words.is_empty() => Ok(Meta::Quit),
         "ehlo" => match words.as_slice() {
             [] => Ok(Meta::Ehlo(None)),
@@ -366,6 +380,27 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, MetaError> {
     Ok(out)
 }
 
+/// `on` or `off`, any case.
+fn on_off(arg: &str) -> Option<bool> {
+    match arg.to_ascii_lowercase().as_str() {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The words a command's argument can be, for completion: `on`/`off` for
+/// an `on|off` switch, command names for `:help`.
+pub fn argument_words(command: &MetaCommand) -> Vec<&'static str> {
+    if command.args == "on|off" {
+        vec!["on", "off"]
+    } else if command.args == "[COMMAND]" {
+        COMMANDS.iter().map(|c| c.name).collect()
+    } else {
+        Vec::new()
+    }
+}
+
 /// The text of `:help` or `:help COMMAND`.
 pub fn help(topic: Option<&str>) -> Result<Vec<String>, MetaError> {
     match topic {
@@ -416,6 +451,16 @@ mod tests {
         assert!(matches!(parse("expect 250"), Ok(Meta::Expect(_))));
         assert!(matches!(parse("EXPECT 2xx"), Ok(Meta::Expect(_))));
         assert_eq!(parse("timing on"), Ok(Meta::Timing(true)));
+        assert_eq!(parse("hex OFF"), Ok(Meta::Hex(false)));
+        assert_eq!(parse("tls"), Ok(Meta::Tls(None)));
+        assert_eq!(parse("reconnect"), Ok(Meta::Reconnect));
+        assert_eq!(
+            parse("hex"),
+            Err(MetaError::Usage {
+                name: "hex",
+                args: "on|off"
+            })
+        );
         assert_eq!(parse("quit"), Ok(Meta::Quit));
         assert_eq!(
             parse("explain 550 5.1.1"),
@@ -490,5 +535,12 @@ mod tests {
             assert!(parse(example).is_ok(), "{}", c.example);
         }
         assert_eq!(help(None).unwrap().len(), COMMANDS.len() + 1);
+    }
+
+    #[test]
+    fn argument_words_come_from_the_table() {
+        assert_eq!(argument_words(find("hex").unwrap()), ["on", "off"]);
+        assert!(argument_words(find("help").unwrap()).contains(&"reconnect"));
+        assert!(argument_words(find("caps").unwrap()).is_empty());
     }
 }

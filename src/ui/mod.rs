@@ -4,16 +4,20 @@
 //! events; this layer decides how they look (through one [`theme::Theme`])
 //! and writes them.
 
+pub mod actions;
 pub mod explain;
 pub mod helpers;
+pub mod hexdump;
 pub mod json;
 pub mod meta;
 pub mod render;
+pub mod repl;
 pub mod replay;
 pub mod sanitize;
 pub mod script;
 pub mod theme;
 pub mod tls;
+pub mod wrap;
 
 use std::io::{self, IsTerminal, Read, Write};
 
@@ -37,6 +41,8 @@ pub trait Output: EventSink {
     fn info(&mut self, lines: &[String]);
     /// `:timing on|off`.
     fn set_timing(&mut self, on: bool);
+    /// `:hex on|off`: outputs that cannot show a dump ignore it.
+    fn set_hex(&mut self, _on: bool) {}
     /// The run is over, with this exit code.
     fn end(&mut self, exit: Exit);
     /// Starts (or, with `None`, stops) copying the output to a log.
@@ -110,6 +116,13 @@ fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
     let config = demo_config.as_ref().unwrap_or(config);
     #[cfg(not(feature = "demo"))]
     let notes: Vec<String> = Vec::new();
+    if config.interactive && repl::is_possible() {
+        if !notes.is_empty() {
+            let mut intro = render::Renderer::new(io::stdout(), theme);
+            intro.info(&notes);
+        }
+        return repl::run(config, theme);
+    }
     // Open the script before connecting: a typo in its name is not the
     // server's problem.
     let input: Box<dyn Read + Send> = match &config.input {
@@ -229,15 +242,15 @@ fn run_replay(
         recorded.format,
         recorded.steps.len()
     )];
-    if !config.host_given {
-        if let Some((host, port)) = &recorded.target {
-            config.target = crate::net::target::parse_target(host, port.as_deref(), 25)?;
-            config.connect.timeout = config.session.timeouts.connect;
-            notes.push(format!(
-                "no HOST given: using {} from the recorded telnet command",
-                config.target
-            ));
-        }
+    if !config.host_given
+        && let Some((host, port)) = &recorded.target
+    {
+        config.target = crate::net::target::parse_target(host, port.as_deref(), 25)?;
+        config.connect.timeout = config.session.timeouts.connect;
+        notes.push(format!(
+            "no HOST given: using {} from the recorded telnet command",
+            config.target
+        ));
     }
     if recorded.steps.is_empty() {
         return usage_error(&format!(

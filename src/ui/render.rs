@@ -6,13 +6,19 @@
 //! (escaped, never raw), then explanations and notes on lines of their own
 //! starting with `#`, one explanation per reply. Colour, when on, follows
 //! the reply class.
+//!
+//! On a terminal, long lines are wrapped at its width (continuation rows
+//! indented, notes keeping their `#`), and `:hex on` adds a dump of the
+//! exact bytes each way, as notes. A `:log` or a pipe gets neither.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
 use super::Output;
+use super::hexdump;
 use super::sanitize::{escape, escape_str};
 use super::theme::{Role, Theme};
+pub use super::wrap::Wrap;
 use crate::exit::Exit;
 use crate::net::ConnectFacts;
 use crate::proto::auth::{self, Challenge};
@@ -25,6 +31,13 @@ pub struct Renderer<W: Write> {
     theme: Theme,
     /// Show each reply's latency.
     pub timing: bool,
+    /// Dump the bytes sent and received (`:hex on`).
+    pub hex: bool,
+    /// Wrap long lines.
+    pub wrap: Wrap,
+    /// The width for this event, once asked (the terminal is asked once
+    /// per event, not once per line).
+    width: Option<Option<usize>>,
     error: Option<io::Error>,
     log: Option<Box<dyn Write + Send>>,
 }
@@ -36,6 +49,9 @@ impl<W: Write> Renderer<W> {
             out,
             theme,
             timing: false,
+            hex: false,
+            wrap: Wrap::Off,
+            width: None,
             error: None,
             log: None,
         }
@@ -75,6 +91,12 @@ impl<W: Write> Renderer<W> {
         self.log = log;
     }
 
+    /// Writes an error line (`# error: …`), for drivers that show errors in
+    /// the transcript rather than on stderr.
+    pub fn error_line(&mut self, text: &str) {
+        self.line(Role::Warning, &format!("# error: {}", escape_str(text)));
+    }
+
     /// Writes everything buffered.
     pub fn flush(&mut self) {
         if let Some(log) = self.log.as_mut() {
@@ -85,21 +107,33 @@ impl<W: Write> Renderer<W> {
         }
     }
 
-    /// Writes one line, painted for `role` on the output and plain in the
-    /// log.
+    /// Writes one line of the transcript (already escaped), painted for
+    /// `role`, wrapped when wrapping is on: each row is painted on its own,
+    /// so no colour runs past a row's end. The log gets it plain, unwrapped.
     fn line(&mut self, role: Role, text: &str) {
-        if let Some(log) = self.log.as_mut() {
-            if writeln!(log, "{text}").is_err() {
-                // A full disk must not end the session: stop logging.
-                self.log = None;
-            }
+        if let Some(log) = self.log.as_mut()
+            && writeln!(log, "{text}").is_err()
+        {
+            // A full disk must not end the session: stop logging.
+            self.log = None;
         }
         if self.error.is_some() {
             return;
         }
-        let painted = self.theme.paint(role, text);
-        if let Err(e) = writeln!(self.out, "{painted}") {
-            self.error = Some(e);
+        let wrap = self.wrap;
+        let width = *self.width.get_or_insert_with(|| wrap.width());
+        for row in super::wrap::rows(text, width) {
+            let painted = self.theme.paint(role, &row);
+            if let Err(e) = writeln!(self.out, "{painted}") {
+                self.error = Some(e);
+                return;
+            }
+        }
+    }
+
+    fn hex_dump(&mut self, bytes: &[u8]) {
+        for row in hexdump::dump(bytes) {
+            self.line(Role::Note, &format!("#   {row}"));
         }
     }
 
@@ -174,14 +208,25 @@ impl<W: Write> Renderer<W> {
             Sent::Raw(bytes) => format!("{} (raw, {} bytes)", escape(bytes), bytes.len()),
         };
         self.line(Role::Sent, &format!("{mark} {text}"));
+        if self.hex
+            && let Some(wire) = hexdump::sent_bytes(what)
+        {
+            self.hex_dump(&wire);
+        }
     }
 
     fn reply(&mut self, reply: &Reply, to: ReplyTo, tls: bool, latency: Duration) {
         let mark = if tls { "<~" } else { "<<" };
         let role = Role::Class(reply.class_digit().unwrap_or(0));
         for line in &reply.lines {
-            let text = format!("{mark} {}", escape(&line.raw));
-            self.line(role, &text);
+            self.line(role, &format!("{mark} {}", escape(&line.raw)));
+        }
+        if self.hex {
+            self.hex_dump(&hexdump::received_bytes(reply));
+            let dropped: u64 = reply.lines.iter().map(|l| l.dropped).sum();
+            if dropped > 0 {
+                self.note(&format!("  ({dropped} bytes over the line limit not kept)"));
+            }
         }
         for anomaly in &reply.anomalies {
             self.warning(&anomaly.to_string());
@@ -217,6 +262,8 @@ impl<W: Write> Renderer<W> {
 
 impl<W: Write> EventSink for Renderer<W> {
     fn event(&mut self, event: Event) {
+        // The terminal may have been resized since the last event.
+        self.width = None;
         match &event {
             Event::Connected(facts) => self.connected(facts),
             Event::ConnectedUnix { path, connect_time } => self.note(&format!(
@@ -321,6 +368,10 @@ impl<W: Write> Output for Renderer<W> {
         self.timing = on;
     }
 
+    fn set_hex(&mut self, on: bool) {
+        self.hex = on;
+    }
+
     fn end(&mut self, _exit: Exit) {}
 
     fn set_log(&mut self, log: Option<Box<dyn Write + Send>>) {
@@ -344,10 +395,10 @@ pub fn explanation(reply: &Reply) -> Option<String> {
             Challenge::Decoded(bytes) => format!("challenge: \"{}\"", escape(&bytes)),
             Challenge::NotBase64 => "challenge is not base64".to_string(),
         });
-    } else if class == 4 || class == 5 || matches!(code.value(), 251 | 252 | 455 | 555) {
-        if let Some(info) = code.info() {
-            parts.push(format!("{code} {}", info.title));
-        }
+    } else if (class == 4 || class == 5 || matches!(code.value(), 251 | 252 | 455 | 555))
+        && let Some(info) = code.info()
+    {
+        parts.push(format!("{code} {}", info.title));
     }
     // 2.0.0 says nothing ("other undefined status") that the 2xx does not.
     let enhanced = reply
@@ -599,6 +650,47 @@ mod tests {
             false,
         );
         assert_eq!(out, "~> [secret redacted, 12 bytes]\n");
+    }
+
+    #[test]
+    fn long_lines_wrap_with_their_marks_and_colour_per_row() {
+        let mut r = Renderer::new(Vec::new(), Theme::new(true));
+        r.wrap = Wrap::Width(40);
+        r.event(got(
+            b"550 5.1.1 <nosuchuser@example.org>: Recipient address rejected: User unknown\r\n",
+        ));
+        let out = String::from_utf8(r.into_inner()).unwrap();
+        let rows: Vec<&str> = out.lines().collect();
+        assert!(rows[0].starts_with("\x1b[31m<< 550 5.1.1"), "{out:?}");
+        assert!(rows[1].starts_with("\x1b[31m   "), "{out:?}");
+        for row in &rows {
+            assert!(row.ends_with("\x1b[0m"), "{row:?}");
+        }
+        let note = rows.iter().position(|r| r.contains("# 550")).unwrap();
+        assert!(rows[note + 1].contains("#   "), "{out:?}");
+    }
+
+    #[test]
+    fn hex_dumps_follow_their_lines_as_notes() {
+        let mut r = Renderer::new(Vec::new(), Theme::new(false));
+        r.hex = true;
+        r.event(got(b"250 ok\n"));
+        r.event(Event::Sent {
+            what: Sent::Secret { len: 8 },
+            tls: false,
+        });
+        let out = String::from_utf8(r.into_inner()).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "<< 250 ok");
+        assert!(
+            lines[1].starts_with("#   0000  32 35 30 20 6f 6b 0a "),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("#   0000").count(),
+            1,
+            "no dump of a secret: {out}"
+        );
     }
 
     #[test]

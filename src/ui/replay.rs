@@ -155,10 +155,11 @@ pub async fn run<O: Output>(
             None => rows.push(row(&label, shown, step, Verdict::Unrecorded, String::new())),
         }
     }
-    if session.is_open() && failed.is_none() {
-        if let Err(e) = session.quit().await {
-            failed = Some(e);
-        }
+    if session.is_open()
+        && failed.is_none()
+        && let Err(e) = session.quit().await
+    {
+        failed = Some(e);
     }
     if let Some(e) = failed {
         session.sink().error(&e.to_string());

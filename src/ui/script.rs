@@ -15,10 +15,9 @@ use anyhow::Result;
 use tokio::sync::mpsc;
 
 use super::Output;
-use super::explain;
+use super::actions;
 use super::helpers::{HelperError, Helpers, NoOneToAsk};
 use super::meta::{self, Line, Meta};
-use super::theme::Theme;
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
 use crate::session::{Phase, Session, SessionError};
@@ -180,29 +179,11 @@ impl Driver {
         }
         match meta::classify(line) {
             Line::Send(bytes) => {
-                self.record_sent(session, line, bytes);
-                self.helpers.typed(&String::from_utf8_lossy(bytes));
+                self.helpers.sent(&session.status(), line, bytes);
                 session.submit(bytes, true).await?;
                 Ok(Flow::Continue)
             }
             Line::Meta(text) => self.meta(session, text).await,
-        }
-    }
-
-    /// Keeps a typed line for `:save`, unless it carries a secret.
-    fn record_sent<O: Output>(&mut self, session: &Session<O>, line: &[u8], bytes: &[u8]) {
-        let text = String::from_utf8_lossy(line);
-        let sent = String::from_utf8_lossy(bytes);
-        let mut words = sent.split_whitespace();
-        let is_auth = words.next().is_some_and(|w| w.eq_ignore_ascii_case("AUTH"));
-        if session.status().secret_next {
-            self.helpers
-                .record("# (a SASL response was sent here: not saved)");
-        } else if is_auth && words.nth(1).is_some() {
-            self.helpers
-                .record("# (AUTH with an initial response was sent here: not saved; use :auth)");
-        } else {
-            self.helpers.record(&text);
         }
     }
 
@@ -212,63 +193,17 @@ impl Driver {
         text: &str,
     ) -> Result<Flow, StepError> {
         let meta = meta::parse(text).map_err(|e| StepError::Local(e.to_string()))?;
-        match meta {
-            Meta::Expect(expected) => {
-                session.expect(expected);
-            }
-            Meta::Explain(args) => session.sink().info(&explain_lines(&args)),
-            Meta::Help(topic) => match meta::help(topic.as_deref()) {
-                Ok(lines) => session.sink().info(&lines),
-                Err(e) => session.sink().info(&[e.to_string()]),
-            },
-            Meta::Caps => {
-                let lines = caps_lines(session.capabilities());
-                session.sink().info(&lines);
-            }
-            Meta::Timing(on) => session.sink().set_timing(on),
-            Meta::Quit => {
-                self.helpers.record(":quit");
-                session.quit().await?;
-                return Ok(Flow::Stop);
-            }
-            Meta::Pipeline => {
-                self.helpers.record(":pipeline");
+        match actions::run_meta(session, meta, &mut self.helpers, &mut NoOneToAsk).await? {
+            actions::Flow::Continue => Ok(Flow::Continue),
+            actions::Flow::Stop => Ok(Flow::Stop),
+            actions::Flow::Pipeline => {
                 self.pipeline = Some(Vec::new());
+                Ok(Flow::Continue)
             }
-            helper => self.helpers.run(session, helper, &mut NoOneToAsk).await?,
+            actions::Flow::Reconnect => Err(StepError::Local(
+                ":reconnect works only at the interactive prompt".into(),
+            )),
         }
-        Ok(Flow::Continue)
-    }
-}
-
-/// `:explain` output as plain lines (the output paints them as notes).
-pub fn explain_lines(args: &[String]) -> Vec<String> {
-    match explain::parse_args(args) {
-        Ok(items) => {
-            let mut text = Vec::new();
-            let plain = Theme::new(false);
-            let explainer = explain::Explainer::new(&plain, 76);
-            if explainer.items(&items, &mut text).is_err() {
-                return Vec::new();
-            }
-            String::from_utf8_lossy(&text)
-                .lines()
-                .map(str::to_string)
-                .collect()
-        }
-        Err(e) => vec![e.to_string()],
-    }
-}
-
-/// `:caps` output: each capability with what it means.
-pub fn caps_lines(caps: Option<&crate::proto::ehlo::Capabilities>) -> Vec<String> {
-    match caps {
-        Some(caps) => caps
-            .list
-            .iter()
-            .map(|c| format!("{:<24} {}", c.to_string(), c.description()))
-            .collect(),
-        None => vec!["no capabilities known: send EHLO first".to_string()],
     }
 }
 

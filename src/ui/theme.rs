@@ -43,6 +43,8 @@ impl ColorChoice {
 /// The role a piece of text plays on screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// Text as it is.
+    Plain,
     /// A reply of the given class digit (1–5); anything else is uncoloured.
     Class(u8),
     /// Explanations and `#` notes.
@@ -88,7 +90,7 @@ impl Theme {
             Role::Class(3) => fg(AnsiColor::Cyan),
             Role::Class(4) => fg(AnsiColor::Yellow),
             Role::Class(5) => fg(AnsiColor::Red),
-            Role::Class(_) => Style::new(),
+            Role::Class(_) | Role::Plain => Style::new(),
             Role::Note => Style::new().effects(Effects::DIMMED),
             Role::Warning => fg(AnsiColor::Magenta).effects(Effects::BOLD),
             Role::Sent => Style::new().effects(Effects::BOLD),

@@ -141,12 +141,12 @@ fn the_resolver_is_used_for_plain_host_names_too() {
 fn ipv6_server() -> Option<FakeServer> {
     let server = FakeServer::start_on(
         "[::1]:0",
-        vec![
+        vec![vec![
             send("220 six ESMTP"),
             expect("QUIT"),
             send("221 Bye"),
             Step::Close,
-        ],
+        ]],
     );
     if server.is_none() {
         eprintln!("skipped: ::1 cannot be bound here");

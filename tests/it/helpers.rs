@@ -341,7 +341,7 @@ fn nasty_message(token: &str, size: usize) -> Vec<u8> {
             _ => format!("plain text line {i} with some words to fill it up"),
         };
         m.extend_from_slice(line.as_bytes());
-        m.extend_from_slice(if i % 2 == 0 { b"\r\n" } else { b"\n" });
+        m.extend_from_slice(if i.is_multiple_of(2) { b"\r\n" } else { b"\n" });
         i += 1;
     }
     m.extend_from_slice(b"the last line has no newline");

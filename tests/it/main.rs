@@ -11,6 +11,8 @@ mod hostile;
 mod interop;
 mod lmtp;
 mod piped;
+#[cfg(unix)]
+mod repl;
 mod replay;
 mod script;
 mod support;

@@ -305,23 +305,21 @@ pub async fn handshake(
 /// A failed handshake in words: `reason` is the backend's, `seen` what the
 /// server had sent. What the server sent wins when it was not TLS.
 fn handshake_failed(reason: String, seen: &[u8], settings: &TlsSettings) -> TlsError {
-    if let Some(&first) = seen.first() {
-        if !is_tls_record(first) {
-            let shown = printable(seen);
-            return if looks_like_smtp(seen) {
-                TlsError::Handshake {
-                    reason: format!("the server answered in plaintext, not TLS: \"{shown}\""),
-                    hint: Some("this server speaks plaintext first: try --starttls".into()),
-                }
-            } else {
-                TlsError::Handshake {
-                    reason: format!(
-                        "the server answered with something that is not TLS: \"{shown}\""
-                    ),
-                    hint: Some("check the port".into()),
-                }
-            };
-        }
+    if let Some(&first) = seen.first()
+        && !is_tls_record(first)
+    {
+        let shown = printable(seen);
+        return if looks_like_smtp(seen) {
+            TlsError::Handshake {
+                reason: format!("the server answered in plaintext, not TLS: \"{shown}\""),
+                hint: Some("this server speaks plaintext first: try --starttls".into()),
+            }
+        } else {
+            TlsError::Handshake {
+                reason: format!("the server answered with something that is not TLS: \"{shown}\""),
+                hint: Some("check the port".into()),
+            }
+        };
     }
     let hint = hint_for(&reason.to_ascii_lowercase(), seen.is_empty(), settings);
     TlsError::Handshake { reason, hint }

@@ -46,6 +46,17 @@ pub fn expect(text: &str) -> Step {
     Step::Expect(format!("{text}\r\n").into_bytes())
 }
 
+/// A step that holds the server until the test says go (or 30 s pass):
+/// for what must happen while the client waits for a reply, or while it
+/// sits at its prompt.
+pub fn hold() -> (Step, std::sync::mpsc::Sender<()>) {
+    let (go, wait) = std::sync::mpsc::channel();
+    let step = Step::Call(Box::new(move || {
+        let _ = wait.recv_timeout(Duration::from_secs(30));
+    }));
+    (step, go)
+}
+
 /// A running fake server.
 pub struct FakeServer {
     addr: SocketAddr,
@@ -55,17 +66,30 @@ pub struct FakeServer {
 impl FakeServer {
     /// Starts a server that will follow `script` for one connection.
     pub fn start(script: Vec<Step>) -> FakeServer {
-        Self::start_on("127.0.0.1:0", script).expect("bind 127.0.0.1:0")
+        Self::start_on("127.0.0.1:0", vec![script]).expect("bind 127.0.0.1:0")
+    }
+
+    /// Starts a server that follows each script for one connection, in
+    /// turn (a client that reconnects).
+    pub fn start_each(scripts: Vec<Vec<Step>>) -> FakeServer {
+        Self::start_on("127.0.0.1:0", scripts).expect("bind 127.0.0.1:0")
     }
 
     /// The same on a chosen address (`[::1]:0` for IPv6); `None` if that
     /// address cannot be bound here.
-    pub fn start_on(bind: &str, script: Vec<Step>) -> Option<FakeServer> {
+    pub fn start_on(bind: &str, scripts: Vec<Vec<Step>>) -> Option<FakeServer> {
         let listener = TcpListener::bind(bind).ok()?;
         let addr = listener.local_addr().expect("local addr");
         let thread = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-            run(stream, script)
+            let mut received = Vec::new();
+            for (n, script) in scripts.into_iter().enumerate() {
+                let (stream, _) = listener
+                    .accept()
+                    .map_err(|e| format!("connection {n}: accept: {e}"))?;
+                let bytes = run(stream, script).map_err(|e| format!("connection {n}: {e}"))?;
+                received.extend_from_slice(&bytes);
+            }
+            Ok(received)
         });
         Some(FakeServer {
             addr,
@@ -132,20 +156,34 @@ fn run(mut stream: TcpStream, script: Vec<Step>) -> Result<Vec<u8>, String> {
                         show(&pending)
                     ));
                 }
-                stream
-                    .set_read_timeout(Some(window))
-                    .map_err(|e| e.to_string())?;
+                let end = Instant::now() + window;
                 let mut buf = [0u8; 4096];
-                match stream.read(&mut buf) {
-                    Ok(0) => return Err(format!("step {i}: the client closed early")),
-                    Ok(n) => {
-                        return Err(format!(
-                            "step {i}: the client sent {:?} before it was answered",
-                            show(&buf[..n])
-                        ));
+                loop {
+                    let left = end.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
                     }
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                    Err(e) => return Err(format!("step {i}: {e}")),
+                    stream
+                        .set_read_timeout(Some(left))
+                        .map_err(|e| e.to_string())?;
+                    match stream.read(&mut buf) {
+                        Ok(0) => return Err(format!("step {i}: the client closed early")),
+                        Ok(n) => {
+                            return Err(format!(
+                                "step {i}: the client sent {:?} before it was answered",
+                                show(&buf[..n])
+                            ));
+                        }
+                        Err(e)
+                            if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                        {
+                            break;
+                        }
+                        // A signal for the test process (SIGCHLD, when another
+                        // test's child exits) interrupts a read with a timeout.
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        Err(e) => return Err(format!("step {i}: {e}")),
+                    }
                 }
             }
             Step::ReadToEnd => {
@@ -199,6 +237,8 @@ fn read_line(
         match stream.read(&mut buf) {
             Ok(0) => return Err(format!("the client closed; had {:?}", show(pending))),
             Ok(n) => pending.extend_from_slice(&buf[..n]),
+            // See Step::Silence: a signal for another test, not an error.
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("{e}; had {:?}", show(pending))),
         }
     }

@@ -3,6 +3,8 @@
 
 pub mod dns;
 pub mod fake_server;
+#[cfg(unix)]
+pub mod pty;
 
 use std::time::Duration;
 
@@ -55,10 +57,10 @@ pub fn wait_for_mail(maildir: &str, token: &str, limit: Duration) -> Option<Vec<
     loop {
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for entry in entries.flatten() {
-                if let Ok(bytes) = std::fs::read(entry.path()) {
-                    if bytes.windows(token.len()).any(|w| w == token.as_bytes()) {
-                        return Some(bytes);
-                    }
+                if let Ok(bytes) = std::fs::read(entry.path())
+                    && bytes.windows(token.len()).any(|w| w == token.as_bytes())
+                {
+                    return Some(bytes);
                 }
             }
         }

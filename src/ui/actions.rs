@@ -1,0 +1,122 @@
+//! What a meta-command does, for every driver.
+//!
+//! The script driver and the REPL parse `:` lines the same way
+//! ([`super::meta`]) and run them here, so `:caps` or `:expect` cannot
+//! behave one way in a script and another at the prompt; the helpers
+//! (`:auth`, `:send`…) run through [`super::helpers::Helpers`]. What differs
+//! is left to the driver: how a mistyped command is treated (fatal in a
+//! script, a note at the prompt), who answers a question (nobody in a
+//! script), where a `:pipeline` block comes from, and what `:reconnect`
+//! means.
+
+use super::Output;
+use super::explain;
+use super::helpers::{Asker, HelperError, Helpers};
+use super::meta::Meta;
+use super::theme::Theme;
+use crate::session::Session;
+
+/// What the driver does after a meta-command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on reading lines.
+    Continue,
+    /// The session is over (`:quit`).
+    Stop,
+    /// Open a new connection to the same server (`:reconnect`): the driver
+    /// decides whether it can.
+    Reconnect,
+    /// `:pipeline`: the driver collects the lines up to a lone `.` and
+    /// hands them to [`Session::pipeline`].
+    Pipeline,
+}
+
+/// Runs one parsed meta-command against the session.
+pub async fn run_meta<O: Output>(
+    session: &mut Session<O>,
+    meta: Meta,
+    helpers: &mut Helpers,
+    asker: &mut dyn Asker,
+) -> Result<Flow, HelperError> {
+    match meta {
+        Meta::Expect(expected) => {
+            session.expect(expected);
+        }
+        Meta::Explain(args) => {
+            let lines = explain_lines(&args);
+            session.sink().info(&lines);
+        }
+        Meta::Help(topic) => match super::meta::help(topic.as_deref()) {
+            Ok(lines) => session.sink().info(&lines),
+            Err(e) => session.sink().info(&[e.to_string()]),
+        },
+        Meta::Caps => {
+            let lines = caps_lines(session.capabilities());
+            session.sink().info(&lines);
+        }
+        Meta::Timing(on) => session.sink().set_timing(on),
+        Meta::Hex(on) => session.sink().set_hex(on),
+        Meta::Reconnect => return Ok(Flow::Reconnect),
+        Meta::Pipeline => {
+            helpers.record(":pipeline");
+            return Ok(Flow::Pipeline);
+        }
+        Meta::Quit => {
+            helpers.record(":quit");
+            session.quit().await?;
+            return Ok(Flow::Stop);
+        }
+        helper => helpers.run(session, helper, asker).await?,
+    }
+    Ok(Flow::Continue)
+}
+
+/// `:caps`: each capability of the last EHLO with what it means.
+fn caps_lines(caps: Option<&crate::proto::ehlo::Capabilities>) -> Vec<String> {
+    match caps {
+        Some(caps) => caps
+            .list
+            .iter()
+            .map(|c| format!("{:<24} {}", c.to_string(), c.description()))
+            .collect(),
+        None => vec!["no capabilities known: send EHLO first".to_string()],
+    }
+}
+
+/// `:explain`: the offline explainer's text, plain, as info lines.
+fn explain_lines(args: &[String]) -> Vec<String> {
+    match explain::parse_args(args) {
+        Ok(items) => {
+            let mut text = Vec::new();
+            // Plain: the output paints the lines as notes.
+            let plain = Theme::new(false);
+            let explainer = explain::Explainer::new(&plain, 76);
+            if explainer.items(&items, &mut text).is_err() {
+                return Vec::new();
+            }
+            String::from_utf8_lossy(&text)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        }
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_without_ehlo() {
+        assert_eq!(caps_lines(None), ["no capabilities known: send EHLO first"]);
+    }
+
+    #[test]
+    fn explain_gives_lines_or_the_error() {
+        let lines = explain_lines(&["550".to_string()]);
+        assert!(lines.iter().any(|l| l.contains("550")), "{lines:?}");
+        let bad = explain_lines(&["5x0x".to_string()]);
+        assert_eq!(bad.len(), 1, "{bad:?}");
+    }
+}

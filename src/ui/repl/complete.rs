@@ -1,0 +1,460 @@
+//! What the prompt offers while a line is typed: Tab completion, greyed
+//! hints, and masking.
+//!
+//! Completion knows the session as it was when the prompt came up: the
+//! verbs valid now (no `RCPT` before `MAIL`, `STARTTLS` only if offered and
+//! not yet done), the meta-commands and their arguments (from the one
+//! table), the parameters the server advertised in its last EHLO (`SIZE=`,
+//! `BODY=8BITMIME`, `SMTPUTF8`, `RET=`, `ENVID=`, `NOTIFY=`, `ORCPT=`), the
+//! SASL mechanisms it offers, and addresses used before. A hint shows the
+//! expected argument (`MAIL FROM:<sender> [params]`) in grey; it is only a
+//! reminder, never inserted. A line answering a `334` is masked on screen,
+//! and nothing is completed or hinted there; so is the initial response of
+//! an `AUTH` line, as it is typed.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustyline::completion::{Completer, Pair};
+use rustyline::highlight::{CmdKind, Highlighter};
+use rustyline::hint::Hinter;
+use rustyline::validate::Validator;
+use unicode_width::UnicodeWidthChar;
+
+use crate::proto::command::Verb;
+use crate::proto::ehlo::Capabilities;
+use crate::session::{Phase, Status};
+use crate::ui::meta;
+
+/// Addresses remembered for completion at most (few enough that a list of
+/// them never needs rustyline's pager, which holds output back).
+const MAX_ADDRESSES: usize = 50;
+
+/// What completion knows about the session at this prompt.
+#[derive(Clone, Debug, Default)]
+pub struct Situation {
+    /// The session's state when the prompt came up.
+    pub status: Option<Status>,
+    /// The capabilities of the last EHLO.
+    pub capabilities: Option<Capabilities>,
+}
+
+/// The rustyline helper of the REPL.
+pub struct ReplHelper {
+    situation: Situation,
+    /// Most recent last, without duplicates.
+    addresses: Vec<String>,
+    color: bool,
+    /// Set while rustyline shows a prompt of its own (reverse search), in
+    /// which it does not print what arrives but keeps it.
+    modal: Arc<AtomicBool>,
+}
+
+impl ReplHelper {
+    /// A helper; `color` says whether hints may be greyed (without colour
+    /// they are not shown: they would look typed).
+    pub fn new(color: bool) -> Self {
+        ReplHelper {
+            situation: Situation::default(),
+            addresses: Vec::new(),
+            color,
+            modal: Arc::default(),
+        }
+    }
+
+    /// A flag that is set while rustyline is in a mode of its own (reverse
+    /// search) and would hold back output handed to it.
+    pub fn modal(&self) -> Arc<AtomicBool> {
+        self.modal.clone()
+    }
+
+    /// The session as the next prompt sees it.
+    pub fn set_situation(&mut self, situation: Situation) {
+        self.situation = situation;
+    }
+
+    /// Remembers an address for completion.
+    pub fn remember_address(&mut self, address: String) {
+        self.addresses.retain(|a| *a != address);
+        self.addresses.push(address);
+        if self.addresses.len() > MAX_ADDRESSES {
+            self.addresses.remove(0);
+        }
+    }
+
+    /// Whether the line being typed is a secret (it answers a `334`).
+    fn is_secret(&self) -> bool {
+        self.situation
+            .status
+            .as_ref()
+            .is_some_and(|s| s.secret_next)
+    }
+
+    /// Whether the line being typed is message text.
+    fn is_text(&self) -> bool {
+        self.situation
+            .status
+            .as_ref()
+            .is_some_and(|s| s.phase == Phase::Data)
+    }
+
+    /// Completions for the text before the cursor: where they start, and
+    /// what they are.
+    pub fn candidates(&self, before: &str) -> (usize, Vec<Pair>) {
+        if self.is_secret() || self.is_text() {
+            return (0, Vec::new());
+        }
+        if before.starts_with(':') && !before.starts_with("::") {
+            return meta_candidates(before);
+        }
+        let Some(status) = self
+            .situation
+            .status
+            .as_ref()
+            .filter(|s| s.phase != Phase::Closed)
+        else {
+            // Nothing to send to: only meta-commands (`:reconnect`) make sense.
+            return (0, Vec::new());
+        };
+        let caps = self.situation.capabilities.as_ref();
+        let Some((verb_word, _)) = before.split_once(char::is_whitespace) else {
+            let verbs = verbs_now(status, caps);
+            return (0, verb_candidates(before, &verbs));
+        };
+        let word_start = before.rfind(char::is_whitespace).map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
+        let word = &before[word_start..];
+        match Verb::from_word(verb_word) {
+            Some(Verb::Auth) if before[..word_start].split_whitespace().count() == 1 => {
+                let mechanisms = caps.map(Capabilities::auth_mechanisms).unwrap_or_default();
+                (word_start, matching(word, mechanisms))
+            }
+            Some(verb @ (Verb::Mail | Verb::Rcpt)) => self.envelope(before, verb, caps),
+            _ => (word_start, Vec::new()),
+        }
+    }
+
+    /// `MAIL FROM:<…> params` and `RCPT TO:<…> params`.
+    fn envelope(
+        &self,
+        before: &str,
+        verb: Verb,
+        caps: Option<&Capabilities>,
+    ) -> (usize, Vec<Pair>) {
+        let keyword = if verb == Verb::Mail { "FROM:<" } else { "TO:<" };
+        let after_verb = before.find(char::is_whitespace).unwrap_or(before.len());
+        let lower = !before[..after_verb].contains(|c: char| c.is_ascii_uppercase());
+        let keyword = if lower {
+            keyword.to_ascii_lowercase()
+        } else {
+            keyword.to_string()
+        };
+        let Some(colon) = before.find(':') else {
+            // Still typing the keyword.
+            let start = before[after_verb..]
+                .find(|c: char| !c.is_whitespace())
+                .map_or(before.len(), |i| after_verb + i);
+            let typed = &before[start..];
+            return (start, matching(typed, vec![keyword]));
+        };
+        let address_start = before[colon + 1..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(before.len(), |i| colon + 1 + i);
+        let address = &before[address_start..];
+        if !address.contains(char::is_whitespace) {
+            let typed = address.strip_prefix('<').unwrap_or(address);
+            let found = self
+                .addresses
+                .iter()
+                .rev()
+                .filter(|a| starts_with_ignore_case(a, typed))
+                .map(|a| Pair {
+                    display: a.clone(),
+                    replacement: format!("<{a}>"),
+                })
+                .collect();
+            return (address_start, found);
+        }
+        let word_start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let word = &before[word_start..];
+        let present: Vec<String> = before[address_start..word_start]
+            .split_whitespace()
+            .skip(1)
+            .map(|p| p.split('=').next().unwrap_or("").to_ascii_uppercase())
+            .collect();
+        if let Some(value) = strip_prefix_ignore_case(word, "NOTIFY=") {
+            let done = value.rfind(',').map_or(0, |i| i + 1);
+            let start = word_start + "NOTIFY=".len() + done;
+            let words = ["SUCCESS", "FAILURE", "DELAY", "NEVER"].map(str::to_string);
+            return (start, matching(&value[done..], words.to_vec()));
+        }
+        let params = advertised_params(verb, caps)
+            .into_iter()
+            .filter(|p| !present.contains(&p.split('=').next().unwrap_or("").to_string()))
+            .collect();
+        (word_start, matching(word, params))
+    }
+
+    fn hint_for(&self, line: &str) -> Option<String> {
+        if !self.color || self.is_secret() || self.is_text() {
+            return None;
+        }
+        if let Some(rest) = line.strip_prefix(':') {
+            let name = rest.trim_end();
+            let command = meta::find(name).filter(|c| c.name == name && !c.args.is_empty())?;
+            return match &rest[name.len()..] {
+                "" => Some(format!(" {}", command.args)),
+                " " => Some(command.args.to_string()),
+                _ => None,
+            };
+        }
+        let verb = Verb::from_word(line.split_whitespace().next()?)?;
+        let usage = verb.usage();
+        if line.len() < verb.name().len() || line.len() >= usage.len() {
+            return None;
+        }
+        let (head, tail) = usage.split_at(line.len());
+        head.eq_ignore_ascii_case(line).then(|| tail.to_string())
+    }
+}
+
+/// The verbs that make sense now.
+fn verbs_now(status: &Status, caps: Option<&Capabilities>) -> Vec<Verb> {
+    let offered = |keyword: &str| caps.is_some_and(|c| c.has(keyword));
+    let mut verbs = Vec::new();
+    if !status.greeted {
+        verbs.extend([Verb::Ehlo, Verb::Helo]);
+    } else if status.in_transaction {
+        verbs.extend([Verb::Rcpt, Verb::Data]);
+        if offered("CHUNKING") {
+            verbs.push(Verb::Bdat);
+        }
+    } else {
+        verbs.push(Verb::Mail);
+        if offered("STARTTLS") && !status.tls {
+            verbs.push(Verb::StartTls);
+        }
+        if offered("AUTH") && status.authenticated.is_none() {
+            verbs.push(Verb::Auth);
+        }
+        verbs.extend([Verb::Ehlo, Verb::Helo]);
+        if offered("ETRN") {
+            verbs.push(Verb::Etrn);
+        }
+    }
+    verbs.extend([
+        Verb::Rset,
+        Verb::Noop,
+        Verb::Vrfy,
+        Verb::Expn,
+        Verb::Help,
+        Verb::Quit,
+    ]);
+    verbs
+}
+
+/// Verbs completed with what usually follows them, in the case typed.
+fn verb_candidates(typed: &str, verbs: &[Verb]) -> Vec<Pair> {
+    let lower = !typed.is_empty() && !typed.chars().any(|c| c.is_ascii_uppercase());
+    verbs
+        .iter()
+        .filter(|v| starts_with_ignore_case(v.name(), typed))
+        .map(|&v| {
+            let text = match v {
+                Verb::Mail => "MAIL FROM:<".to_string(),
+                Verb::Rcpt => "RCPT TO:<".to_string(),
+                Verb::Data | Verb::Rset | Verb::Quit | Verb::StartTls => v.name().to_string(),
+                _ => format!("{} ", v.name()),
+            };
+            Pair {
+                display: v.name().to_string(),
+                replacement: if lower {
+                    text.to_ascii_lowercase()
+                } else {
+                    text
+                },
+            }
+        })
+        .collect()
+}
+
+/// The parameters of `verb` that the server's last EHLO allows.
+fn advertised_params(verb: Verb, caps: Option<&Capabilities>) -> Vec<String> {
+    let Some(caps) = caps else {
+        return Vec::new();
+    };
+    let table: &[(&str, &str)] = if verb == Verb::Mail {
+        &[
+            ("SIZE", "SIZE="),
+            ("8BITMIME", "BODY=8BITMIME"),
+            ("BINARYMIME", "BODY=BINARYMIME"),
+            ("SMTPUTF8", "SMTPUTF8"),
+            ("DSN", "RET=FULL"),
+            ("DSN", "RET=HDRS"),
+            ("DSN", "ENVID="),
+            ("REQUIRETLS", "REQUIRETLS"),
+        ]
+    } else {
+        &[("DSN", "NOTIFY="), ("DSN", "ORCPT=rfc822;")]
+    };
+    table
+        .iter()
+        .filter(|(keyword, _)| caps.has(keyword))
+        .map(|(_, param)| param.to_string())
+        .collect()
+}
+
+/// `:name` and the arguments of the command being typed.
+fn meta_candidates(before: &str) -> (usize, Vec<Pair>) {
+    let Some((name, rest)) = before[1..].split_once(char::is_whitespace) else {
+        let found = meta::COMMANDS
+            .iter()
+            .filter(|c| starts_with_ignore_case(c.name, &before[1..]))
+            .map(|c| Pair {
+                display: format!(":{}", c.name),
+                replacement: format!(":{}{}", c.name, if c.args.is_empty() { "" } else { " " }),
+            })
+            .collect();
+        return (0, found);
+    };
+    let Some(command) = meta::find(name) else {
+        return (0, Vec::new());
+    };
+    if rest.trim_start().contains(char::is_whitespace) {
+        return (0, Vec::new());
+    }
+    let word = rest.trim_start();
+    let start = before.len() - word.len();
+    let words = meta::argument_words(command)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    (start, matching(word, words))
+}
+
+/// The candidates that start with `typed`, case-insensitively.
+fn matching(typed: &str, candidates: Vec<String>) -> Vec<Pair> {
+    candidates
+        .into_iter()
+        .filter(|c| starts_with_ignore_case(c, typed))
+        .map(|c| Pair {
+            display: c.clone(),
+            replacement: c,
+        })
+        .collect()
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    strip_prefix_ignore_case(text, prefix).is_some()
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+/// Each character as many `*` as it is wide: the cursor stays where it
+/// would be, and nothing of the text shows.
+fn mask(line: &str) -> String {
+    line.chars()
+        .map(|c| "*".repeat(c.width().unwrap_or(0)))
+        .collect()
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        Ok(self.candidates(line.get(..pos).unwrap_or(line)))
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+
+    fn hint(&self, line: &str, pos: usize, _ctx: &rustyline::Context<'_>) -> Option<String> {
+        if pos < line.len() {
+            return None;
+        }
+        self.hint_for(line)
+    }
+}
+
+impl ReplHelper {
+    /// Where the secret part of `line` starts, if it has one: all of a line
+    /// answering a `334`, the initial response of an `AUTH` line.
+    fn secret_from(&self, line: &str) -> Option<usize> {
+        if self.is_secret() {
+            return Some(0);
+        }
+        if self.is_text() || !is_auth_line(line) {
+            return None;
+        }
+        // After the verb, its blanks, the mechanism and its blanks.
+        let mut at = 0;
+        for _ in 0..2 {
+            at += line[at..].find(|c: char| !c.is_whitespace())?;
+            at += line[at..].find(char::is_whitespace)?;
+        }
+        at += line[at..].find(|c: char| !c.is_whitespace())?;
+        Some(at)
+    }
+}
+
+/// Whether the line starts with the `AUTH` verb.
+fn is_auth_line(line: &str) -> bool {
+    line.split_whitespace()
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("AUTH"))
+}
+
+impl Highlighter for ReplHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        match self.secret_from(line) {
+            Some(at) => Cow::Owned(format!("{}{}", &line[..at], mask(&line[at..]))),
+            None => Cow::Borrowed(line),
+        }
+    }
+
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        default: bool,
+    ) -> Cow<'b, str> {
+        // rustyline asks on every redraw: a prompt other than ours is its
+        // reverse search.
+        self.modal.store(!default, Ordering::SeqCst);
+        Cow::Borrowed(prompt)
+    }
+
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        if self.color {
+            Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+        } else {
+            Cow::Borrowed(hint)
+        }
+    }
+
+    fn highlight_char(&self, line: &str, _pos: usize, _kind: CmdKind) -> bool {
+        // rustyline echoes a typed character itself unless asked to redraw
+        // the line: where a secret may be typed it must redraw, through the
+        // mask, always.
+        self.is_secret() || (!self.is_text() && is_auth_line(line))
+    }
+}
+
+impl Validator for ReplHelper {}
+
+impl rustyline::Helper for ReplHelper {}
+
+#[cfg(test)]
+#[path = "complete_tests.rs"]
+mod tests;

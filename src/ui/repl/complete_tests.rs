@@ -1,0 +1,200 @@
+//! Completion, hints and masking, table-driven.
+
+use super::*;
+
+const POSTFIX_EHLO: &[&str] = &[
+    "mailserver.example.com",
+    "PIPELINING",
+    "SIZE 10240000",
+    "VRFY",
+    "ETRN",
+    "STARTTLS",
+    "AUTH PLAIN LOGIN",
+    "ENHANCEDSTATUSCODES",
+    "8BITMIME",
+    "DSN",
+    "SMTPUTF8",
+    "CHUNKING",
+];
+
+fn status() -> Status {
+    Status {
+        host: "mailserver.example.com".into(),
+        port: 25,
+        tls: false,
+        authenticated: None,
+        phase: Phase::Command,
+        message_lines: 0,
+        greeted: true,
+        in_transaction: false,
+        secret_next: false,
+    }
+}
+
+fn helper(status: Status) -> ReplHelper {
+    let mut helper = ReplHelper::new(true);
+    helper.set_situation(Situation {
+        status: Some(status),
+        capabilities: Some(Capabilities::from_lines(POSTFIX_EHLO.iter().copied())),
+    });
+    helper.remember_address("absender@example.org".into());
+    helper.remember_address("empfaenger@example.org".into());
+    helper
+}
+
+fn complete(helper: &ReplHelper, before: &str) -> (usize, Vec<String>) {
+    let (start, pairs) = helper.candidates(before);
+    (start, pairs.into_iter().map(|p| p.replacement).collect())
+}
+
+#[test]
+fn verbs_follow_the_state() {
+    let mut s = status();
+    s.greeted = false;
+    let (_, before_ehlo) = complete(&helper(s), "");
+    assert!(
+        before_ehlo.contains(&"EHLO ".to_string()),
+        "{before_ehlo:?}"
+    );
+    assert!(!before_ehlo.contains(&"MAIL FROM:<".to_string()));
+
+    let (_, greeted) = complete(&helper(status()), "");
+    for verb in ["MAIL FROM:<", "STARTTLS", "AUTH ", "QUIT"] {
+        assert!(greeted.contains(&verb.to_string()), "{verb}: {greeted:?}");
+    }
+    assert!(!greeted.contains(&"RCPT TO:<".to_string()));
+
+    let mut s = status();
+    s.in_transaction = true;
+    s.tls = true;
+    let (_, in_mail) = complete(&helper(s), "");
+    assert!(in_mail.contains(&"RCPT TO:<".to_string()), "{in_mail:?}");
+    assert!(in_mail.contains(&"BDAT ".to_string()), "{in_mail:?}");
+    assert!(!in_mail.contains(&"MAIL FROM:<".to_string()));
+    assert!(!in_mail.contains(&"STARTTLS".to_string()));
+}
+
+#[test]
+fn completion_table() {
+    let h = helper(status());
+    let table: &[(&str, usize, &[&str])] = &[
+        ("ma", 0, &["mail from:<"]),
+        ("MA", 0, &["MAIL FROM:<"]),
+        ("st", 0, &["starttls"]),
+        ("mail ", 5, &["from:<"]),
+        ("MAIL F", 5, &["FROM:<"]),
+        ("mail from:<ab", 10, &["<absender@example.org>"]),
+        (
+            "rcpt to:",
+            8,
+            &["<empfaenger@example.org>", "<absender@example.org>"],
+        ),
+        ("MAIL FROM:<a@b> SI", 16, &["SIZE="]),
+        ("MAIL FROM:<a@b> BO", 16, &["BODY=8BITMIME"]),
+        ("MAIL FROM:<a@b> SMTP", 16, &["SMTPUTF8"]),
+        ("MAIL FROM:<a@b> RET", 16, &["RET=FULL", "RET=HDRS"]),
+        ("MAIL FROM:<a@b> SIZE=10 S", 24, &["SMTPUTF8"]),
+        ("RCPT TO:<a@b> N", 14, &["NOTIFY="]),
+        ("RCPT TO:<a@b> NOTIFY=SUCCESS,F", 29, &["FAILURE"]),
+        ("RCPT TO:<a@b> o", 14, &["ORCPT=rfc822;"]),
+        ("auth ", 5, &["PLAIN", "LOGIN"]),
+        ("AUTH P", 5, &["PLAIN"]),
+        ("AUTH PLAIN x", 11, &[]),
+        (":ti", 0, &[":timing "]),
+        (":c", 0, &[":caps"]),
+        (":hex o", 5, &["on", "off"]),
+        (":help rec", 6, &["reconnect"]),
+        ("::", 0, &[]),
+    ];
+    for (before, start, want) in table {
+        let (got_start, got) = complete(&h, before);
+        let want: Vec<String> = want.iter().map(|w| w.to_string()).collect();
+        assert_eq!((got_start, &got), (*start, &want), "{before:?}");
+    }
+}
+
+#[test]
+fn a_closed_connection_offers_only_meta_commands() {
+    let mut s = status();
+    s.phase = Phase::Closed;
+    let h = helper(s);
+    assert!(complete(&h, "").1.is_empty());
+    assert_eq!(complete(&h, ":rec").1, [":reconnect"]);
+}
+
+#[test]
+fn nothing_advertised_nothing_offered() {
+    let mut h = ReplHelper::new(true);
+    h.set_situation(Situation {
+        status: Some(status()),
+        capabilities: None,
+    });
+    assert!(complete(&h, "MAIL FROM:<a@b> ").1.is_empty());
+    assert!(complete(&h, "AUTH ").1.is_empty());
+}
+
+#[test]
+fn secrets_and_message_text_get_no_help_and_secrets_are_masked() {
+    let mut s = status();
+    s.secret_next = true;
+    let h = helper(s);
+    assert!(complete(&h, "").1.is_empty());
+    assert_eq!(h.hint_for("MAIL"), None);
+    assert_eq!(h.highlight("hunter2", 7), "*******");
+    assert_eq!(h.highlight("€ü漢", 3), "****");
+    assert!(h.highlight_char("x", 1, CmdKind::Other));
+
+    let mut s = status();
+    s.phase = Phase::Data;
+    let h = helper(s);
+    assert!(complete(&h, "ma").1.is_empty());
+    assert_eq!(h.highlight("Subject: x", 0), "Subject: x");
+    assert!(!h.highlight_char("x", 1, CmdKind::Other));
+}
+
+#[test]
+fn auth_initial_responses_are_masked_as_typed() {
+    let h = helper(status());
+    let table = [
+        ("AUTH PLAIN AGFsaWNl", "AUTH PLAIN ********"),
+        ("auth  plain  AGF", "auth  plain  ***"),
+        ("AUTH PLAIN ", "AUTH PLAIN "),
+        ("AUTH LOGIN", "AUTH LOGIN"),
+        ("MAIL FROM:<a@b>", "MAIL FROM:<a@b>"),
+    ];
+    for (line, shown) in table {
+        assert_eq!(h.highlight(line, line.len()), shown, "{line:?}");
+    }
+    assert!(h.highlight_char("AUTH P", 6, CmdKind::Other));
+    assert!(!h.highlight_char("MAIL", 4, CmdKind::Other));
+}
+
+#[test]
+fn hints_show_the_expected_argument() {
+    let h = helper(status());
+    let table = [
+        ("MAIL", Some(" FROM:<sender> [params]")),
+        ("mail from:", Some("<sender> [params]")),
+        ("rcpt to:<", Some("recipient> [params]")),
+        ("MAIL FROM:<a@b>", None),
+        ("MA", None),
+        (":timing", Some(" on|off")),
+        (":hex ", Some("on|off")),
+        (":caps", None),
+        (":tim", None),
+    ];
+    for (line, want) in table {
+        assert_eq!(h.hint_for(line).as_deref(), want, "{line:?}");
+    }
+    let mut no_colour = helper(status());
+    no_colour.color = false;
+    assert_eq!(no_colour.hint_for("MAIL"), None);
+}
+
+#[test]
+fn addresses_are_most_recent_first_without_duplicates() {
+    let mut h = helper(status());
+    h.remember_address("absender@example.org".into());
+    let (_, got) = complete(&h, "mail from:");
+    assert_eq!(got, ["<absender@example.org>", "<empfaenger@example.org>"]);
+}

@@ -1,0 +1,156 @@
+//! The interactive REPL: a prompt with line editing, completion and
+//! history, on a terminal.
+//!
+//! Turn-based (DESIGN §6): the connection runs on the async side, rustyline
+//! on a thread of its own ([`console`]), and the next prompt comes up only
+//! when the engine is idle, so it shows the true TLS, AUTH and DATA state
+//! and a line after `334` is known to be secret before it is typed. While a
+//! prompt is up the engine still listens: an idle `421` or a close is
+//! printed above the prompt through one ordered output queue ([`printer`]),
+//! and the half-typed line is redrawn below it. While a reply is awaited,
+//! Ctrl-C stops waiting and keeps the session.
+//!
+//! What is shown is the transcript of the engine's events, rendered as
+//! everywhere else (coloured, wrapped at the terminal's width): a line sent
+//! replaces the prompt it was typed at with its `>>` line.
+
+mod complete;
+mod console;
+mod driver;
+mod history;
+mod printer;
+mod prompt;
+mod terminal;
+
+use std::io::{self, IsTerminal};
+
+use anyhow::{Context, Result};
+
+use super::Output;
+use super::render::{Renderer, Wrap};
+use super::theme::Theme;
+use crate::config::ConnectConfig;
+use crate::exit::Exit;
+use crate::proto::codes::ReplyCode;
+use crate::session::{Event, EventSink};
+use printer::{Printer, Screen, ScreenWriter};
+
+/// Whether the REPL can run here: stdin and stdout are terminals that can
+/// edit a line.
+pub fn is_possible() -> bool {
+    let able = std::env::var("TERM")
+        .map(|term| !matches!(term.as_str(), "dumb" | "cons25" | "emacs"))
+        .unwrap_or(true);
+    able && io::stdin().is_terminal() && io::stdout().is_terminal()
+}
+
+/// Runs an interactive session; it ends when the user leaves.
+pub fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    // Ctrl-C belongs to the REPL from now on (it stops waiting for a reply);
+    // taken before the terminal's settings change, so it cannot kill the
+    // process with echo off.
+    {
+        let _runtime = runtime.enter();
+        driver::listen_for_interrupts();
+    }
+    let echo_off = terminal::EchoOff::turn_off();
+    let (editor, print) =
+        console::editor(theme.is_colored()).context("starting the line editor")?;
+    let printer = Printer::start(print);
+    let history = if config.history {
+        history::path()
+    } else {
+        None
+    };
+    let console = console::Console::start(editor, printer.screen(), history);
+    let repl = driver::Repl::new(config, theme, printer.screen(), console);
+    let exit = runtime.block_on(repl.run());
+    printer.finish();
+    drop(echo_off);
+    Ok(exit)
+}
+
+/// The engine's events, rendered onto the screen queue; it also keeps
+/// what the driver needs to know about the last reply.
+pub struct ReplOutput {
+    renderer: Renderer<ScreenWriter>,
+    last_code: Option<u16>,
+}
+
+impl ReplOutput {
+    fn new(screen: Screen, theme: Theme, timing: bool, hex: bool) -> Self {
+        let mut renderer = Renderer::new(ScreenWriter::new(screen), theme);
+        renderer.timing = timing;
+        renderer.hex = hex;
+        renderer.wrap = Wrap::Terminal;
+        ReplOutput {
+            renderer,
+            last_code: None,
+        }
+    }
+
+    /// The code of the last reply, if it had one.
+    fn last_code(&self) -> Option<u16> {
+        self.last_code
+    }
+
+    fn note(&mut self, text: &str) {
+        self.renderer.note(text);
+        self.renderer.flush();
+    }
+
+    fn settings(&self) -> (bool, bool) {
+        (self.renderer.timing, self.renderer.hex)
+    }
+}
+
+impl EventSink for ReplOutput {
+    fn event(&mut self, event: Event) {
+        if let Event::Reply { reply, .. } = &event {
+            self.last_code = reply.code().map(ReplyCode::value);
+        }
+        self.renderer.event(event);
+        // Message text too is shown as it is sent, not in bulk.
+        self.renderer.flush();
+    }
+}
+
+impl Output for ReplOutput {
+    fn flush(&mut self) {
+        self.renderer.flush();
+    }
+
+    fn take_error(&mut self) -> Option<io::Error> {
+        self.renderer.take_error()
+    }
+
+    fn error(&mut self, message: &str) {
+        self.renderer.error_line(message);
+        self.renderer.flush();
+    }
+
+    fn info(&mut self, lines: &[String]) {
+        for line in lines {
+            self.renderer.note(line);
+        }
+        self.renderer.flush();
+    }
+
+    fn set_timing(&mut self, on: bool) {
+        self.renderer.timing = on;
+    }
+
+    fn set_hex(&mut self, on: bool) {
+        self.renderer.hex = on;
+    }
+
+    fn end(&mut self, _exit: Exit) {}
+
+    fn set_log(&mut self, log: Option<Box<dyn std::io::Write + Send>>) {
+        self.renderer.set_log(log);
+    }
+}
