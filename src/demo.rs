@@ -144,6 +144,9 @@ fn certificates() -> Result<(String, String, String), DemoError> {
         .push(DnType::CommonName, "smtpcli demo CA (throw-away)");
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let now = time::OffsetDateTime::now_utc();
+    ca.not_before = now - time::Duration::days(1);
+    ca.not_after = now + time::Duration::days(31);
     let ca_key = KeyPair::generate().map_err(err)?;
     let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
     let issuer = Issuer::new(ca, ca_key);
@@ -155,7 +158,6 @@ fn certificates() -> Result<(String, String, String), DemoError> {
         .push(DnType::CommonName, "localhost");
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     // Valid for a month from yesterday: a report with sensible dates.
-    let now = time::OffsetDateTime::now_utc();
     leaf.not_before = now - time::Duration::days(1);
     leaf.not_after = now + time::Duration::days(30);
     let leaf_key = KeyPair::generate().map_err(err)?;

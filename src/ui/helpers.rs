@@ -95,6 +95,9 @@ impl Asker for TtyAsker {
     }
 }
 
+/// What `:save` keeps at most, in bytes.
+const SAVE_LIMIT: usize = 8 * 1024 * 1024;
+
 /// What the helpers remember between commands.
 pub struct Helpers {
     config: HelperConfig,
@@ -104,6 +107,8 @@ pub struct Helpers {
     greeted_as: Option<String>,
     /// Lines for `:save`.
     saved: Vec<String>,
+    /// Bytes in `saved`.
+    saved_bytes: usize,
     /// Replies already accounted for in `saved`.
     replies_seen: u64,
 }
@@ -117,6 +122,7 @@ impl Helpers {
             sends: 0,
             greeted_as: None,
             saved: Vec::new(),
+            saved_bytes: 0,
             replies_seen: 0,
         }
     }
@@ -166,7 +172,18 @@ impl Helpers {
     }
 
     /// Records an input line for `:save` (already known not to be secret).
+    /// Past [`SAVE_LIMIT`] bytes nothing more is kept (a long message typed
+    /// into a script must not grow memory), and the saved script says so.
     pub fn record(&mut self, line: &str) {
+        if self.saved_bytes > SAVE_LIMIT {
+            return;
+        }
+        self.saved_bytes += line.len() + 1;
+        if self.saved_bytes > SAVE_LIMIT {
+            self.saved
+                .push("# (the session went on; :save keeps only its first 8 MiB)".into());
+            return;
+        }
         self.saved.push(line.to_string());
     }
 

@@ -329,14 +329,11 @@ impl<W: Write> EventSink for Renderer<W> {
                 partial,
             } => self.closed(*by_server, *reset, partial.as_ref()),
         }
-        // Message text is written in bulk; everything else is shown at once.
-        if !matches!(
-            event,
-            Event::Sent {
-                what: Sent::Text(_),
-                ..
-            }
-        ) {
+        // Written out when something arrived or happened, after which the
+        // engine usually waits; what was sent and notes about it go out
+        // with that, not one write each. (Drivers flush before they wait for
+        // input.)
+        if !matches!(event, Event::Sent { .. } | Event::Note(_)) {
             self.flush();
         }
     }

@@ -12,6 +12,10 @@ use std::fmt::Write as _;
 /// Returns `bytes` as text that is safe to print: no control character
 /// survives, only its escaped form.
 pub fn escape(bytes: &[u8]) -> String {
+    // Most server text is printable ASCII: nothing to escape.
+    if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {

@@ -22,8 +22,13 @@ use crate::config::ConnectConfig;
 use crate::exit::Exit;
 use crate::session::{Phase, Session, SessionError};
 
-/// Lines read ahead of the session at most.
-const READ_AHEAD: usize = 1024;
+/// Batches of lines read ahead of the session at most.
+const READ_AHEAD: usize = 16;
+/// Lines in one batch at most.
+const BATCH: usize = 256;
+
+/// What the reader thread hands over: lines, then the end or an error.
+type Batch = std::io::Result<Vec<Vec<u8>>>;
 
 /// What the driver does after a line.
 enum Flow {
@@ -93,15 +98,29 @@ pub async fn run<O: Output>(
             }
         }
     }
-    let mut lines = spawn_reader(input);
+    let mut batches = spawn_reader(input);
+    let mut ready: std::collections::VecDeque<Vec<u8>> = std::collections::VecDeque::new();
     while session.is_open() {
-        let step = tokio::select! {
-            line = lines.recv() => match line {
-                Some(Ok(line)) => driver.line(&mut session, &line).await,
-                Some(Err(e)) => Err(StepError::Local(format!("reading the input: {e}"))),
-                None => session.quit().await.map(|()| Flow::Stop).map_err(StepError::from),
-            },
-            idle = session.idle() => idle.map(|()| Flow::Continue).map_err(StepError::from),
+        let step = if let Some(line) = ready.pop_front() {
+            // Lines already read go out without a trip through `select!`.
+            driver.line(&mut session, &line).await
+        } else {
+            // Everything so far is shown before waiting for more input.
+            session.sink().flush();
+            // `biased`: input first, so a line that is ready is sent before
+            // the idle read flushes (message text goes out in bulk).
+            tokio::select! {
+                biased;
+                batch = batches.recv() => match batch {
+                    Some(Ok(lines)) => {
+                        ready.extend(lines);
+                        Ok(Flow::Continue)
+                    }
+                    Some(Err(e)) => Err(StepError::Local(format!("reading the input: {e}"))),
+                    None => session.quit().await.map(|()| Flow::Stop).map_err(StepError::from),
+                },
+                idle = session.idle() => idle.map(|()| Flow::Continue).map_err(StepError::from),
+            }
         };
         driver.helpers.record_reply(&session);
         if let Some(e) = session.sink().take_error() {
@@ -213,23 +232,35 @@ fn trim_line_ending(line: &[u8]) -> &[u8] {
 }
 
 /// Reads `input` line by line (bytes, not necessarily UTF-8) on a thread, so
-/// a blocked read never holds up the session or the exit.
-fn spawn_reader(input: Box<dyn Read + Send>) -> mpsc::Receiver<std::io::Result<Vec<u8>>> {
+/// a blocked read never holds up the session or the exit. Lines already
+/// buffered go over in batches; a batch ends when the buffer is empty, so
+/// typed or slowly piped input is not held back.
+fn spawn_reader(input: Box<dyn Read + Send>) -> mpsc::Receiver<Batch> {
     let (tx, rx) = mpsc::channel(READ_AHEAD);
     std::thread::spawn(move || {
         let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
         loop {
-            let mut line = Vec::new();
-            match input.read_until(b'\n', &mut line) {
-                Ok(0) => break,
-                Ok(_) => {
-                    if tx.blocking_send(Ok(line)).is_err() {
-                        break;
-                    }
+            let mut batch = Vec::new();
+            let end = loop {
+                let mut line = Vec::new();
+                match input.read_until(b'\n', &mut line) {
+                    Ok(0) => break Some(Ok(())),
+                    Ok(_) => batch.push(line),
+                    Err(e) => break Some(Err(e)),
                 }
-                Err(e) => {
+                if batch.len() >= BATCH || input.buffer().is_empty() {
+                    break None;
+                }
+            };
+            if !batch.is_empty() && tx.blocking_send(Ok(batch)).is_err() {
+                return;
+            }
+            match end {
+                None => {}
+                Some(Ok(())) => return,
+                Some(Err(e)) => {
                     let _ = tx.blocking_send(Err(e));
-                    break;
+                    return;
                 }
             }
         }
