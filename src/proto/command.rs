@@ -709,7 +709,13 @@ fn parse_path_arguments(
         None => {
             found.push(Lint::MissingAngleBrackets);
             let end = path_end(start, is_space).unwrap_or(start.len());
-            (&start[..end], &start[end..])
+            let path = &start[..end];
+            // Only a path that reads back the same inside brackets is one:
+            // `a>b` or an unclosed quote would change on the wire form.
+            if path_end(&format!("{path}>"), |c| c == '>') != Some(path.len()) {
+                return None;
+            }
+            (path, &start[end..])
         }
     };
     if (path.is_empty() && !start.starts_with('<'))
@@ -839,6 +845,22 @@ mod tests {
             tls: true,
             in_transaction: false,
         }
+    }
+
+    /// Found by fuzzing: an address typed without brackets that holds `>`
+    /// or an unclosed quote cannot be written inside brackets and read back
+    /// the same, so it is not taken as a path (the line still goes out as
+    /// typed; only the classification says "bad arguments").
+    #[test]
+    fn regression_unbracketed_paths_that_brackets_would_change() {
+        let ctx = LintContext::default();
+        for line in ["MAIL FROM:a>b", "MAIL FROM:\"abc def", "RCPT TO:x\"y"] {
+            let typed = read_typed(line, &ctx);
+            assert_eq!(typed.command, None, "{line}");
+            assert_eq!(typed.wire, format!("{line}\r\n"));
+        }
+        let ok = read_typed("mail from:absender@example.org", &ctx);
+        assert!(ok.command.is_some());
     }
 
     #[test]

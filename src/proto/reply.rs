@@ -312,7 +312,10 @@ impl ReplyParser {
 
     /// True if part of a reply has arrived but not all of it.
     pub fn is_mid_reply(&self) -> bool {
-        !self.lines.is_empty() || !self.line.is_empty() || self.line_dropped > 0
+        !self.lines.is_empty()
+            || !self.line.is_empty()
+            || self.line_dropped > 0
+            || self.dropped_lines > 0
     }
 
     /// True if nothing at all is buffered.
@@ -418,24 +421,29 @@ impl ReplyParser {
             dropped,
         };
         let last = line.is_last() || (self.lines.is_empty() && line.separator == Separator::NoCode);
-        self.push_line(line);
+        self.push_line(line, last);
         last.then(|| self.take_reply())
     }
 
-    fn push_line(&mut self, line: ReplyLine) {
+    /// Keeps a line of the reply in progress, within the caps. A reply
+    /// keeps at least one line, and always the line that ends it (it
+    /// carries the final status), in place of the one before it when the
+    /// reply is full.
+    fn push_line(&mut self, line: ReplyLine, last: bool) {
         let size = line.raw.len();
         let full = self.lines.len() >= self.limits.max_reply_lines
             || self.reply_bytes + size > self.limits.max_reply_bytes;
-        // The last line is always kept: it carries the final status.
-        if full && !line.is_last() {
-            self.dropped_lines += 1;
-            self.dropped_bytes += line.wire_len();
-            return;
-        }
-        if full && let Some(old) = self.lines.pop() {
-            self.dropped_lines += 1;
-            self.dropped_bytes += old.wire_len();
-            self.reply_bytes -= old.raw.len();
+        if full && !self.lines.is_empty() {
+            if !last {
+                self.dropped_lines += 1;
+                self.dropped_bytes += line.wire_len();
+                return;
+            }
+            if let Some(old) = self.lines.pop() {
+                self.dropped_lines += 1;
+                self.dropped_bytes += old.wire_len();
+                self.reply_bytes -= old.raw.len();
+            }
         }
         self.reply_bytes += size;
         self.lines.push(line);
@@ -730,6 +738,32 @@ mod tests {
         let r = p.next_reply().expect("complete");
         assert_eq!(r.lines.len(), 2);
         assert!(r.lines.iter().map(|l| l.raw.len()).sum::<usize>() <= 50);
+    }
+
+    /// Found by fuzzing: a line alone over the reply's byte cap was dropped,
+    /// leaving a reply with no line, or none at all at close.
+    #[test]
+    fn regression_a_line_over_the_reply_byte_cap_still_makes_a_reply() {
+        let limits = Limits {
+            max_line: 1000,
+            max_reply_bytes: 100,
+            max_reply_lines: 100,
+        };
+        let mut p = ReplyParser::with_limits(limits);
+        p.feed(&[b'x'; 200]);
+        p.feed(b"\r\n");
+        let r = p.next_reply().expect("a reply");
+        assert_eq!(r.lines.len(), 1);
+
+        let mut p = ReplyParser::with_limits(limits);
+        p.feed(b"250-");
+        p.feed(&[b'a'; 200]);
+        p.feed(b"\r\n");
+        assert!(p.next_reply().is_none());
+        assert!(p.is_mid_reply());
+        let r = p.finish().expect("the partial reply");
+        assert_eq!(r.lines.len(), 1);
+        assert!(r.anomalies.contains(&Anomaly::Unterminated));
     }
 
     #[test]

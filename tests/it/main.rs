@@ -6,6 +6,7 @@
 
 mod dns;
 mod explain;
+mod fuzz_corpus;
 mod helpers;
 mod hostile;
 mod interop;
