@@ -46,6 +46,9 @@ pub struct ConnectConfig {
     pub demo: bool,
     /// `--unix PATH`: a UNIX domain socket instead of the target.
     pub unix: Option<PathBuf>,
+    /// How many lines the interactive history keeps (the config file's
+    /// `history_size`; `None`: the REPL's default).
+    pub history_size: Option<usize>,
 }
 
 /// What `--replay` needs.

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod config_file;
 mod dns;
 mod explain;
 mod helpers;
