@@ -210,6 +210,10 @@ pub struct Cli {
     )]
     pub explain: Option<Vec<String>>,
 
+    /// Print shell completions or the man page to stdout and exit.
+    #[arg(long, value_enum, value_name = "WHAT", exclusive = true)]
+    pub generate: Option<crate::generate::Artifact>,
+
     /// Do not read the config file ($XDG_CONFIG_HOME/smtpcli/config.toml,
     /// or the file SMTPCLI_CONFIG names).
     #[arg(long)]

@@ -1,8 +1,9 @@
 //! The `smtpcli` binary: flags (with the config file under them) → config →
-//! run → exit code. Nothing else.
+//! run → exit code; or `--generate`. Nothing else.
 
 mod cli;
 mod config_file;
+mod generate;
 
 use std::process::ExitCode;
 
@@ -11,9 +12,12 @@ use smtpcli::exit::Exit;
 
 fn main() -> ExitCode {
     let (cli, matches) = cli::parse();
-    let result = config_file::layer(cli, &matches)
-        .and_then(Config::try_from)
-        .and_then(smtpcli::run);
+    let result = match cli.generate {
+        Some(artifact) => generate::write(artifact, &mut std::io::stdout()).map(|()| Exit::Success),
+        None => config_file::layer(cli, &matches)
+            .and_then(Config::try_from)
+            .and_then(smtpcli::run),
+    };
     match result {
         Ok(exit) => exit.into(),
         Err(e) => {

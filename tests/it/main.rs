@@ -7,6 +7,7 @@
 mod config_file;
 mod dns;
 mod explain;
+mod generate;
 mod helpers;
 mod hostile;
 mod interop;
