@@ -13,6 +13,7 @@ mod hostile;
 mod interop;
 mod lmtp;
 mod piped;
+mod readme;
 mod replay;
 mod script;
 mod support;
