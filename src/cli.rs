@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::tls::{Backend, TlsSettings, TlsVersion};
@@ -42,7 +42,8 @@ Examples:
 )]
 pub struct Cli {
     /// The server: a name, an address, host:port or [IPv6]:port (default:
-    /// localhost, or the host of a replayed telnet recording).
+    /// localhost, or the host of a replayed telnet recording); @NAME uses the
+    /// config file's [profiles.NAME].
     #[arg(value_name = "HOST")]
     pub host: Option<String>,
 
@@ -215,6 +216,29 @@ pub struct Cli {
         conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure", "replay", "mx", "resolver", "tls", "starttls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend"]
     )]
     pub explain: Option<Vec<String>>,
+
+    /// Print shell completions or the man page to stdout and exit.
+    #[arg(long, value_enum, value_name = "WHAT", exclusive = true)]
+    pub generate: Option<crate::generate::Artifact>,
+
+    /// Do not read the config file ($XDG_CONFIG_HOME/smtpcli/config.toml,
+    /// or the file SMTPCLI_CONFIG names).
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// The config file's `history_size`, carried into the config; no flag.
+    #[arg(skip)]
+    pub history_size: Option<usize>,
+}
+
+/// The command line, parsed, with clap's matches (which tell a flag given
+/// from a default). Usage errors exit 2 with clap's message.
+pub fn parse() -> (Cli, ArgMatches) {
+    let matches = Cli::command().get_matches();
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => (cli, matches),
+        Err(e) => e.format(&mut Cli::command()).exit(),
+    }
 }
 
 /// `IP` or `IP:PORT` (`[v6]:PORT`); port 53 by default.
@@ -337,6 +361,7 @@ impl TryFrom<Cli> for Config {
                     },
                 }),
                 host_given,
+                history_size: cli.history_size,
                 helpers: HelperConfig {
                     ehlo: cli.ehlo,
                     helo: cli.helo,

@@ -51,6 +51,9 @@ pub struct ConnectConfig {
     pub interactive: bool,
     /// Whether the REPL keeps its history in a file (`--no-history`: no).
     pub history: bool,
+    /// How many lines the interactive history keeps (the config file's
+    /// `history_size`; `None`: the REPL's default).
+    pub history_size: Option<usize>,
 }
 
 /// What `--replay` needs.

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod net;
 pub mod proto;
 pub mod session;
+pub mod settings;
 pub mod transcript;
 pub mod ui;
 

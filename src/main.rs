@@ -1,16 +1,23 @@
-//! The `smtpcli` binary: flags → config → run → exit code. Nothing else.
+//! The `smtpcli` binary: flags (with the config file under them) → config →
+//! run → exit code; or `--generate`. Nothing else.
 
 mod cli;
+mod config_file;
+mod generate;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use smtpcli::config::Config;
 use smtpcli::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    let result = Config::try_from(cli).and_then(smtpcli::run);
+    let (cli, matches) = cli::parse();
+    let result = match cli.generate {
+        Some(artifact) => generate::write(artifact, &mut std::io::stdout()).map(|()| Exit::Success),
+        None => config_file::layer(cli, &matches)
+            .and_then(Config::try_from)
+            .and_then(smtpcli::run),
+    };
     match result {
         Ok(exit) => exit.into(),
         Err(e) => {

@@ -4,14 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod config_file;
 mod dns;
 mod explain;
 mod fuzz_corpus;
+mod generate;
 mod helpers;
 mod hostile;
 mod interop;
 mod lmtp;
 mod piped;
+mod readme;
 #[cfg(unix)]
 mod repl;
 mod replay;

@@ -77,12 +77,16 @@ pub enum Answer {
 
 type LineEditor = Editor<ReplHelper, FileHistory>;
 
-/// The line editor and the printer that writes above its prompt.
-pub fn editor(color: bool) -> rustyline::Result<(LineEditor, impl FnMut(String) + Send + 'static)> {
+/// The line editor and the printer that writes above its prompt;
+/// `history_size` is the config file's (default 1000 lines).
+pub fn editor(
+    color: bool,
+    history_size: Option<usize>,
+) -> rustyline::Result<(LineEditor, impl FnMut(String) + Send + 'static)> {
     let config = Config::builder()
         .auto_add_history(false)
         .history_ignore_space(true)
-        .max_history_size(HISTORY_SIZE)?
+        .max_history_size(history_size.unwrap_or(HISTORY_SIZE))?
         // A list: with one candidate it completes at once, and it never
         // waits for a second Tab, so output arriving meanwhile is not held.
         .completion_type(CompletionType::List)

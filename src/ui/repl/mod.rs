@@ -58,8 +58,8 @@ pub fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
         driver::listen_for_interrupts();
     }
     let echo_off = terminal::EchoOff::turn_off();
-    let (editor, print) =
-        console::editor(theme.is_colored()).context("starting the line editor")?;
+    let (editor, print) = console::editor(theme.is_colored(), config.history_size)
+        .context("starting the line editor")?;
     let printer = Printer::start(print);
     let history = if config.history {
         history::path()

@@ -10,13 +10,23 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
-/// The smtpcli binary with a clean environment: no colour, no config.
+/// The smtpcli binary with a clean environment: no colour, no config (the
+/// config directory is one that does not exist; a test that wants a config
+/// file sets `SMTPCLI_CONFIG`).
 pub fn smtpcli() -> Command {
     let mut cmd = Command::cargo_bin("smtpcli").expect("the smtpcli binary");
     cmd.env_remove("NO_COLOR")
+        .env_remove("SMTPCLI_CONFIG")
+        .env("XDG_CONFIG_HOME", no_config_home())
         .env("TERM", "xterm-256color")
         .timeout(Duration::from_secs(60));
     cmd
+}
+
+/// A config directory with nothing in it, so the user's own config file
+/// never changes what a test sees.
+fn no_config_home() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-config-home")
 }
 
 /// Output as text, for assertions.

@@ -1,0 +1,513 @@
+//! The config file: what people set once, and named profiles for the hosts
+//! they test often.
+//!
+//! `config.toml` lives in the platform's config directory
+//! ([`default_path`]: `$XDG_CONFIG_HOME/smtpcli/config.toml`, usually
+//! `~/.config/smtpcli/config.toml`). Top-level keys are defaults for every
+//! run; a `[profiles.NAME]` table describes one server, used by
+//! `smtpcli @NAME`.
+//!
+//! This module only reads: [`parse`] turns TOML text into [`Settings`]
+//! (pure), [`load`] reads a file and makes its paths absolute. It knows
+//! nothing of the command line; the binary layers these values under the
+//! flags (a flag wins over a profile, a profile over the top level). Every
+//! key is checked here, so a typo is an error naming the key and its line,
+//! not a setting silently ignored.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use thiserror::Error;
+
+use crate::net::target::parse_port;
+use crate::net::tls::{Backend, TlsVersion};
+use crate::ui::theme::ColorChoice;
+
+/// The longest `timeout` accepted, as for `--timeout`: a day.
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// The keys the top level takes, for help texts (checked against the
+/// parser by a test).
+pub const KEYS: &[&str] = &[
+    "ehlo",
+    "color",
+    "timeout",
+    "history_size",
+    "verify",
+    "ca_file",
+    "tls_min",
+    "tls_max",
+    "tls_backend",
+    "profiles",
+];
+
+/// The keys a `[profiles.NAME]` table takes.
+pub const PROFILE_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "tls",
+    "user",
+    "password_file",
+    "ehlo",
+    "timeout",
+    "verify",
+    "sni",
+    "ca_file",
+    "cert",
+    "key",
+    "tls_min",
+    "tls_max",
+    "tls_backend",
+    "lmtp",
+    "mx",
+];
+
+/// The top level of `config.toml`: defaults for every run.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `ehlo = "client.example.org"`: the name `:ehlo` and `:send` greet with.
+    pub ehlo: Option<String>,
+    /// `color = "auto" | "always" | "never"`.
+    #[serde(default, deserialize_with = "color")]
+    pub color: Option<ColorChoice>,
+    /// `timeout = 20`: seconds for the connection and each reply.
+    #[serde(default, deserialize_with = "timeout")]
+    pub timeout: Option<f64>,
+    /// `history_size = 1000`: how many lines the interactive history keeps.
+    #[serde(default, deserialize_with = "history_size")]
+    pub history_size: Option<usize>,
+    /// `verify = true`: abort on any certificate problem.
+    pub verify: Option<bool>,
+    /// `ca_file = "ca.pem"`: also trust these CA certificates.
+    pub ca_file: Option<PathBuf>,
+    /// `tls_min = "1.2"`.
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_min: Option<TlsVersion>,
+    /// `tls_max = "1.3"`.
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_max: Option<TlsVersion>,
+    /// `tls_backend = "openssl" | "native"`.
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_backend: Option<Backend>,
+    /// `[profiles.NAME]` tables, by name.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// One `[profiles.NAME]` table: a server and how to talk to it.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The server, as HOST on the command line (`host:port` works too).
+    pub host: String,
+    /// A number or a service name (`submission`).
+    #[serde(default, deserialize_with = "port")]
+    pub port: Option<u16>,
+    /// `tls = "starttls" | "implicit" | "none"`.
+    pub tls: Option<TlsMode>,
+    /// The user for `:auth`.
+    pub user: Option<String>,
+    /// A file whose first line is the password for `:auth`.
+    pub password_file: Option<PathBuf>,
+    /// The name to greet with.
+    pub ehlo: Option<String>,
+    /// Seconds for the connection and each reply.
+    #[serde(default, deserialize_with = "timeout")]
+    pub timeout: Option<f64>,
+    /// Abort on any certificate problem.
+    pub verify: Option<bool>,
+    /// The name sent as SNI and checked.
+    pub sni: Option<String>,
+    /// Also trust these CA certificates.
+    pub ca_file: Option<PathBuf>,
+    /// A client certificate (PEM).
+    pub cert: Option<PathBuf>,
+    /// Its key (default: in the `cert` file).
+    pub key: Option<PathBuf>,
+    /// The lowest TLS version to offer.
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_min: Option<TlsVersion>,
+    /// The highest TLS version to offer.
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_max: Option<TlsVersion>,
+    /// The TLS implementation.
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_backend: Option<Backend>,
+    /// Speak LMTP.
+    pub lmtp: Option<bool>,
+    /// `host` is a mail domain: look up its MX records.
+    pub mx: Option<bool>,
+}
+
+/// How a profile's connection starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// `starttls`: plaintext first, then STARTTLS (as `--starttls`).
+    Starttls,
+    /// `implicit`: TLS from the first byte (as `--tls`).
+    Implicit,
+    /// `none`: plaintext (typed `STARTTLS` still works).
+    #[serde(rename = "none")]
+    Plain,
+}
+
+/// A config file that could not be used.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// The file could not be read.
+    #[error("cannot read the config file {}: {reason}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why, from the system.
+        reason: std::io::Error,
+    },
+    /// The file is not valid TOML or has a key or value smtpcli does not
+    /// take.
+    #[error("config file {}{}: {}", path.display(), at_line(error.line), error.message)]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Where and what.
+        error: ParseError,
+    },
+}
+
+/// What is wrong in config text, and on which line.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct ParseError {
+    /// The 1-based line the problem is on, when known.
+    pub line: Option<usize>,
+    /// What is wrong, on one line.
+    pub message: String,
+}
+
+fn at_line(line: Option<usize>) -> String {
+    line.map(|l| format!(" line {l}")).unwrap_or_default()
+}
+
+/// Parses config text. Paths are kept as written.
+pub fn parse(text: &str) -> Result<Settings, ParseError> {
+    toml::from_str(text).map_err(|e| ParseError {
+        line: e.span().map(|span| line_of(text, span.start)),
+        message: one_line(e.message()),
+    })
+}
+
+/// Reads and parses `path`. Relative paths in it are taken from the file's
+/// directory, and `~/` from the home directory.
+pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+    let text = std::fs::read_to_string(path).map_err(|reason| SettingsError::Read {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    let mut settings = parse(&text).map_err(|error| SettingsError::Invalid {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let home = directories::BaseDirs::new().map(|dirs| dirs.home_dir().to_path_buf());
+    settings.resolve_paths(base, home.as_deref());
+    Ok(settings)
+}
+
+/// Where the config file is looked for when `SMTPCLI_CONFIG` does not say:
+/// `config.toml` in the platform's config directory for smtpcli.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "smtpcli")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+}
+
+impl Settings {
+    /// Makes every path absolute: `~/x` from `home`, `x` from `base` (the
+    /// config file's directory), so a profile works from any directory.
+    pub fn resolve_paths(&mut self, base: &Path, home: Option<&Path>) {
+        resolve(&mut self.ca_file, base, home);
+        for profile in self.profiles.values_mut() {
+            for path in [
+                &mut profile.password_file,
+                &mut profile.ca_file,
+                &mut profile.cert,
+                &mut profile.key,
+            ] {
+                resolve(path, base, home);
+            }
+        }
+    }
+
+    /// The profile called `name`.
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+}
+
+fn resolve(path: &mut Option<PathBuf>, base: &Path, home: Option<&Path>) {
+    let Some(p) = path.as_mut() else { return };
+    if let (Ok(rest), Some(home)) = (p.strip_prefix("~"), home) {
+        *p = home.join(rest);
+    } else if p.is_relative() {
+        *p = base.join(&*p);
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A scalar as text: TOML strings, integers and floats alike, so
+/// `port = 587` and `port = "submission"`, `tls_min = 1.2` and
+/// `tls_min = "1.2"` all work.
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl Visitor<'_> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+/// A value read through its `FromStr`, whose error becomes the message.
+fn parsed<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    let Text(text) = Text::deserialize(deserializer)?;
+    text.parse().map(Some).map_err(de::Error::custom)
+}
+
+fn port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>, D::Error> {
+    let Text(text) = Text::deserialize(deserializer)?;
+    parse_port(&text).map(Some).map_err(de::Error::custom)
+}
+
+fn color<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ColorChoice>, D::Error> {
+    let Text(text) = Text::deserialize(deserializer)?;
+    <ColorChoice as clap::ValueEnum>::from_str(&text, true)
+        .map(Some)
+        .map_err(|_| {
+            de::Error::custom(format!(
+                "'{text}' is not a colour choice: use auto, always or never"
+            ))
+        })
+}
+
+fn history_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    let Text(text) = Text::deserialize(deserializer)?;
+    text.parse()
+        .map(Some)
+        .map_err(|_| de::Error::custom(format!("history_size wants a number of lines, not {text}")))
+}
+
+fn timeout<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    let Text(text) = Text::deserialize(deserializer)?;
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS => Ok(Some(secs)),
+        _ => Err(de::Error::custom(format!(
+            "timeout wants a number of seconds from 0 to 86400, not {text}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+# what I set once
+ehlo = "laptop.example.org"
+color = "never"
+timeout = 20
+history_size = 5000
+verify = true
+ca_file = "ca.pem"
+tls_min = 1.2
+tls_backend = "openssl"
+
+[profiles.work]
+host = "mail.example.com"
+port = "submission"
+tls = "starttls"
+user = "alice"
+ehlo = "work-laptop.example.com"
+ca_file = "~/certs/work.pem"
+
+[profiles.lab]
+host = "[::1]:2525"
+tls = "none"
+timeout = 2.5
+"#;
+
+    #[test]
+    fn a_full_file_parses() {
+        let s = parse(FULL).unwrap();
+        assert_eq!(s.ehlo.as_deref(), Some("laptop.example.org"));
+        assert_eq!(s.color, Some(ColorChoice::Never));
+        assert_eq!(s.timeout, Some(20.0));
+        assert_eq!(s.history_size, Some(5000));
+        assert_eq!(s.verify, Some(true));
+        assert_eq!(s.tls_min, Some(TlsVersion::V1_2));
+        assert_eq!(s.tls_backend, Some(Backend::OpenSsl));
+        let work = s.profile("work").unwrap();
+        assert_eq!(work.host, "mail.example.com");
+        assert_eq!(work.port, Some(587));
+        assert_eq!(work.tls, Some(TlsMode::Starttls));
+        assert_eq!(work.user.as_deref(), Some("alice"));
+        let lab = s.profile("lab").unwrap();
+        assert_eq!(lab.tls, Some(TlsMode::Plain));
+        assert_eq!(lab.timeout, Some(2.5));
+        assert_eq!(lab.port, None);
+        assert!(s.profile("home").is_none());
+    }
+
+    #[test]
+    fn an_empty_file_is_all_defaults() {
+        assert_eq!(parse("").unwrap(), Settings::default());
+        assert_eq!(parse("# nothing yet\n").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn mistakes_name_their_line() {
+        let cases: &[(&str, usize, &str)] = &[
+            (
+                "ehlo = \"a\"\ncolour = \"never\"\n",
+                2,
+                "unknown field `colour`",
+            ),
+            (
+                "ehlo = \"a\"\n\n[profiles.x]\nhost = \"h\"\nhots = \"h\"\n",
+                5,
+                "unknown field `hots`",
+            ),
+            (
+                "ehlo = \"a\"\ncolor = \"sometimes\"\n",
+                2,
+                "'sometimes' is not a colour choice",
+            ),
+            ("timeout = 0\n", 1, "timeout wants a number of seconds"),
+            ("\n\ntimeout = -3\n", 3, "timeout wants a number of seconds"),
+            ("tls_min = \"1.4\"\n", 1, "'1.4' is not a TLS version"),
+            (
+                "tls_backend = \"gnutls\"\n",
+                1,
+                "'gnutls' is not a TLS backend",
+            ),
+            (
+                "[profiles.x]\nhost = \"h\"\nport = \"http\"\n",
+                3,
+                "'http' is not a port",
+            ),
+            (
+                "[profiles.x]\nhost = \"h\"\ntls = \"ssl\"\n",
+                3,
+                "unknown variant `ssl`",
+            ),
+            (
+                "history_size = -1\n",
+                1,
+                "history_size wants a number of lines",
+            ),
+            (
+                "history_size = \"many\"\n",
+                1,
+                "history_size wants a number of lines",
+            ),
+            ("ehlo = \"a\"\nverify = yes\n", 2, ""),
+            ("ehlo = \"unterminated\n", 1, ""),
+        ];
+        for &(text, line, needle) in cases {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.line, Some(line), "{text:?}: {e}");
+            assert!(e.message.contains(needle), "{text:?}: {e}");
+            assert!(!e.message.contains('\n'), "{text:?}: {e}");
+        }
+    }
+
+    /// The key lists the help texts use are the ones the parser takes: the
+    /// unknown-key message lists them all.
+    #[test]
+    fn key_lists_match_the_parser() {
+        for (text, keys) in [
+            ("nope = 1\n", KEYS),
+            ("[profiles.x]\nhost = \"h\"\nnope = 1\n", PROFILE_KEYS),
+        ] {
+            let message = parse(text).unwrap_err().message;
+            let (_, expected) = message.split_once("expected one of ").unwrap();
+            let listed: Vec<&str> = expected.split(", ").map(|k| k.trim_matches('`')).collect();
+            assert_eq!(listed, keys, "{message}");
+        }
+    }
+
+    #[test]
+    fn a_profile_needs_a_host() {
+        let e = parse("[profiles.x]\nport = 25\n").unwrap_err();
+        assert!(e.message.contains("host"), "{e}");
+        assert_eq!(e.line, Some(1), "{e}");
+    }
+
+    #[test]
+    fn paths_are_taken_from_the_file_and_home() {
+        let mut s = parse(FULL).unwrap();
+        s.resolve_paths(Path::new("/etc/smtpcli"), Some(Path::new("/home/alice")));
+        assert_eq!(s.ca_file, Some(PathBuf::from("/etc/smtpcli/ca.pem")));
+        assert_eq!(
+            s.profile("work").unwrap().ca_file,
+            Some(PathBuf::from("/home/alice/certs/work.pem"))
+        );
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "ehlo = \"a\"\nnope = 1\n").unwrap();
+        let e = load(&path).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("config file {} line 2: ", path.display())),
+            "{e}"
+        );
+        let missing = dir.path().join("missing.toml");
+        let e = load(&missing).unwrap_err();
+        assert!(
+            matches!(&e, SettingsError::Read { reason, .. } if reason.kind() == std::io::ErrorKind::NotFound)
+        );
+        assert!(e.to_string().contains("missing.toml"), "{e}");
+    }
+}
