@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod config_file;
+#[cfg(all(unix, feature = "demo"))]
+mod demo;
 mod dns;
 mod explain;
 mod fuzz_corpus;
@@ -19,5 +21,6 @@ mod readme;
 mod repl;
 mod replay;
 mod script;
+mod secrets;
 mod support;
 mod tls;

@@ -1,0 +1,46 @@
+//! `smtpcli --demo` at the interactive prompt, in a real pty: the tour a
+//! newcomer takes (EHLO, STARTTLS trusted, AUTH with the printed
+//! credentials, :send, :demo inbox).
+
+use crate::support::pty;
+
+#[test]
+fn the_demo_tour_in_a_terminal() {
+    let mut pty = pty::spawn(&["--demo", "--ehlo", "pc0815.example.com"], &[]);
+    pty.wait_text("credentials: user demo, password demo-");
+    let screen = pty.text();
+    let port = screen
+        .split("inside this process on 127.0.0.1:")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("the demo's address")
+        .to_string();
+    let prompt = format!("127.0.0.1:{port}> ");
+    pty.wait_prompt(&prompt);
+    pty.send("EHLO demo.example.org\r");
+    pty.wait_text("250 STARTTLS");
+    pty.wait_prompt(&prompt);
+    pty.send(":starttls\r");
+    pty.wait_text("capabilities after TLS: + AUTH PLAIN LOGIN");
+    assert!(
+        pty.text().contains("# certificate: trusted"),
+        "{}",
+        pty.text()
+    );
+    let tls = format!("127.0.0.1:{port} tls> ");
+    pty.wait_prompt(&tls);
+    // The demo's password is known: nothing is asked, nothing is confirmed.
+    pty.send(":auth plain demo\r");
+    pty.wait_text("235 Authentication succeeded");
+    let authenticated = format!("127.0.0.1:{port} tls demo> ");
+    pty.wait_prompt(&authenticated);
+    pty.send(":send --to friend@example.org --subject Hello\r");
+    pty.wait_text("queued as demo-1");
+    pty.wait_prompt(&authenticated);
+    pty.send(":demo inbox\r");
+    pty.wait_text("friend@example.org");
+    pty.wait_text("Hello");
+    pty.wait_prompt(&authenticated);
+    pty.send("QUIT\r");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+}

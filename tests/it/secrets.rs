@@ -1,0 +1,140 @@
+//! The secrets audit: after AUTH with each mechanism, scripted and at the
+//! interactive prompt, the password, its base64 forms and the AUTH PLAIN
+//! blob appear nowhere: not on the screen (every byte written to the
+//! terminal), not in `--json` output, not in a `:log` transcript, not in the
+//! history file.
+
+use crate::support::fake_server::{FakeServer, Step, expect, send};
+use crate::support::{smtpcli, text};
+
+const PASSWORD: &str = "Hunter2x";
+
+/// Every form the password can leak in (alice / Hunter2x): the password,
+/// its base64, the PLAIN blob, the XOAUTH2 blob, and the CRAM-MD5 response
+/// to RFC 2195's challenge.
+const FORMS: [&str; 5] = [
+    PASSWORD,
+    "SHVudGVyMng",
+    "AGFsaWNlAEh1bnRlcjJ4",
+    "dXNlcj1hbGljZQFhdXRoPUJlYXJlciBIdW50ZXIyeAEB",
+    "YWxpY2UgYjk2YTE5OGFjYzkxZWU5NDRjMzVlYzMxMDZlZGQ0MmE",
+];
+
+const CHALLENGE: &str = "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+";
+
+/// A server that takes PLAIN, LOGIN, CRAM-MD5 and XOAUTH2 in a row (each
+/// refused but the last, so the next may follow).
+fn auth_server(greeting: bool) -> FakeServer {
+    let mut script = vec![send("220 fake ESMTP")];
+    if greeting {
+        script.extend([
+            expect("EHLO client.example.org"),
+            send("250-fake"),
+            send("250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2"),
+        ]);
+    }
+    script.extend([
+        expect("AUTH PLAIN AGFsaWNlAEh1bnRlcjJ4"),
+        send("535 5.7.8 no"),
+        expect("AUTH LOGIN"),
+        send("334 VXNlcm5hbWU6"),
+        expect("YWxpY2U="),
+        send("334 UGFzc3dvcmQ6"),
+        expect("SHVudGVyMng="),
+        send("535 5.7.8 no"),
+        expect("AUTH CRAM-MD5"),
+        send(CHALLENGE),
+        expect("YWxpY2UgYjk2YTE5OGFjYzkxZWU5NDRjMzVlYzMxMDZlZGQ0MmE="),
+        send("535 5.7.8 no"),
+        expect("AUTH XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciBIdW50ZXIyeAEB"),
+        send("235 2.7.0 ok"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    FakeServer::start(script)
+}
+
+const AUTHS: &str =
+    ":auth plain alice\n:auth login alice\n:auth cram-md5 alice\n:auth xoauth2 alice\n";
+
+fn assert_clean(what: &str, text: &str) {
+    // "[secret redacted" is the marker that replaces a secret; it is not one.
+    let visible = text.replace("[secret redacted", "");
+    for form in FORMS {
+        assert!(!visible.contains(form), "{form:?} found in {what}:\n{text}");
+    }
+}
+
+#[test]
+fn scripted_auth_leaves_no_secret_in_the_transcript_the_log_or_json() {
+    for json in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("session.log");
+        let server = auth_server(false);
+        let mut args = vec!["--insecure", "--color", "never"];
+        if json {
+            args.push("--json");
+        }
+        let out = smtpcli()
+            .env("SMTPCLI_PASSWORD", PASSWORD)
+            .args(&args)
+            .args(["127.0.0.1", &server.port()])
+            .write_stdin(format!(":log {}\n{AUTHS}", log.display()))
+            .output()
+            .unwrap();
+        server.finish();
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "the 535s count:\n{stdout}");
+        assert_clean(
+            if json {
+                "--json output"
+            } else {
+                "the transcript"
+            },
+            &stdout,
+        );
+        assert_clean("stderr", &text(&out.stderr));
+        assert_clean("the :log file", &std::fs::read_to_string(&log).unwrap());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn interactive_auth_leaves_no_secret_on_screen_in_history_or_the_log() {
+    use crate::support::pty;
+    let server = auth_server(true);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("session.log");
+    let port = server.port();
+    let mut pty = pty::spawn(&["--insecure", "127.0.0.1", &port], &[]);
+    let prompt = format!("127.0.0.1:{port}> ");
+    pty.wait_prompt(&prompt);
+    pty.send(&format!(":log {}\r", log.display()));
+    pty.wait_text("logging the transcript");
+    pty.wait_prompt(&prompt);
+    pty.send("EHLO client.example.org\r");
+    pty.wait_text("250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2");
+    for (mechanism, asked, done) in [
+        ("plain", "password for alice: ", "<< 535 5.7.8 no"),
+        ("login", "password for alice: ", "challenge: \"Password:\""),
+        ("cram-md5", "password for alice: ", "challenge: \"<1896"),
+        ("xoauth2", "OAuth2 token for alice: ", "<< 235 2.7.0 ok"),
+    ] {
+        pty.wait_prompt(&prompt);
+        pty.send(&format!(":auth {mechanism} alice\r"));
+        // Asked with echo off, on the terminal itself.
+        pty.wait_text(asked);
+        pty.send(&format!("{PASSWORD}\r"));
+        pty.wait_text(done);
+    }
+    pty.wait_prompt(&format!("127.0.0.1:{port} alice> "));
+    pty.send("QUIT\r");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+    server.finish();
+    assert_clean("the terminal", &String::from_utf8_lossy(&pty.raw()));
+    let history = std::fs::read_to_string(pty.history_file()).unwrap_or_default();
+    assert!(history.contains(":auth plain alice"), "{history}");
+    assert_clean("the history file", &history);
+    assert_clean("the :log file", &std::fs::read_to_string(&log).unwrap());
+}
