@@ -66,6 +66,26 @@ pub async fn open_or_report<O: Output>(
     }
 }
 
+/// Ends a driver's run: the exit code, reported and flushed; a failed
+/// write to the output (a closed pipe) comes back as the error.
+pub fn finish<O: Output>(session: &mut crate::session::Session<O>) -> Result<Exit> {
+    let exit = session.outcome();
+    session.sink().end(exit);
+    session.sink().flush();
+    if let Some(e) = session.sink().take_error() {
+        return Err(e.into());
+    }
+    Ok(exit)
+}
+
+/// The single-threaded runtime a run's session lives on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// Opens the session the configuration asks for: TCP to the target, or a
 /// UNIX socket.
 pub async fn open_session<O: Output>(
@@ -138,10 +158,7 @@ fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
             }
         },
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = runtime()?;
     let stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     if config.json {
         let mut output = json::JsonOutput::new(stdout);
@@ -258,10 +275,7 @@ fn run_replay(
             replay.path.display()
         ));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = runtime()?;
     let stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     if config.json {
         let mut output = json::JsonOutput::new(stdout);

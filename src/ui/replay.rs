@@ -167,13 +167,7 @@ pub async fn run<O: Output>(
     }
     let table = table(&rows);
     session.sink().info(&table);
-    let exit = session.outcome();
-    session.sink().end(exit);
-    session.sink().flush();
-    if let Some(e) = session.sink().take_error() {
-        return Err(e.into());
-    }
-    Ok(exit)
+    super::finish(&mut session)
 }
 
 /// A SASL response line after an AUTH that is being skipped: it is not a

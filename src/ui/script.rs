@@ -152,13 +152,7 @@ pub async fn run<O: Output>(
             }
         }
     }
-    let exit = session.outcome();
-    session.sink().end(exit);
-    session.sink().flush();
-    if let Some(e) = session.sink().take_error() {
-        return Err(e.into());
-    }
-    Ok(exit)
+    super::finish(&mut session)
 }
 
 /// The script driver's own state.

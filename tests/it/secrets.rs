@@ -122,9 +122,20 @@ fn interactive_auth_leaves_no_secret_on_screen_in_history_or_the_log() {
         ("xoauth2", "OAuth2 token for alice: ", "<< 235 2.7.0 ok"),
     ] {
         pty.wait_prompt(&prompt);
+        let asked_before = String::from_utf8_lossy(&pty.raw()).matches(asked).count();
         pty.send(&format!(":auth {mechanism} alice\r"));
-        // Asked with echo off, on the terminal itself.
-        pty.wait_text(asked);
+        // Asked with echo off, on the terminal itself: wait for this
+        // question, not one still on the screen from before.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while String::from_utf8_lossy(&pty.raw()).matches(asked).count() == asked_before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not asked:\n{}",
+                pty.text()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        pty.wait_echo_off();
         pty.send(&format!("{PASSWORD}\r"));
         pty.wait_text(done);
     }

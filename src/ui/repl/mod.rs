@@ -46,10 +46,7 @@ pub fn is_possible() -> bool {
 
 /// Runs an interactive session; it ends when the user leaves.
 pub fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     // Ctrl-C belongs to the REPL from now on (it stops waiting for a reply);
     // taken before the terminal's settings change, so it cannot kill the
     // process with echo off.

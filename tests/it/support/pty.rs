@@ -234,6 +234,28 @@ impl Pty {
         (r.titles.len(), r.clipboard.len())
     }
 
+    /// Waits until the terminal does not echo what is typed (a password
+    /// prompt has turned echo off), so typing a secret cannot race it. The
+    /// master side of a pty reports the slave's settings.
+    pub fn wait_echo_off(&self) {
+        use nix::sys::termios::{LocalFlags, tcgetattr};
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let echo = tcgetattr(&self.writer)
+                .map(|t| t.local_flags.contains(LocalFlags::ECHO))
+                .unwrap_or(false);
+            if !echo {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "echo stayed on:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The history file under the temporary XDG state directory.
     pub fn history_file(&self) -> PathBuf {
         self.home.path().join("state/smtpcli/history")
