@@ -99,11 +99,13 @@ impl Expectation {
         if let Some(at) = words.iter().position(|w| w.eq_ignore_ascii_case("for")) {
             let rest = words.split_off(at);
             recipient = match rest.as_slice() {
-                [_, addr] => Some(
-                    addr.trim_start_matches('<')
-                        .trim_end_matches('>')
-                        .to_string(),
-                ),
+                [_, addr] => {
+                    let addr = addr.trim_start_matches('<').trim_end_matches('>');
+                    if addr.is_empty() {
+                        return Err(ExpectError::NoRecipient);
+                    }
+                    Some(addr.to_string())
+                }
                 [_] => return Err(ExpectError::NoRecipient),
                 [_, _, extra, ..] => return Err(ExpectError::Extra((*extra).into())),
                 [] => None,
@@ -193,6 +195,12 @@ mod tests {
         assert_eq!(e.recipient.as_deref(), Some("b@example.org"));
         assert_eq!(e.to_string(), "552 5.2.2 for b@example.org");
         assert_eq!(Expectation::parse("250 for"), Err(ExpectError::NoRecipient));
+        // Found by fuzzing: `for <>` named no recipient, and did not read
+        // back from its display form.
+        assert_eq!(
+            Expectation::parse("250 for <>"),
+            Err(ExpectError::NoRecipient)
+        );
         assert_eq!(
             Expectation::parse("250 for a@b c"),
             Err(ExpectError::Extra("c".into()))

@@ -117,6 +117,11 @@ fn script_reader_corpus() {
 }
 
 #[test]
+fn script_reader_regressions() {
+    regressions("script_reader");
+}
+
+#[test]
 fn transcript_reader_corpus() {
     corpus("transcript_reader");
 }
