@@ -13,6 +13,7 @@ mod helpers;
 mod hostile;
 mod interop;
 mod lmtp;
+mod mtas;
 mod piped;
 mod readme;
 #[cfg(unix)]
