@@ -33,6 +33,9 @@ pub enum Capability {
     /// RFC 6710; the parameter is the priority assignment policy.
     MtPriority(Option<String>),
     Prdr,
+    /// Exim's early pipelining (draft-harris-early-pipe): a client that
+    /// remembers this EHLO reply may send its next EHLO before the banner.
+    PipeConnect,
     /// RFC 9422: `(name, value)` pairs, names upper-cased; a parameter without
     /// `=` has an empty value.
     Limits(Vec<(String, String)>),
@@ -81,6 +84,7 @@ impl Capability {
             "DELIVERBY" => Capability::DeliverBy(first),
             "MT-PRIORITY" => Capability::MtPriority(first),
             "PRDR" => Capability::Prdr,
+            "PIPECONNECT" => Capability::PipeConnect,
             "LIMITS" => Capability::Limits(
                 params
                     .iter()
@@ -121,6 +125,7 @@ impl Capability {
             Capability::DeliverBy(_) => "DELIVERBY",
             Capability::MtPriority(_) => "MT-PRIORITY",
             Capability::Prdr => "PRDR",
+            Capability::PipeConnect => "PIPECONNECT",
             Capability::Limits(_) => "LIMITS",
             Capability::XClient(_) => "XCLIENT",
             Capability::XForward(_) => "XFORWARD",
@@ -175,6 +180,9 @@ impl Capability {
             }
             Capability::MtPriority(None) => "message priority may be set (MT-PRIORITY=)".into(),
             Capability::Prdr => "one reply per recipient after the message data".into(),
+            Capability::PipeConnect => "early pipelining: a client that remembers this reply \
+                 may send its next EHLO without waiting for the banner"
+                .into(),
             Capability::Limits(limits) if limits.is_empty() => {
                 "limits announced, none listed".into()
             }
@@ -227,8 +235,10 @@ impl Capability {
             Capability::Limits(_) => Some("RFC 9422"),
             Capability::Etrn => Some("RFC 1985"),
             Capability::Vrfy | Capability::Help | Capability::Expn => Some("RFC 5321"),
-            // PRDR is an Internet-Draft; XCLIENT/XFORWARD are Postfix's own.
+            // PRDR and PIPECONNECT are Internet-Drafts; XCLIENT/XFORWARD are
+            // Postfix's own.
             Capability::Prdr
+            | Capability::PipeConnect
             | Capability::XClient(_)
             | Capability::XForward(_)
             | Capability::Other { .. } => None,
@@ -564,6 +574,7 @@ mod tests {
             ),
             ("MT-PRIORITY", Capability::MtPriority(None)),
             ("PRDR", Capability::Prdr),
+            ("pipeconnect", Capability::PipeConnect),
             (
                 "LIMITS RCPTMAX=10 MAILMAX=5",
                 Capability::Limits(vec![(s("RCPTMAX"), s("10")), (s("MAILMAX"), s("5"))]),
@@ -661,6 +672,11 @@ mod tests {
                 "AUTH=LOGIN PLAIN",
                 "authentication, old-style line for old clients: LOGIN, PLAIN",
             ),
+            (
+                "PIPECONNECT",
+                "early pipelining: a client that remembers this reply may send its next EHLO \
+                 without waiting for the banner",
+            ),
             ("X-FOO", "extension not known to smtpcli"),
         ];
         for (line, want) in cases {
@@ -679,6 +695,7 @@ mod tests {
             ("SMTPUTF8", Some("RFC 6531")),
             ("LIMITS", Some("RFC 9422")),
             ("PRDR", None),
+            ("PIPECONNECT", None),
             ("XCLIENT NAME", None),
             ("X-FOO", None),
         ];
@@ -704,6 +721,7 @@ mod tests {
             "DELIVERBY 60",
             "MT-PRIORITY STANAG4406",
             "PRDR",
+            "PIPECONNECT",
             "LIMITS",
             "XCLIENT",
             "XFORWARD NAME",
@@ -870,6 +888,7 @@ mod tests {
             Just(Capability::StartTls),
             Just(Capability::Pipelining),
             Just(Capability::Chunking),
+            Just(Capability::PipeConnect),
             proptest::option::of("[0-9]{1,5}").prop_map(Capability::DeliverBy),
             proptest::option::of(word).prop_map(Capability::MtPriority),
             proptest::collection::vec((word, "[0-9]{0,3}"), 0..3).prop_map(Capability::Limits),

@@ -416,7 +416,37 @@ pub fn explanation(reply: &Reply) -> Option<String> {
             "greylisting: a temporary refusal of a first attempt; retry in a few minutes".into(),
         );
     }
+    if matches!(class, 4 | 5)
+        && let Some(note) = known_text(&reply.text_lossy())
+    {
+        parts.push(note.into());
+    }
     (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// What a refusal says in words its codes do not carry: texts of
+/// well-known servers, matched case-insensitively.
+fn known_text(text: &str) -> Option<&'static str> {
+    const SENT_TOO_SOON: &str = "a command arrived before the reply to the previous one, and \
+         the server allows no pipelining here: send one command per reply (smtpcli does, \
+         except in :pipeline and :raw)";
+    const TEXTS: &[(&str, &str)] = &[
+        // Exim (smtp_enforce_sync): 554, then it hangs up.
+        ("smtp synchronization error", SENT_TOO_SOON),
+        // OpenSMTPD: 500 5.5.1, then it hangs up.
+        ("pipelining not supported", SENT_TOO_SOON),
+        // Exim's answer to RCPT for an unknown local user, with no enhanced code.
+        (
+            "unrouteable address",
+            "Exim: no router accepts this address: no such user here, or a domain it neither \
+             delivers nor relays for",
+        ),
+    ];
+    let text = text.to_ascii_lowercase();
+    TEXTS
+        .iter()
+        .find(|(needle, _)| text.contains(needle))
+        .map(|&(_, note)| note)
 }
 
 fn looks_like_greylisting(text: &str) -> bool {
@@ -687,6 +717,44 @@ mod tests {
             out.matches("#   0000").count(),
             1,
             "no dump of a secret: {out}"
+        );
+    }
+
+    #[test]
+    fn texts_of_known_servers_are_explained() {
+        let cases: &[(&[u8], &str)] = &[
+            (
+                b"554 SMTP synchronization error\r\n",
+                "554 Transaction failed · a command arrived before the reply to the previous \
+                 one, and the server allows no pipelining here: send one command per reply \
+                 (smtpcli does, except in :pipeline and :raw)",
+            ),
+            (
+                b"500 5.5.1 Invalid command: Pipelining not supported\r\n",
+                "500 Syntax error, command unrecognized · 5.5.1 Invalid command · a command \
+                 arrived before the reply to the previous one, and the server allows no \
+                 pipelining here: send one command per reply (smtpcli does, except in \
+                 :pipeline and :raw)",
+            ),
+            (
+                b"550 Unrouteable address\r\n",
+                "550 Requested action not taken: mailbox unavailable · Exim: no router \
+                 accepts this address: no such user here, or a domain it neither delivers nor \
+                 relays for",
+            ),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(
+                explanation(&reply(bytes)).as_deref(),
+                Some(*want),
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        // Only refusals: a 250 that happens to say the words gets no note.
+        assert_eq!(
+            explanation(&reply(b"250 pipelining not supported\r\n")),
+            None
         );
     }
 

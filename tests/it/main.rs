@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod interop;
 mod lmtp;
+mod mtas;
 mod piped;
 mod readme;
 #[cfg(unix)]
