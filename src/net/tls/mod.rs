@@ -363,6 +363,12 @@ fn hint_for(reason: &str, nothing_seen: bool, settings: &TlsSettings) -> Option<
         "insufficient security",
     ]) {
         Some(format!("no cipher or key exchange in common{legacy}"))
+    } else if has(&["internal error"]) {
+        Some(
+            "the server failed inside its own TLS code (its key, certificate or TLS library), \
+             not because of a client setting: its log says more"
+                .into(),
+        )
     } else if nothing_seen && has(&["closed", "eof", "unexpected eof", "reset"]) {
         Some(format!(
             "the server may not speak TLS on this port, or refused this client's hello{legacy}"

@@ -301,3 +301,15 @@ async fn a_backend_not_built_is_named() {
         }
     }
 }
+
+/// OpenSMTPD on Debian 12 answers every handshake with an internal-error
+/// alert (its bug, not ours): the hint says whose side failed.
+#[test]
+fn an_internal_error_alert_is_the_servers_side() {
+    let hint = hint_for(
+        "tlsv1 alert internal error",
+        false,
+        &TlsSettings::new("localhost"),
+    );
+    assert!(hint.is_some_and(|h| h.contains("the server failed inside its own TLS code")));
+}
