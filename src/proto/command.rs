@@ -399,7 +399,7 @@ impl Lint {
                  many servers accept it, some refuse it"
                 .into(),
             Lint::MissingAngleBrackets => "RFC 5321 wants the address in angle brackets \
-                 (<address>); Postfix and many other servers accept it without"
+                 (<address>); Postfix and Exim accept it without, OpenSMTPD refuses it"
                 .into(),
             Lint::NonAsciiWithoutSmtpUtf8 => "non-ASCII text, but the server has not advertised \
                  SMTPUTF8: expect a refusal or mangled bytes"
