@@ -49,11 +49,13 @@ pub const HELP: &str = "\
 Exit codes (scripts, replays and piped input):
   0   every reply as expected (no expectations: no 4xx or 5xx reply)
   1   the server disagreed permanently: an unexpected 5xx, a failed :expect,
-      a 554 banner
+      a replay mismatch, STARTTLS not offered (or refused with a 5xx), a 554 banner,
+      a null MX
   75  the only disagreements were temporary (4xx: greylisting, a 421 banner)
-  2   no SMTP answer or a local problem: usage, DNS, connect, timeout,
-      connection closed mid-dialog, unreadable script, a mistyped
-      meta-command, a script ending inside a message, unknown code to --explain";
+  2   no SMTP answer or a local problem: usage, DNS, connect, TLS handshake,
+      timeout, connection closed mid-dialog, unreadable script, a mistyped
+      meta-command, a script ending inside a message, unknown code to --explain
+An interactive session exits 0 unless it could not connect.";
 
 #[cfg(test)]
 mod tests {
