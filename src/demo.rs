@@ -165,14 +165,15 @@ fn certificates() -> Result<(String, String, String), DemoError> {
     Ok((ca_cert.pem(), leaf_cert.pem(), leaf_key.serialize_pem()))
 }
 
-/// A password for this run: not guessable from outside the process, easy
-/// to type.
+/// A password for this run, easy to type: six digits from the standard
+/// library's per-process random hasher seed (OS randomness), so another
+/// local user cannot derive it from the clock or the process id.
 fn password() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("demo-{:06}", (nanos ^ std::process::id()) % 1_000_000)
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    format!("demo-{:06}", random % 1_000_000)
 }
 
 /// The server's side of each connection.
