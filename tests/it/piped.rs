@@ -2,7 +2,7 @@
 //! hostile text, banner rejections, exit codes.
 
 use std::io::Write;
-use std::process::{Command as StdCommand, Stdio};
+use std::process::{Command as StdCommand, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -17,6 +17,20 @@ rcpt to:empfaenger@example.org\ndata\nDies ist eine Testmail.\n.\nquit\n";
 /// reply yet. Passing cannot be luck: a client that talks out of turn is
 /// caught the moment its bytes arrive.
 const TURN: Duration = Duration::from_millis(150);
+
+/// Pipes `input` into smtpcli pointed at `server`, `options` before the
+/// address, then lets the server finish its script. Returns what the
+/// client did and the bytes the server received.
+fn pipe(server: FakeServer, options: &[&str], input: &str) -> (Output, Vec<u8>) {
+    let port = server.port();
+    let out = smtpcli()
+        .args(options)
+        .args(["127.0.0.1", &port])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    (out, server.finish())
+}
 
 #[test]
 fn reference_dialog_pasted_at_once_goes_out_one_command_per_reply() {
@@ -46,12 +60,7 @@ fn reference_dialog_pasted_at_once_goes_out_one_command_per_reply() {
         send("221 2.0.0 Bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["127.0.0.1", &server.port()])
-        .write_stdin(REFERENCE_INPUT)
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(server, &[], REFERENCE_INPUT);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     for line in [
@@ -88,15 +97,12 @@ fn message_lines_behind_a_refused_data_are_dropped_not_sent() {
         send("221 2.0.0 Bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["127.0.0.1", &server.port()])
-        .write_stdin(
-            "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<nosuchuser@example.org>\n\
-             DATA\nSubject: x\n\nRSET\n.\nQUIT\n",
-        )
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(
+        server,
+        &[],
+        "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<nosuchuser@example.org>\n\
+         DATA\nSubject: x\n\nRSET\n.\nQUIT\n",
+    );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -140,12 +146,7 @@ fn a_dripping_server_hits_the_whole_reply_timeout() {
         ),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["--timeout", "1", "127.0.0.1", &server.port()])
-        .write_stdin("EHLO x\n")
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(server, &["--timeout", "1"], "EHLO x\n");
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
@@ -203,12 +204,7 @@ fn escape_sequences_from_the_server_come_out_escaped() {
         send("221 bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["--color", "never", "127.0.0.1", &server.port()])
-        .write_stdin("EHLO x\n")
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(server, &["--color", "never"], "EHLO x\n");
     let stdout = text(&out.stdout);
     assert!(stdout.contains("<< 220 \\e]0;pwned\\x07 ESMTP"), "{stdout}");
     assert!(
@@ -229,12 +225,7 @@ fn a_554_banner_is_explained_and_exits_1() {
         send("554 5.7.1 mailserver.example.com: your address is blocklisted"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["127.0.0.1", &server.port()])
-        .write_stdin("EHLO x\n")
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(server, &[], "EHLO x\n");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(
@@ -253,12 +244,7 @@ fn a_421_banner_is_temporary_exit_75() {
         send("421 4.3.2 Service shutting down, try later"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["127.0.0.1", &server.port()])
-        .write_stdin("EHLO x\n")
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(server, &[], "EHLO x\n");
     assert_eq!(out.status.code(), Some(75), "{}", text(&out.stdout));
 }
 
@@ -301,12 +287,7 @@ fn a_close_mid_reply_exits_2_and_shows_what_came() {
         send("250-fake"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["127.0.0.1", &server.port()])
-        .write_stdin("EHLO x\n")
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(server, &[], "EHLO x\n");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(stdout.contains("<< 250-fake"), "{stdout}");
@@ -323,12 +304,7 @@ fn end_of_input_sends_quit() {
         send("221 2.0.0 Bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["127.0.0.1", &server.port()])
-        .write_stdin("NOOP\n")
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(server, &[], "NOOP\n");
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("# end of input: sending QUIT"));
 }
@@ -347,12 +323,7 @@ fn message_text_is_dot_stuffed_and_crlf_terminated() {
         send("221 bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args(["127.0.0.1", &server.port()])
-        .write_stdin("DATA\n.leading dot\nplain\n.\n")
-        .output()
-        .unwrap();
-    server.finish();
+    let (out, _) = pipe(server, &[], "DATA\n.leading dot\nplain\n.\n");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 
@@ -365,12 +336,7 @@ fn input_ending_inside_a_message_sends_no_final_dot_and_exits_2() {
         expect("half a message"),
         Step::ReadToEnd,
     ]);
-    let out = smtpcli()
-        .args(["127.0.0.1", &server.port()])
-        .write_stdin("DATA\nhalf a message\n")
-        .output()
-        .unwrap();
-    let received = server.finish();
+    let (out, received) = pipe(server, &[], "DATA\nhalf a message\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(!received.ends_with(b".\r\n"), "{}", text(&received));
     assert!(text(&out.stdout).contains("nothing is delivered"));
