@@ -1,6 +1,8 @@
 //! `--mx`, `--resolver` and IPv6, on loopback only: an in-process DNS
 //! server answers for `*.test`.
 
+use std::process::Output;
+
 use crate::support::fake_server::{FakeServer, Step, expect, send};
 use crate::support::{dns, real_server, smtpcli, text};
 
@@ -13,22 +15,26 @@ fn greeting_server() -> FakeServer {
     ])
 }
 
+/// Runs smtpcli with the in-process DNS server as its resolver and no
+/// input.
+fn with_resolver(dns_port: u16, args: &[&str]) -> Output {
+    smtpcli()
+        .arg("--resolver")
+        .arg(format!("127.0.0.1:{dns_port}"))
+        .args(args)
+        .write_stdin("")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn mx_hosts_are_listed_and_tried_in_preference_order() {
     let dns_port = dns::start();
     let server = greeting_server();
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--mx",
-            "--resolver",
-            &format!("127.0.0.1:{dns_port}"),
-        ])
-        .args(["example.test", &server.port()])
-        .write_stdin("")
-        .output()
-        .unwrap();
+    let out = with_resolver(
+        dns_port,
+        &["--color", "never", "--mx", "example.test", &server.port()],
+    );
     server.finish();
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
@@ -57,18 +63,10 @@ fn server_port(stdout: &str) -> String {
 fn a_domain_without_mx_falls_back_to_its_address() {
     let dns_port = dns::start();
     let server = greeting_server();
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--mx",
-            "--resolver",
-            &format!("127.0.0.1:{dns_port}"),
-        ])
-        .args(["nomx.test", &server.port()])
-        .write_stdin("")
-        .output()
-        .unwrap();
+    let out = with_resolver(
+        dns_port,
+        &["--color", "never", "--mx", "nomx.test", &server.port()],
+    );
     server.finish();
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
@@ -81,17 +79,7 @@ fn a_domain_without_mx_falls_back_to_its_address() {
 #[test]
 fn a_null_mx_exits_1_with_its_meaning() {
     let dns_port = dns::start();
-    let out = smtpcli()
-        .args([
-            "--mx",
-            "--resolver",
-            &format!("127.0.0.1:{dns_port}"),
-            "null.test",
-            "25",
-        ])
-        .write_stdin("")
-        .output()
-        .unwrap();
+    let out = with_resolver(dns_port, &["--mx", "null.test", "25"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -104,17 +92,7 @@ fn a_null_mx_exits_1_with_its_meaning() {
 #[test]
 fn an_unknown_domain_exits_2() {
     let dns_port = dns::start();
-    let out = smtpcli()
-        .args([
-            "--mx",
-            "--resolver",
-            &format!("127.0.0.1:{dns_port}"),
-            "missing.test",
-            "25",
-        ])
-        .write_stdin("")
-        .output()
-        .unwrap();
+    let out = with_resolver(dns_port, &["--mx", "missing.test", "25"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot resolve missing.test: no such domain"));
 }
@@ -123,17 +101,10 @@ fn an_unknown_domain_exits_2() {
 fn the_resolver_is_used_for_plain_host_names_too() {
     let dns_port = dns::start();
     let server = greeting_server();
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--resolver",
-            &format!("127.0.0.1:{dns_port}"),
-        ])
-        .args(["mx2.example.test", &server.port()])
-        .write_stdin("")
-        .output()
-        .unwrap();
+    let out = with_resolver(
+        dns_port,
+        &["--color", "never", "mx2.example.test", &server.port()],
+    );
     server.finish();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
