@@ -1,5 +1,7 @@
 //! `--replay`: recorded dialogs in every form, replayed and compared.
 
+use std::process::Output;
+
 use crate::support::fake_server::{FakeServer, Step, expect, send};
 use crate::support::{real_server, smtpcli, text};
 
@@ -16,6 +18,17 @@ fn fixture(name: &str) -> String {
         "{}/tests/it/fixtures/replay/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
+}
+
+/// Replays `recording` against `host`:`port` with colours off, `options`
+/// first.
+fn replay(options: &[&str], recording: &str, host: &str, port: &str) -> Output {
+    smtpcli()
+        .args(["--color", "never"])
+        .args(options)
+        .args(["--replay", recording, host, port])
+        .output()
+        .unwrap()
 }
 
 /// A server that answers the fixtures' dialog, with its own queue id.
@@ -47,17 +60,7 @@ fn reference_server() -> FakeServer {
 fn every_form_replays_and_matches() {
     for (file, form) in FORMATS {
         let server = reference_server();
-        let out = smtpcli()
-            .args([
-                "--color",
-                "never",
-                "--replay",
-                &fixture(file),
-                "127.0.0.1",
-                &server.port(),
-            ])
-            .output()
-            .unwrap();
+        let out = replay(&[], &fixture(file), "127.0.0.1", &server.port());
         server.finish();
         let stdout = text(&out.stdout);
         assert_eq!(
@@ -96,17 +99,7 @@ fn a_changed_reply_is_a_mismatch_with_the_explanation() {
         send("221 2.0.0 Bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--replay",
-            &fixture("telnet.txt"),
-            "127.0.0.1",
-            &server.port(),
-        ])
-        .output()
-        .unwrap();
+    let out = replay(&[], &fixture("telnet.txt"), "127.0.0.1", &server.port());
     server.finish();
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -125,16 +118,12 @@ fn a_changed_reply_is_a_mismatch_with_the_explanation() {
 #[test]
 fn strict_makes_text_differences_fail() {
     let server = reference_server();
-    let out = smtpcli()
-        .args([
-            "--strict",
-            "--replay",
-            &fixture("plain.txt"),
-            "127.0.0.1",
-            &server.port(),
-        ])
-        .output()
-        .unwrap();
+    let out = replay(
+        &["--strict"],
+        &fixture("plain.txt"),
+        "127.0.0.1",
+        &server.port(),
+    );
     server.finish();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
 }
@@ -207,17 +196,7 @@ fn recorded_auth_is_skipped_without_replay_auth() {
         send("221 Bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--replay",
-            path.to_str().unwrap(),
-            "127.0.0.1",
-            &server.port(),
-        ])
-        .output()
-        .unwrap();
+    let out = replay(&[], path.to_str().unwrap(), "127.0.0.1", &server.port());
     server.finish();
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
@@ -254,17 +233,7 @@ fn postfix_replays_the_telnet_recording() {
     let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
         return;
     };
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--replay",
-            &fixture("telnet.txt"),
-            &host,
-            &port,
-        ])
-        .output()
-        .unwrap();
+    let out = replay(&[], &fixture("telnet.txt"), &host, &port);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
@@ -284,17 +253,7 @@ fn postfix_refusing_the_recipient_is_a_mismatch() {
         .unwrap()
         .replace("rcpt to:empfaenger@", "rcpt to:nosuchuser@");
     std::fs::write(&path, recording).unwrap();
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--replay",
-            path.to_str().unwrap(),
-            &host,
-            &port,
-        ])
-        .output()
-        .unwrap();
+    let out = replay(&[], path.to_str().unwrap(), &host, &port);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let row = stdout.lines().find(|l| l.starts_with("# 3 ")).unwrap();
