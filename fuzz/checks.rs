@@ -537,11 +537,18 @@ fn check_terminal_safe(out: &[u8], color: bool) {
 /// display form; `:raw` escapes round-trip.
 pub fn check_script_reader(data: &[u8]) {
     use smtpcli::session::expect::Expectation;
-    use smtpcli::ui::meta::{self, Line};
+    use smtpcli::session::input::{Input, LineRole, Syntax, classify};
+    use smtpcli::ui::meta;
     for line in data.split(|&b| b == b'\n') {
-        match meta::classify(line) {
-            Line::Send(bytes) => assert!(bytes.len() <= line.len()),
-            Line::Meta(text) => match meta::parse(text) {
+        let input = classify(
+            line,
+            LineRole::Command,
+            Syntax::Interactive,
+            &LintContext::default(),
+        );
+        match input {
+            Input::Command(typed) => assert!(typed.text().len() <= line.len() * 3),
+            Input::Meta(text) => match meta::parse(text) {
                 Ok(meta::Meta::Expect(e)) => {
                     let again = Expectation::parse(&e.to_string());
                     assert_eq!(again.as_ref(), Ok(&e), "{e} does not read back");
@@ -549,6 +556,10 @@ pub fn check_script_reader(data: &[u8]) {
                 Ok(_) => {}
                 Err(e) => assert!(!e.to_string().is_empty()),
             },
+            Input::Blank | Input::Comment => {}
+            other => panic!(
+                "between commands, {other:?} is not a command, a meta-command, a blank or a comment"
+            ),
         }
         if let Ok(text) = std::str::from_utf8(line) {
             if let Ok(bytes) = meta::unescape(text) {

@@ -44,6 +44,8 @@ pub struct Transport {
     out: Vec<u8>,
     write_timeout: Duration,
     closed: Option<Closed>,
+    /// A write failed or timed out: nothing more is written.
+    broken: bool,
 }
 
 /// How the server closed the connection.
@@ -63,6 +65,7 @@ impl Transport {
             out: Vec::with_capacity(FLUSH_AT),
             write_timeout,
             closed: None,
+            broken: false,
         }
     }
 
@@ -99,17 +102,19 @@ impl Transport {
             self.stream.write_all(&self.out).await?;
             self.stream.flush().await
         };
-        match tokio::time::timeout(self.write_timeout, write).await {
+        let result = match tokio::time::timeout(self.write_timeout, write).await {
             Ok(Ok(())) => {
                 self.out.clear();
-                Ok(())
+                return Ok(());
             }
-            Ok(Err(source)) => Err(NetError::Io {
+            Ok(Err(source)) => NetError::Io {
                 action: "sending to the server",
                 source,
-            }),
-            Err(_) => Err(NetError::WriteTimeout(self.write_timeout.as_secs())),
-        }
+            },
+            Err(_) => NetError::WriteTimeout(self.write_timeout.as_secs()),
+        };
+        self.broken = true;
+        Err(result)
     }
 
     /// Flushes, then waits until `deadline` for a whole reply.
@@ -140,6 +145,28 @@ impl Transport {
         }
     }
 
+    /// A whole reply that has already arrived, without waiting: one the
+    /// parser holds, or one in bytes the socket has ready now. `None` when
+    /// nothing complete is there (what is, stays for the next read).
+    pub async fn ready_reply(&mut self) -> Option<Reply> {
+        if let Some(reply) = self.parser.next_reply() {
+            return Some(reply);
+        }
+        if self.closed.is_some() {
+            return None;
+        }
+        // One read that completes only if bytes are ready: a read future
+        // polled once and dropped is cancel-safe.
+        let read = self.stream.read(&mut self.chunk);
+        match tokio::time::timeout(Duration::ZERO, read).await {
+            Ok(Ok(0)) => self.closed = Some(Closed::Orderly),
+            Ok(Ok(n)) => self.parser.feed(&self.chunk[..n]),
+            Ok(Err(e)) if is_reset(&e) => self.closed = Some(Closed::Reset),
+            Ok(Err(_)) | Err(_) => {}
+        }
+        self.parser.next_reply()
+    }
+
     /// Takes the stream out (for a STARTTLS handshake), leaving the
     /// transport detached until [`Transport::set_stream`].
     pub fn take_stream(&mut self) -> Stream {
@@ -160,6 +187,10 @@ impl Transport {
     /// Sends what is queued and closes the write side, ignoring errors: the
     /// session is over either way.
     pub async fn shutdown(&mut self) {
+        if self.broken {
+            // A server that did not take the last write will not take this.
+            return;
+        }
         let _ = self.flush().await;
         let _ = tokio::time::timeout(Duration::from_secs(1), self.stream.shutdown()).await;
     }

@@ -1,23 +1,24 @@
-//! The dialog itself: what each input does, waiting for replies, and what
-//! each reply means for the session's state.
+//! The I/O shell of the dialog: sending, waiting for replies, and doing
+//! what the state machine ([`super::state`]) decides.
 //!
 //! Raw lines go out as typed, one per reply; message text after `354` is
 //! dot-stuffed; lines queued behind a refused `DATA` are dropped; a `220` to
-//! STARTTLS starts the handshake; `--quit-after` stops at its stage. Every
-//! reply is accounted for the exit code as it arrives.
+//! STARTTLS starts the handshake; `--quit-after` stops at its stage. A reply
+//! that is already there when a command is about to go out was not asked
+//! for by that command: it is shown as unsolicited, with a warning, before
+//! the command is sent, and never taken as its reply.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError, Stage};
-use crate::exit::Exit;
+use super::input::{Input, Outgoing, Syntax, TypedLine};
+use super::state::{After, Gate};
+use super::{Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError};
 use crate::net::tls;
 use crate::net::transport::ReadOutcome;
 use crate::proto::codes::ReplyCode;
-use crate::proto::command::{self, LintContext, Verb};
-use crate::proto::data::ContentEncoder;
-use crate::proto::ehlo::Capabilities;
+use crate::proto::command::{Command, Verb};
 use crate::proto::reply::Reply;
 
 /// When a banner is this late on a port that usually speaks TLS first, a
@@ -56,19 +57,17 @@ impl<S: EventSink> Session<S> {
         let (stream, report) = match result {
             Ok(Ok(done)) => done,
             Ok(Err(e)) => {
-                self.phase = Phase::Closed;
+                self.dialog.closed();
                 return Err(e.into());
             }
             Err(_) => {
-                self.phase = Phase::Closed;
+                self.dialog.closed();
                 return Err(SessionError::TlsTimeout(limit));
             }
         };
         self.transport.set_stream(stream);
         self.tls_verified = report.is_trusted();
-        self.capabilities = None;
-        self.greeted = false;
-        self.in_transaction = false;
+        self.dialog.tls_started();
         self.tls_report = Some(report.clone());
         self.sink.event(Event::Tls(Box::new(report)));
         Ok(())
@@ -76,26 +75,16 @@ impl<S: EventSink> Session<S> {
 
     /// Sends a command smtpcli wrote itself (no lints), waits for the
     /// reply, and applies it.
-    pub(crate) async fn plain_command(
-        &mut self,
-        line: &str,
-        verb: Verb,
-    ) -> Result<Reply, SessionError> {
-        self.exchange(
-            format!("{line}\r\n").as_bytes(),
-            Sent::Command(line.to_string()),
-            Vec::new(),
-            Some(verb),
-        )
-        .await
+    pub(crate) async fn command(&mut self, command: Command) -> Result<Reply, SessionError> {
+        self.exchange(Outgoing::command(command)).await
     }
 
     /// Sends DATA; on `354` the session is in message mode.
     pub async fn data_command(&mut self) -> Result<Reply, SessionError> {
-        let reply = self.plain_command("DATA", Verb::Data).await?;
-        if self.phase == Phase::DroppingText {
+        let reply = self.command(Command::Data).await?;
+        if self.dialog.phase == Phase::DroppingText {
             // Nothing was queued behind a helper's DATA.
-            self.phase = Phase::Command;
+            self.dialog.phase = Phase::Command;
         }
         Ok(reply)
     }
@@ -162,6 +151,8 @@ impl<S: EventSink> Session<S> {
         }
     }
 
+    /// A reply, a timeout or a close: the reply is shown and accounted (a
+    /// command's reply is applied by [`Session::exchange`]).
     pub(super) fn handle_outcome(
         &mut self,
         outcome: ReadOutcome,
@@ -172,13 +163,10 @@ impl<S: EventSink> Session<S> {
     ) -> Result<Reply, SessionError> {
         match outcome {
             ReadOutcome::Reply(reply) => {
-                self.account(&reply);
-                self.sink.event(Event::Reply {
-                    reply: reply.clone(),
-                    to,
-                    tls: self.transport.is_tls(),
-                    latency: sent_at.elapsed(),
-                });
+                self.show_reply(&reply, to, sent_at.elapsed());
+                if !matches!(to, ReplyTo::Command(_)) {
+                    self.dialog.account(&reply, &mut self.sink);
+                }
                 Ok(reply)
             }
             ReadOutcome::TimedOut => Err(SessionError::Timeout(
@@ -192,44 +180,22 @@ impl<S: EventSink> Session<S> {
         }
     }
 
-    /// Counts a reply into the outcome as a group of its own.
-    pub(super) fn account(&mut self, reply: &Reply) {
-        let group = std::mem::take(&mut self.last_group);
-        self.settled = group.iter().fold(self.settled, |w, j| w.worst(j.exit));
-        self.account_more(reply);
-    }
-
-    /// Counts a reply into the outcome as part of the current group (an
-    /// LMTP message's reply for one more recipient).
-    pub(super) fn account_more(&mut self, reply: &Reply) {
-        let exit = match reply.class_digit() {
-            Some(4) => Exit::Temporary,
-            Some(5) => Exit::Permanent,
-            Some(_) => Exit::Success,
-            // Not SMTP at all.
-            None => Exit::Local,
-        };
-        self.last_group.push(super::Judged {
-            exit,
-            expected: false,
+    pub(super) fn show_reply(&mut self, reply: &Reply, to: ReplyTo, latency: Duration) {
+        self.sink.event(Event::Reply {
+            reply: reply.clone(),
+            to,
+            tls: self.transport.is_tls(),
+            latency,
         });
-        self.last_reply = Some(reply.clone());
-        self.reply_count += 1;
     }
 
     pub(super) fn closed_by_server(&mut self, partial: Option<Reply>, reset: bool) {
-        self.phase = Phase::Closed;
+        self.dialog.closed();
         self.sink.event(Event::Closed {
             by_server: true,
             reset,
             partial,
         });
-    }
-
-    /// Whether a close now is what the last reply announced (`221`, `421`).
-    pub(super) fn close_was_announced(&self) -> bool {
-        let code = self.last_reply.as_ref().and_then(Reply::code);
-        matches!(code.map(ReplyCode::value), Some(221) | Some(421))
     }
 
     /// Reads briefly to see whether the server closed the connection.
@@ -242,20 +208,35 @@ impl<S: EventSink> Session<S> {
     }
 
     pub(super) fn unsolicited(&mut self, reply: Reply) {
-        self.account(&reply);
-        self.sink.event(Event::Reply {
-            reply,
-            to: ReplyTo::Unsolicited,
-            tls: self.transport.is_tls(),
-            latency: Duration::ZERO,
-        });
+        self.show_reply(&reply, ReplyTo::Unsolicited, Duration::ZERO);
+        self.dialog.unsolicited(&reply, &mut self.sink);
+    }
+
+    /// Replies that are already here before a command goes out answer
+    /// nothing that command asked: each is shown as unsolicited, with a
+    /// warning, and none is taken for the command's reply.
+    async fn early_replies(&mut self, what: &Sent) {
+        while let Some(reply) = self.transport.ready_reply().await {
+            let code = reply
+                .code()
+                .map_or_else(|| "a reply".to_string(), |c| c.to_string());
+            self.unsolicited(reply);
+            let before = match what {
+                Sent::Command(line) => format!("'{line}'"),
+                Sent::Secret { .. } => "the SASL response".to_string(),
+                _ => "the next line".to_string(),
+            };
+            self.sink.event(Event::Warning(format!(
+                "{code} arrived before {before} was sent: the server answered something not asked, or twice; it is not taken as the reply to {before}"
+            )));
+        }
     }
 
     /// Waits for anything the server sends unasked while the session is
     /// idle (an idle-timeout `421`, a close). Cancel-safe: meant to sit in a
     /// `select!` beside the input. Returns once something happened.
     pub async fn idle(&mut self) -> Result<(), SessionError> {
-        if self.phase == Phase::Closed {
+        if self.dialog.phase == Phase::Closed {
             return Err(SessionError::NotConnected);
         }
         // A far deadline: idling has no timeout of its own.
@@ -268,65 +249,79 @@ impl<S: EventSink> Session<S> {
         Ok(())
     }
 
-    /// Handles one line of input. `queued` says the line was already waiting
-    /// when the previous reply arrived (piped input, a paste): such lines
-    /// behind a refused DATA are message text and are dropped, not sent.
+    /// Handles one line of input (with or without its line ending) as a
+    /// line for the server: no meta-commands, no comments. `queued` says
+    /// the line was already waiting when the previous reply arrived (piped
+    /// input, a paste): such lines behind a refused DATA are message text
+    /// and are dropped, not sent.
     pub async fn submit(&mut self, line: &[u8], queued: bool) -> Result<(), SessionError> {
-        let line = strip_line_ending(line);
-        match self.phase {
-            Phase::Closed => Err(SessionError::NotConnected),
-            Phase::Data => self.message_line(line).await,
-            Phase::DroppingText if queued => {
-                if line == b"." {
-                    self.finish_dropping();
-                } else {
-                    self.dropped += 1;
-                }
+        let line = super::input::strip_line_ending(line);
+        let input = self.classify(line, queued, Syntax::Wire);
+        self.input(input).await
+    }
+
+    /// Does what a classified line asks of the engine. Blank lines,
+    /// comments and meta-commands ask nothing of it.
+    pub async fn input(&mut self, input: Input<'_>) -> Result<(), SessionError> {
+        if input.is_for_server() && self.dialog.phase == Phase::DroppingText {
+            if let Input::Dropped(line) = input {
+                self.dialog.drop_line(line, &mut self.sink);
+                return Ok(());
+            }
+            self.dialog.finish_dropping(&mut self.sink);
+        }
+        match input {
+            Input::Blank | Input::Comment | Input::Meta(_) => Ok(()),
+            Input::NotSendable(_) => Err(SessionError::NotConnected),
+            Input::Dropped(line) => {
+                self.dialog.drop_line(line, &mut self.sink);
                 Ok(())
             }
-            Phase::DroppingText | Phase::Command => {
-                if self.phase == Phase::DroppingText {
-                    self.finish_dropping();
-                }
-                self.command_line(line).await
+            Input::Text(line) => self.message_line(line).await,
+            Input::SaslResponse(line) => {
+                let out = Outgoing::sasl(line, Sent::Secret { len: line.len() });
+                self.send_line(out).await
             }
+            Input::Command(typed) => self.typed(typed).await,
         }
     }
 
-    pub(super) fn finish_dropping(&mut self) {
-        self.phase = Phase::Command;
-        let n = std::mem::take(&mut self.dropped);
-        if n > 0 {
-            self.sink.event(Event::Warning(format!(
-                "DATA was refused: {n} message line{} dropped, not sent",
-                if n == 1 { "" } else { "s" }
-            )));
+    async fn typed(&mut self, typed: TypedLine) -> Result<(), SessionError> {
+        match self.dialog.gate(typed.verb(), false) {
+            Gate::Closed => Err(SessionError::NotConnected),
+            Gate::QuitInstead => self.quit_now().await,
+            Gate::Send => self.send_line(Outgoing::typed(typed)).await,
+        }
+    }
+
+    /// Sends a line of input and waits for its reply; a close that the
+    /// reply announced (`221`, `421`) is not an error.
+    async fn send_line(&mut self, out: Outgoing) -> Result<(), SessionError> {
+        match self.exchange(out).await {
+            Ok(_) => Ok(()),
+            Err(SessionError::Closed(_)) if self.dialog.close_was_announced() => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
     pub(super) async fn message_line(&mut self, line: &[u8]) -> Result<(), SessionError> {
         let tls = self.transport.is_tls();
         if line == b"." {
-            let mut wire = Vec::new();
-            self.encoder.finish(&mut wire);
+            let (wire, recipients) = self.dialog.end_message();
             self.transport.send(&wire).await?;
             self.sink.event(Event::Sent {
                 what: Sent::EndOfMessage,
                 tls,
             });
-            self.phase = Phase::Command;
-            self.in_transaction = false;
             let sent_at = Instant::now();
             self.transport.flush().await?;
-            self.message_replies(sent_at).await?;
-            if self.quit_after == Some(Stage::Data) {
+            self.message_replies(sent_at, recipients).await?;
+            if self.dialog.quits_after_message() && self.is_open() {
                 self.quit_now().await?;
             }
             return Ok(());
         }
-        let mut wire = Vec::with_capacity(line.len() + 3);
-        self.encoder.encode(line, &mut wire);
-        self.encoder.encode(b"\n", &mut wire);
+        let wire = self.dialog.text_line(line);
         self.transport.send(&wire).await?;
         self.sink.event(Event::Sent {
             what: Sent::Text(String::from_utf8_lossy(line).into_owned()),
@@ -335,69 +330,28 @@ impl<S: EventSink> Session<S> {
         Ok(())
     }
 
-    pub(super) async fn command_line(&mut self, line: &[u8]) -> Result<(), SessionError> {
-        if !self.secret_next {
-            let verb = command::Verb::from_word(
-                String::from_utf8_lossy(line)
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or(""),
-            );
-            if self.stage_is_over(verb) {
-                return self.quit_now().await;
-            }
-        }
-        self.send_command(line).await
-    }
-
-    pub(super) async fn send_command(&mut self, line: &[u8]) -> Result<(), SessionError> {
-        let text = String::from_utf8_lossy(line).into_owned();
-        let secret = self.secret_next;
-        let typed = command::read_typed(
-            &text,
-            &LintContext {
-                greeted: self.greeted,
-                capabilities: self.capabilities.as_ref(),
-                tls: self.transport.is_tls(),
-                in_transaction: self.in_transaction,
-            },
-        );
-        let (verb, what, notes) = if secret {
-            (None, Sent::Secret { len: line.len() }, Vec::new())
-        } else {
-            let notes = typed.lints.iter().map(|l| l.message()).collect();
-            (
-                typed.verb,
-                Sent::Command(redact_command(&text, typed.verb)),
-                notes,
-            )
-        };
-        let mut wire = Vec::with_capacity(line.len() + 2);
-        wire.extend_from_slice(line);
-        wire.extend_from_slice(b"\r\n");
-        match self.exchange(&wire, what, notes, verb).await {
-            Ok(_) => Ok(()),
-            Err(SessionError::Closed(_)) if self.close_was_announced() => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Sends `wire` (shown as `what`, with `notes` after it), waits for the
-    /// reply, and applies its protocol consequences.
-    pub(crate) async fn exchange(
-        &mut self,
-        wire: &[u8],
-        what: Sent,
-        notes: Vec<String>,
-        verb: Option<Verb>,
-    ) -> Result<Reply, SessionError> {
-        if self.phase == Phase::Closed {
+    /// Sends `out` (shown as its `shown`, with its notes after it), waits
+    /// for the reply, and applies its protocol consequences.
+    pub(crate) async fn exchange(&mut self, out: Outgoing) -> Result<Reply, SessionError> {
+        if self.dialog.phase == Phase::Closed {
             return Err(SessionError::NotConnected);
         }
-        self.secret_next = false;
+        self.early_replies(&out.shown).await;
+        if self.dialog.phase == Phase::Closed {
+            return Err(SessionError::NotConnected);
+        }
+        let Outgoing {
+            wire,
+            shown,
+            verb,
+            command,
+            sasl,
+            notes,
+        } = out;
+        self.dialog.sent(verb, command, sasl);
         let tls = self.transport.is_tls();
-        self.transport.send(wire).await?;
-        self.sink.event(Event::Sent { what, tls });
+        self.transport.send(&wire).await?;
+        self.sink.event(Event::Sent { what: shown, tls });
         for note in notes {
             self.sink.event(Event::Note(note));
         }
@@ -407,16 +361,18 @@ impl<S: EventSink> Session<S> {
         let reply = self
             .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)
             .await?;
-        if verb == Some(Verb::Rcpt) && reply.is_positive_completion() {
-            // Remembered for LMTP, whose message gets a reply per recipient.
-            if let Some(command::Command::Rcpt { forward_path, .. }) =
-                command::read_typed(&String::from_utf8_lossy(wire), &LintContext::default()).command
-            {
-                self.recipients.push(forward_path);
-            }
-        }
-        self.after_reply(verb, &reply).await?;
+        self.apply(&reply).await?;
         Ok(reply)
+    }
+
+    /// The protocol consequences of a reply to a command.
+    pub(super) async fn apply(&mut self, reply: &Reply) -> Result<(), SessionError> {
+        match self.dialog.reply(reply, &mut self.sink) {
+            After::Nothing => {}
+            After::Handshake => self.handshake().await?,
+            After::PollClose => self.poll_close(Duration::from_secs(2)).await,
+        }
+        Ok(())
     }
 
     /// After the final `.` of a message: the reply to it, or with LMTP one
@@ -425,18 +381,16 @@ impl<S: EventSink> Session<S> {
     pub(crate) async fn message_replies(
         &mut self,
         sent_at: Instant,
+        recipients: Vec<String>,
     ) -> Result<Reply, SessionError> {
         let deadline = sent_at + self.timeouts.data_end;
-        let recipients = std::mem::take(&mut self.recipients);
-        self.per_recipient.clear();
-        if !self.lmtp || recipients.len() < 2 {
+        let lmtp = self.dialog.is_lmtp();
+        if !lmtp || recipients.len() < 2 {
             let reply = self
                 .expect_reply(deadline, sent_at, ReplyTo::Message, Some(Verb::Data))
                 .await?;
-            if self.lmtp
-                && let Some(rcpt) = recipients.into_iter().next()
-            {
-                self.per_recipient.push((rcpt, reply.clone()));
+            if lmtp && let Some(rcpt) = recipients.into_iter().next() {
+                self.dialog.per_recipient_reply(rcpt, reply.clone());
             }
             return Ok(reply);
         }
@@ -446,13 +400,8 @@ impl<S: EventSink> Session<S> {
             let reply = match outcome {
                 ReadOutcome::Reply(reply) if i > 0 => {
                     // The same group as the first: judged together.
-                    self.account_more(&reply);
-                    self.sink.event(Event::Reply {
-                        reply: reply.clone(),
-                        to: ReplyTo::Message,
-                        tls: self.transport.is_tls(),
-                        latency: sent_at.elapsed(),
-                    });
+                    self.show_reply(&reply, ReplyTo::Message, sent_at.elapsed());
+                    self.dialog.account_more(&reply, &mut self.sink);
                     reply
                 }
                 other => self.handle_outcome(
@@ -463,83 +412,20 @@ impl<S: EventSink> Session<S> {
                     Some(Verb::Data),
                 )?,
             };
-            self.per_recipient.push((rcpt, reply.clone()));
+            self.dialog.per_recipient_reply(rcpt, reply.clone());
             last = Some(reply);
         }
         self.sink
-            .event(Event::PerRecipient(self.per_recipient.clone()));
+            .event(Event::PerRecipient(self.dialog.per_recipient.clone()));
         last.ok_or(SessionError::Closed(Some(Verb::Data)))
-    }
-
-    /// The protocol consequences of a reply to a command.
-    pub(super) async fn after_reply(
-        &mut self,
-        verb: Option<Verb>,
-        reply: &Reply,
-    ) -> Result<(), SessionError> {
-        let code = reply.code().map(ReplyCode::value).unwrap_or(0);
-        let positive = (200..400).contains(&code);
-        match (verb, code) {
-            (_, 334) => self.secret_next = true,
-            (Some(Verb::Data), 354) => {
-                self.phase = Phase::Data;
-                self.encoder = ContentEncoder::for_data();
-            }
-            (Some(Verb::Data), _) => self.phase = Phase::DroppingText,
-            (Some(Verb::Ehlo | Verb::Lhlo), 250) => {
-                self.greeted = true;
-                let texts = reply.line_texts();
-                self.capabilities =
-                    Some(Capabilities::from_lines(texts.iter().map(String::as_str)));
-            }
-            (Some(Verb::Helo), 250) => {
-                self.greeted = true;
-                self.capabilities = None;
-            }
-            (Some(Verb::Mail), _) if positive => {
-                self.in_transaction = true;
-                self.recipients.clear();
-            }
-            (Some(Verb::Rset), 250) => {
-                self.in_transaction = false;
-                self.recipients.clear();
-            }
-            // A 235 may answer the AUTH line or the last SASL response.
-            (_, 235) => self.authenticated = Some(None),
-            (Some(Verb::StartTls), 220) => self.handshake().await?,
-            (Some(Verb::Quit), 221) => self.poll_close(Duration::from_secs(2)).await,
-            _ => {}
-        }
-        if code == 421 {
-            // RFC 5321 §3.8: the server closes after a 421.
-            self.poll_close(Duration::from_secs(2)).await;
-        }
-        Ok(())
-    }
-
-    /// Whether `--quit-after` says to stop instead of sending a command of
-    /// `verb`: once a command of the chosen stage was sent, any command of
-    /// another stage ends the session.
-    pub(super) fn stage_is_over(&mut self, verb: Option<Verb>) -> bool {
-        let Some(limit) = self.quit_after else {
-            return false;
-        };
-        let Some(stage) = verb.and_then(Stage::of) else {
-            return false;
-        };
-        let over = stage > limit || (self.stage == Some(limit) && stage != limit);
-        if !over {
-            self.stage = Some(stage);
-        }
-        over
     }
 
     /// Sends QUIT now (for `--quit-after`), then closes.
     pub(super) async fn quit_now(&mut self) -> Result<(), SessionError> {
         self.sink
             .event(Event::Note("--quit-after: the chosen stage is done".into()));
-        self.send_command(b"QUIT").await?;
-        if self.phase != Phase::Closed {
+        self.send_line(Outgoing::command(Command::Quit)).await?;
+        if self.is_open() {
             self.close().await;
         }
         Ok(())
@@ -548,7 +434,7 @@ impl<S: EventSink> Session<S> {
     /// Ends the session from our side: QUIT if it is still open and not in a
     /// message, then close.
     pub async fn quit(&mut self) -> Result<(), SessionError> {
-        match self.phase {
+        match self.dialog.phase {
             Phase::Closed => Ok(()),
             Phase::Data => {
                 self.sink.event(Event::Warning(
@@ -559,13 +445,11 @@ impl<S: EventSink> Session<S> {
                 Ok(())
             }
             Phase::Command | Phase::DroppingText => {
-                if self.phase == Phase::DroppingText {
-                    self.finish_dropping();
-                }
+                self.dialog.finish_dropping(&mut self.sink);
                 self.sink
                     .event(Event::Note("end of input: sending QUIT".into()));
-                self.submit(b"QUIT", false).await?;
-                if self.phase != Phase::Closed {
+                self.send_line(Outgoing::command(Command::Quit)).await?;
+                if self.is_open() {
                     self.close().await;
                 }
                 Ok(())
@@ -575,63 +459,15 @@ impl<S: EventSink> Session<S> {
 
     /// Closes the connection from our side.
     pub async fn close(&mut self) {
-        if self.phase == Phase::Closed {
+        if self.dialog.phase == Phase::Closed {
             return;
         }
         self.transport.shutdown().await;
-        self.phase = Phase::Closed;
+        self.dialog.closed();
         self.sink.event(Event::Closed {
             by_server: false,
             reset: false,
             partial: None,
         });
-    }
-}
-
-/// A command line for display: an `AUTH` initial response is a secret.
-#[doc(hidden)]
-pub fn redact_command(text: &str, verb: Option<Verb>) -> String {
-    if verb != Some(Verb::Auth) {
-        return text.to_string();
-    }
-    let mut words = text.split_whitespace();
-    let (Some(auth), Some(mechanism)) = (words.next(), words.next()) else {
-        return text.to_string();
-    };
-    match words.next() {
-        Some(_) => format!("{auth} {mechanism} [initial response redacted]"),
-        None => text.to_string(),
-    }
-}
-
-fn strip_line_ending(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    pub(super) fn auth_initial_responses_are_redacted() {
-        let auth = Some(Verb::Auth);
-        assert_eq!(
-            redact_command("AUTH PLAIN AGFsaWNlAHNlY3JldA==", auth),
-            "AUTH PLAIN [initial response redacted]"
-        );
-        assert_eq!(redact_command("auth login", auth), "auth login");
-        assert_eq!(
-            redact_command("MAIL FROM:<a@b>", Some(Verb::Mail)),
-            "MAIL FROM:<a@b>"
-        );
-    }
-
-    #[test]
-    pub(super) fn line_endings_are_stripped_once() {
-        assert_eq!(strip_line_ending(b"QUIT\r\n"), b"QUIT");
-        assert_eq!(strip_line_ending(b"QUIT\n"), b"QUIT");
-        assert_eq!(strip_line_ending(b"QUIT\r\r\n"), b"QUIT\r");
-        assert_eq!(strip_line_ending(b"QUIT"), b"QUIT");
     }
 }

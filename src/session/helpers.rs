@@ -11,10 +11,11 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 
+use super::input::{Outgoing, TypedLine};
 use super::{Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError};
 use crate::proto::auth::{self, Challenge, Mechanism, Secret};
 use crate::proto::codes::ReplyCode;
-use crate::proto::command::Verb;
+use crate::proto::command::{Command, Verb};
 use crate::proto::data::ContentEncoder;
 use crate::proto::reply::Reply;
 
@@ -97,28 +98,19 @@ impl<S: EventSink> Session<S> {
                 "'{name}' is not a fully qualified domain name: some servers refuse it or score it as spam (--ehlo NAME)"
             ));
         }
-        let line = format!("{} {name}", verb.name());
+        let command = match verb {
+            Verb::Helo => Command::Helo(name.to_string()),
+            Verb::Lhlo => Command::Lhlo(name.to_string()),
+            _ => Command::Ehlo(name.to_string()),
+        };
         let reply = self
-            .exchange(
-                format!("{line}\r\n").as_bytes(),
-                Sent::Command(line),
-                notes,
-                Some(verb),
-            )
+            .exchange(Outgoing::command(command).with_notes(notes))
             .await?;
         if verb == Verb::Ehlo && code_is(&reply, &[500, 502]) {
             self.sink.event(Event::Note(
                 "the server does not know EHLO: falling back to HELO (no extensions)".into(),
             ));
-            let line = format!("HELO {name}");
-            return self
-                .exchange(
-                    format!("{line}\r\n").as_bytes(),
-                    Sent::Command(line),
-                    Vec::new(),
-                    Some(Verb::Helo),
-                )
-                .await;
+            return self.command(Command::Helo(name.to_string())).await;
         }
         Ok(reply)
     }
@@ -134,10 +126,10 @@ impl<S: EventSink> Session<S> {
             ));
             return Ok(true);
         }
-        if !self.greeted {
+        if !self.dialog.greeted {
             self.ehlo(ehlo_name, lmtp, false).await?;
         }
-        let before = self.capabilities.clone().unwrap_or_default();
+        let before = self.dialog.capabilities.clone().unwrap_or_default();
         if !before.supports_starttls() {
             self.sink.event(Event::Warning(
                 "the server does not offer STARTTLS: not sending credentials or mail over this connection is up to you".into(),
@@ -145,12 +137,12 @@ impl<S: EventSink> Session<S> {
             self.judge_last(false);
             return Ok(false);
         }
-        let reply = self.plain_command("STARTTLS", Verb::StartTls).await?;
+        let reply = self.command(Command::StartTls).await?;
         if !code_is(&reply, &[220]) || !self.transport.is_tls() {
             return Ok(false);
         }
         self.ehlo(ehlo_name, lmtp, false).await?;
-        let after = self.capabilities.clone().unwrap_or_default();
+        let after = self.dialog.capabilities.clone().unwrap_or_default();
         let diff = before.diff(&after);
         let mut parts: Vec<String> = Vec::new();
         parts.extend(diff.added.iter().map(|c| format!("+ {c}")));
@@ -173,7 +165,7 @@ impl<S: EventSink> Session<S> {
         user: &str,
         secret: &Secret,
     ) -> Result<Reply, SessionError> {
-        if let Some(caps) = &self.capabilities {
+        if let Some(caps) = &self.dialog.capabilities {
             let offered = caps.auth_mechanisms();
             if !offered
                 .iter()
@@ -190,33 +182,24 @@ impl<S: EventSink> Session<S> {
             }
         }
         let name = mechanism.name();
-        let (first_wire, first_shown) = match mechanism {
+        let auth = |initial_response: Option<String>| Command::Auth {
+            mechanism: name.to_string(),
+            initial_response,
+        };
+        let first = match mechanism {
             Mechanism::Plain => {
                 let ir = auth::plain_response(None, user, secret);
-                (
-                    format!("AUTH PLAIN {}\r\n", ir.expose()),
-                    format!("AUTH PLAIN [initial response for {user} redacted]"),
-                )
+                Outgoing::command(auth(Some(ir.expose().to_string())))
+                    .shown_as(format!("AUTH PLAIN [initial response for {user} redacted]"))
             }
             Mechanism::XOAuth2 => {
                 let ir = auth::xoauth2_response(user, secret);
-                (
-                    format!("AUTH XOAUTH2 {}\r\n", ir.expose()),
-                    format!("AUTH XOAUTH2 [token for {user} redacted]"),
-                )
+                Outgoing::command(auth(Some(ir.expose().to_string())))
+                    .shown_as(format!("AUTH XOAUTH2 [token for {user} redacted]"))
             }
-            Mechanism::Login | Mechanism::CramMd5 => {
-                (format!("AUTH {name}\r\n"), format!("AUTH {name}"))
-            }
+            Mechanism::Login | Mechanism::CramMd5 => Outgoing::command(auth(None)),
         };
-        let mut reply = self
-            .exchange(
-                first_wire.as_bytes(),
-                Sent::Command(first_shown),
-                Vec::new(),
-                Some(Verb::Auth),
-            )
-            .await?;
+        let mut reply = self.exchange(first).await?;
         // At most a few rounds: a server that keeps sending 334 is broken.
         for round in 0..4 {
             if !code_is(&reply, &[334]) {
@@ -268,16 +251,11 @@ impl<S: EventSink> Session<S> {
                 ),
             };
             reply = self
-                .exchange(
-                    format!("{wire}\r\n").as_bytes(),
-                    shown,
-                    Vec::new(),
-                    Some(Verb::Auth),
-                )
+                .exchange(Outgoing::sasl(wire.as_bytes(), shown))
                 .await?;
         }
         if code_is(&reply, &[235]) {
-            self.authenticated = Some(Some(user.to_string()));
+            self.dialog.authenticated = Some(Some(user.to_string()));
         }
         Ok(reply)
     }
@@ -286,7 +264,7 @@ impl<S: EventSink> Session<S> {
     /// many replies as the bytes held line feeds, without failing if none
     /// comes: raw bytes are a probe, silence is an answer too.
     pub async fn raw(&mut self, bytes: &[u8]) -> Result<Vec<Reply>, SessionError> {
-        if self.phase == Phase::Closed {
+        if self.dialog.phase == Phase::Closed {
             return Err(SessionError::NotConnected);
         }
         let tls = self.transport.is_tls();
@@ -303,13 +281,8 @@ impl<S: EventSink> Session<S> {
         for _ in 0..expected {
             match self.transport.read_reply(deadline).await? {
                 super::ReadOutcome::Reply(reply) => {
-                    let reply = self.handle_outcome(
-                        super::ReadOutcome::Reply(reply),
-                        sent_at,
-                        deadline,
-                        ReplyTo::Command(None),
-                        None,
-                    )?;
+                    self.show_reply(&reply, ReplyTo::Command(None), sent_at.elapsed());
+                    self.dialog.account(&reply, &mut self.sink);
                     replies.push(reply);
                 }
                 super::ReadOutcome::TimedOut => {
@@ -331,10 +304,11 @@ impl<S: EventSink> Session<S> {
     /// Sends a block of commands in one write, then reads one reply per
     /// command and shows each matched to its command.
     pub async fn pipeline(&mut self, lines: &[String]) -> Result<Vec<Reply>, SessionError> {
-        if self.phase == Phase::Closed {
+        if self.dialog.phase == Phase::Closed {
             return Err(SessionError::NotConnected);
         }
         if !self
+            .dialog
             .capabilities
             .as_ref()
             .is_some_and(|c| c.supports_pipelining())
@@ -344,33 +318,32 @@ impl<S: EventSink> Session<S> {
             ));
         }
         let tls = self.transport.is_tls();
-        let mut verbs = Vec::new();
+        let mut sent = Vec::new();
         for line in lines {
-            let verb = Verb::from_word(line.split_whitespace().next().unwrap_or(""));
-            verbs.push((verb, line.clone()));
-            self.transport
-                .send(format!("{line}\r\n").as_bytes())
-                .await?;
+            let typed = TypedLine::new(line.as_bytes(), &self.lint_context());
+            let out = Outgoing::typed(typed);
+            self.transport.send(&out.wire).await?;
             self.sink.event(Event::Sent {
-                what: Sent::Command(super::redact_command(line, verb)),
+                what: out.shown.clone(),
                 tls,
             });
+            sent.push(out);
         }
         let sent_at = Instant::now();
         self.transport.flush().await?;
         let mut replies = Vec::new();
-        for (verb, line) in verbs {
+        for out in sent {
             let deadline = Instant::now() + self.timeouts.reply;
-            self.sink.event(Event::Note(format!(
-                "reply to: {}",
-                super::redact_command(&line, verb)
-            )));
+            if let Sent::Command(shown) = &out.shown {
+                self.sink.event(Event::Note(format!("reply to: {shown}")));
+            }
+            self.dialog.sent(out.verb, out.command, false);
             let reply = self
-                .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)
+                .expect_reply(deadline, sent_at, ReplyTo::Command(out.verb), out.verb)
                 .await?;
-            self.after_reply(verb, &reply).await?;
+            self.apply(&reply).await?;
             replies.push(reply);
-            if self.phase != Phase::Command {
+            if self.dialog.phase != Phase::Command {
                 break;
             }
         }
@@ -384,7 +357,7 @@ impl<S: EventSink> Session<S> {
         mut reader: R,
         total: Option<u64>,
     ) -> Result<Reply, SessionError> {
-        if self.phase != Phase::Data {
+        if self.dialog.phase != Phase::Data {
             return Err(SessionError::NotConnected);
         }
         let mut encoder = ContentEncoder::for_data();
@@ -422,14 +395,14 @@ impl<S: EventSink> Session<S> {
             what: Sent::EndOfMessage,
             tls,
         });
-        self.phase = Phase::Command;
-        self.in_transaction = false;
+        let recipients = self.dialog.take_recipients();
+        self.dialog.message_sent();
         let sent_at = Instant::now();
         if let Err(e) = self.transport.flush().await {
             self.message_failed(sent, total);
             return Err(e.into());
         }
-        self.message_replies(sent_at).await
+        self.message_replies(sent_at, recipients).await
     }
 
     /// Says plainly that a message did not get through, and how far it got.
@@ -450,6 +423,7 @@ impl<S: EventSink> Session<S> {
         total: Option<u64>,
     ) -> Result<Reply, SessionError> {
         if !self
+            .dialog
             .capabilities
             .as_ref()
             .is_some_and(|c| c.supports_chunking())
@@ -480,26 +454,20 @@ impl<S: EventSink> Session<S> {
             }
             let take = pending.len().min(chunk);
             let last = eof && take == pending.len();
-            let header = if last {
-                format!("BDAT {take} LAST")
-            } else {
-                format!("BDAT {take}")
-            };
-            let mut wire = Vec::with_capacity(header.len() + 2 + take);
-            wire.extend_from_slice(header.as_bytes());
-            wire.extend_from_slice(b"\r\n");
-            wire.extend_from_slice(&pending[..take]);
+            let mut out = Outgoing::command(Command::Bdat {
+                size: take as u64,
+                last,
+            });
+            out.wire.extend_from_slice(&pending[..take]);
             pending.drain(..take);
-            let reply = self
-                .exchange(&wire, Sent::Command(header), Vec::new(), Some(Verb::Bdat))
-                .await?;
+            let reply = self.exchange(out).await?;
             if total.is_some_and(|t| t > PROGRESS_OVER) && read >= next_progress {
                 next_progress += PROGRESS_EVERY;
                 self.sink.event(Event::Progress { sent: read, total });
             }
             if last || !is_positive(&reply) {
                 if last {
-                    self.in_transaction = false;
+                    self.dialog.in_transaction = false;
                 }
                 return Ok(reply);
             }
@@ -516,12 +484,12 @@ impl<S: EventSink> Session<S> {
         message: &[u8],
         token: &str,
     ) -> Result<Delivery, SessionError> {
-        let mut mail_line = format!("MAIL FROM:<{}>", envelope.from);
-        for p in &envelope.mail_params {
-            mail_line.push(' ');
-            mail_line.push_str(p);
-        }
-        let mail = self.plain_command(&mail_line, Verb::Mail).await?;
+        let mail = self
+            .command(Command::Mail {
+                reverse_path: envelope.from.clone(),
+                params: envelope.mail_params.clone(),
+            })
+            .await?;
         let mut delivery = Delivery {
             mail: mail.clone(),
             recipients: Vec::new(),
@@ -532,16 +500,16 @@ impl<S: EventSink> Session<S> {
         };
         if is_positive(&mail) {
             for to in &envelope.to {
-                let mut line = format!("RCPT TO:<{to}>");
-                for p in &envelope.rcpt_params {
-                    line.push(' ');
-                    line.push_str(p);
-                }
-                let reply = self.plain_command(&line, Verb::Rcpt).await?;
+                let reply = self
+                    .command(Command::Rcpt {
+                        forward_path: to.clone(),
+                        params: envelope.rcpt_params.clone(),
+                    })
+                    .await?;
                 delivery.recipients.push((to.clone(), reply));
             }
             if delivery.recipients.iter().any(|(_, r)| is_positive(r)) {
-                let data = self.plain_command("DATA", Verb::Data).await?;
+                let data = self.command(Command::Data).await?;
                 let go = code_is(&data, &[354]);
                 delivery.data = Some(data);
                 if go {
@@ -551,12 +519,12 @@ impl<S: EventSink> Session<S> {
                     delivery.message = Some(final_reply);
                 } else {
                     // The refused DATA left nothing queued to drop.
-                    self.phase = Phase::Command;
+                    self.dialog.phase = Phase::Command;
                 }
             }
         }
         if !delivery.is_accepted() && self.is_open() {
-            self.plain_command("RSET", Verb::Rset).await?;
+            self.command(Command::Rset).await?;
         }
         self.sink.event(Event::Delivery(delivery.clone()));
         Ok(delivery)

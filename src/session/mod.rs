@@ -14,6 +14,8 @@
 mod dialog;
 pub mod expect;
 pub mod helpers;
+pub mod input;
+mod state;
 
 use std::time::Duration;
 
@@ -25,13 +27,11 @@ use crate::net::tls::{TlsError, TlsReport, TlsSettings};
 use crate::net::transport::ReadOutcome;
 use crate::net::{ConnectFacts, ConnectOptions, NetError, Target, Transport};
 use crate::proto::codes::ReplyCode;
-use crate::proto::command::Verb;
-use crate::proto::data::ContentEncoder;
+use crate::proto::command::{LintContext, Verb};
 use crate::proto::ehlo::Capabilities;
 use crate::proto::reply::Reply;
 use expect::Expectation;
-
-pub use dialog::redact_command;
+pub use input::{Input, LineRole, Syntax, TypedLine};
 
 /// How long to wait for what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -271,14 +271,6 @@ pub enum Phase {
     Closed,
 }
 
-/// One reply's share of the outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Judged {
-    exit: Exit,
-    /// Whether an `:expect` judged it (then it counts by the expectation).
-    expected: bool,
-}
-
 /// A snapshot of the session for a prompt or a completer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
@@ -298,12 +290,29 @@ pub struct Status {
     pub greeted: bool,
     /// Whether a MAIL was accepted and the transaction is open.
     pub in_transaction: bool,
-    /// Whether the next line is a SASL response (the last reply was 334):
-    /// a secret, to be masked and kept out of history.
+    /// Whether the next line is a SASL response (a `334` inside an AUTH
+    /// exchange): a secret, to be masked and kept out of history.
     pub secret_next: bool,
 }
 
-/// One SMTP session.
+impl Status {
+    /// The status of a session that is not connected (yet, or any more).
+    pub fn disconnected(target: &Target) -> Self {
+        Status {
+            host: target.host.clone(),
+            port: target.port,
+            tls: false,
+            authenticated: None,
+            phase: Phase::Closed,
+            message_lines: 0,
+            greeted: false,
+            in_transaction: false,
+            secret_next: false,
+        }
+    }
+}
+
+/// One SMTP session: the I/O shell around the [`state::Dialog`].
 pub struct Session<S: EventSink> {
     /// The local end of the connection (none for a UNIX socket).
     local: Option<std::net::SocketAddr>,
@@ -311,42 +320,13 @@ pub struct Session<S: EventSink> {
     sink: S,
     timeouts: Timeouts,
     target: Target,
-    phase: Phase,
-    encoder: ContentEncoder,
-    greeted: bool,
-    capabilities: Option<Capabilities>,
-    in_transaction: bool,
-    /// Set by a 235 to AUTH: the user, when known (`None` inside means the
-    /// AUTH line was typed raw and the user is not known).
-    authenticated: Option<Option<String>>,
-    /// The next command line is a SASL response (the last reply was `334`).
-    secret_next: bool,
-    /// Message lines dropped after a refused DATA.
-    dropped: u64,
-    /// The last reply, for `:expect` and for expected closes.
-    last_reply: Option<Reply>,
-    /// The outcome of everything before the last group of replies.
-    settled: Exit,
-    /// The last group's share of the outcome, one entry per reply: the last
-    /// reply alone, or an LMTP message's reply for each recipient. Each
-    /// counts by its class until an `:expect` judges it.
-    last_group: Vec<Judged>,
-    reply_count: u64,
+    dialog: state::Dialog,
     /// Whether the TLS certificate verified (false until TLS).
     tls_verified: bool,
     tls_settings: TlsSettings,
     /// The report of the last handshake.
     tls_report: Option<TlsReport>,
-    quit_after: Option<Stage>,
     keep_waiting: bool,
-    /// The stage of the last command sent.
-    stage: Option<Stage>,
-    /// LMTP: one reply per accepted recipient after the message.
-    lmtp: bool,
-    /// Recipients accepted in the current transaction, in order.
-    recipients: Vec<String>,
-    /// LMTP: the last message's reply for each recipient.
-    per_recipient: Vec<(String, Reply)>,
 }
 
 impl<S: EventSink> Session<S> {
@@ -397,6 +377,17 @@ impl<S: EventSink> Session<S> {
         Self::start(Stream::Unix(stream), None, target, options, sink).await
     }
 
+    /// A session over a stream that is already connected (a test's
+    /// loopback listener, say): waits for the whole banner.
+    pub async fn over(
+        stream: Stream,
+        target: Target,
+        options: SessionOptions,
+        sink: S,
+    ) -> Result<Self, (SessionError, S)> {
+        Self::start(stream, None, target, options, sink).await
+    }
+
     async fn start(
         stream: Stream,
         local: Option<std::net::SocketAddr>,
@@ -410,27 +401,11 @@ impl<S: EventSink> Session<S> {
             sink,
             timeouts: options.timeouts,
             target,
-            phase: Phase::Command,
-            encoder: ContentEncoder::for_data(),
-            greeted: false,
-            capabilities: None,
-            in_transaction: false,
-            authenticated: None,
-            secret_next: false,
-            dropped: 0,
-            last_reply: None,
-            settled: Exit::Success,
-            last_group: Vec::new(),
-            reply_count: 0,
+            dialog: state::Dialog::new(options.quit_after, options.lmtp),
             tls_verified: false,
             tls_settings: options.tls.clone(),
             tls_report: None,
-            quit_after: options.quit_after,
             keep_waiting: options.keep_waiting,
-            stage: None,
-            lmtp: options.lmtp,
-            recipients: Vec::new(),
-            per_recipient: Vec::new(),
         };
         if options.quit_after == Some(Stage::Connect) {
             session.close().await;
@@ -460,12 +435,23 @@ impl<S: EventSink> Session<S> {
 
     /// The phase of the dialog.
     pub fn phase(&self) -> Phase {
-        self.phase
+        self.dialog.phase
     }
 
     /// Whether the connection is still open.
     pub fn is_open(&self) -> bool {
-        self.phase != Phase::Closed
+        self.dialog.phase != Phase::Closed
+    }
+
+    /// Whether the session ended because the server answered our QUIT with
+    /// `221` (like telnet's "Connection closed by foreign host.").
+    pub fn ended_by_quit(&self) -> bool {
+        !self.is_open() && self.dialog.quit_acknowledged
+    }
+
+    /// The host and port this session talks to.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The local address and port of the connection (none for a UNIX
@@ -476,17 +462,17 @@ impl<S: EventSink> Session<S> {
 
     /// LMTP: the last message's reply for each recipient, in order.
     pub fn per_recipient(&self) -> &[(String, Reply)] {
-        &self.per_recipient
+        &self.dialog.per_recipient
     }
 
     /// The last reply received, if any.
     pub fn last_reply(&self) -> Option<&Reply> {
-        self.last_reply.as_ref()
+        self.dialog.last_reply.as_ref()
     }
 
     /// How many replies have arrived so far.
     pub fn reply_count(&self) -> u64 {
-        self.reply_count
+        self.dialog.reply_count
     }
 
     /// The report of the last TLS handshake.
@@ -501,7 +487,7 @@ impl<S: EventSink> Session<S> {
 
     /// The capabilities of the last EHLO.
     pub fn capabilities(&self) -> Option<&Capabilities> {
-        self.capabilities.as_ref()
+        self.dialog.capabilities.as_ref()
     }
 
     /// What a prompt shows: where, how, who, and where in the dialog.
@@ -510,82 +496,56 @@ impl<S: EventSink> Session<S> {
             host: self.target.host.clone(),
             port: self.target.port,
             tls: self.transport.is_tls(),
-            authenticated: self.authenticated.clone(),
-            phase: self.phase,
-            message_lines: if self.phase == Phase::Data {
-                self.encoder.lines()
-            } else {
-                0
-            },
-            greeted: self.greeted,
-            in_transaction: self.in_transaction,
-            secret_next: self.secret_next,
+            authenticated: self.dialog.authenticated.clone(),
+            phase: self.dialog.phase,
+            message_lines: self.dialog.message_lines(),
+            greeted: self.dialog.greeted,
+            in_transaction: self.dialog.in_transaction,
+            secret_next: self.dialog.secret_next,
+        }
+    }
+
+    /// Classifies a line of input (its line ending removed) in the dialog's
+    /// state now: the one place that decides what a line is.
+    pub fn classify<'a>(&self, line: &'a [u8], queued: bool, syntax: Syntax) -> Input<'a> {
+        input::classify(line, self.dialog.role(queued), syntax, &self.lint_context())
+    }
+
+    pub(super) fn lint_context(&self) -> LintContext<'_> {
+        LintContext {
+            greeted: self.dialog.greeted,
+            capabilities: self.dialog.capabilities.as_ref(),
+            tls: self.transport.is_tls(),
+            in_transaction: self.dialog.in_transaction,
         }
     }
 
     /// How the session would end now, by the exit-code table.
     pub fn outcome(&self) -> Exit {
-        self.last_group
-            .iter()
-            .fold(self.settled, |worst, j| worst.worst(j.exit))
+        self.dialog.outcome()
     }
 
     /// Counts a local failure into the outcome.
     pub fn fail_locally(&mut self) {
-        self.settled = self.settled.worst(Exit::Local);
+        self.dialog.fail_locally();
+    }
+
+    /// Input that could not be sent because the server closed the
+    /// connection: says so, and the run fails (see the exit-code table).
+    pub fn not_sent(&mut self, lines: u64) {
+        self.dialog.not_sent(lines, &mut self.sink);
     }
 
     /// Checks the last reply against an `:expect`. Once checked, the reply
     /// counts by its expectations rather than by its class: an expected
     /// `550` is success, an unexpected `250` a failure.
     pub fn expect(&mut self, expected: Expectation) -> bool {
-        // Which reply of the last group: the recipient's, or the last one.
-        let index = match &expected.recipient {
-            Some(rcpt) => self
-                .per_recipient
-                .iter()
-                .position(|(r, _)| r.eq_ignore_ascii_case(rcpt))
-                .filter(|_| self.last_group.len() == self.per_recipient.len()),
-            None => self.last_group.len().checked_sub(1),
-        };
-        let got = match (&expected.recipient, index) {
-            (Some(_), Some(i)) => self.per_recipient.get(i).map(|(_, r)| r),
-            (Some(_), None) => None,
-            (None, _) => self.last_reply.as_ref(),
-        };
-        let met = got.is_some_and(|r| expected.is_met_by(r));
-        let class = got.and_then(Reply::class_digit);
-        let got = got.map(|r| (r.code(), r.enhanced_code()));
-        self.judge(index, class, met);
-        self.sink.event(Event::Expect { expected, got, met });
-        met
+        self.dialog.expect(expected, &mut self.sink)
     }
 
     /// Judges the last reply as expected (`ok`) or not, silently: the
     /// caller reports. A failure is temporary when the reply was a 4xx.
     pub fn judge_last(&mut self, ok: bool) {
-        let class = self.last_reply.as_ref().and_then(Reply::class_digit);
-        self.judge(self.last_group.len().checked_sub(1), class, ok);
-    }
-
-    fn judge(&mut self, index: Option<usize>, class: Option<u8>, ok: bool) {
-        let exit = match (ok, class) {
-            (true, _) => Exit::Success,
-            (false, Some(4)) => Exit::Temporary,
-            (false, _) => Exit::Permanent,
-        };
-        match index.and_then(|i| self.last_group.get_mut(i)) {
-            Some(judged) => {
-                judged.exit = if judged.expected {
-                    judged.exit.worst(exit)
-                } else {
-                    exit
-                };
-                judged.expected = true;
-            }
-            // Nothing to judge (no reply yet, an unknown recipient): a
-            // failed expectation still counts.
-            None => self.settled = self.settled.worst(exit),
-        }
+        self.dialog.judge_last(ok);
     }
 }

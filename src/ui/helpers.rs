@@ -16,10 +16,11 @@ use super::Output;
 use super::meta::Meta;
 use crate::config::HelperConfig;
 use crate::proto::auth::{Mechanism, Secret};
+use crate::proto::command::Command;
 use crate::proto::message::{self, TestMessage};
 use crate::proto::reply::Reply;
 use crate::session::helpers::Envelope;
-use crate::session::{Session, SessionError};
+use crate::session::{Input, Session, SessionError};
 
 /// Why a helper did not run (the session may still be fine).
 #[derive(Debug, Error)]
@@ -138,36 +139,26 @@ impl Helpers {
             })
     }
 
-    /// Notes a line about to be sent as typed (`bytes`, after `::` became
-    /// `:`): kept for `:save` unless it carries a secret, and a typed
-    /// EHLO/HELO/LHLO sets the name helpers greet with from then on.
-    pub fn sent(&mut self, status: &crate::session::Status, line: &[u8], bytes: &[u8]) {
-        let text = String::from_utf8_lossy(line);
-        let sent = String::from_utf8_lossy(bytes);
-        let mut words = sent.split_whitespace();
-        let is_auth = words.next().is_some_and(|w| w.eq_ignore_ascii_case("AUTH"));
-        if status.secret_next {
-            self.record("# (a SASL response was sent here: not saved)");
-            return;
-        }
-        if is_auth && words.nth(1).is_some() {
-            self.record("# (AUTH with an initial response was sent here: not saved; use :auth)");
-        } else {
-            self.record(&text);
-        }
-        self.typed(&sent);
-    }
-
-    fn typed(&mut self, line: &str) {
-        let mut words = line.split_whitespace();
-        let verb = words
-            .next()
-            .and_then(crate::proto::command::Verb::from_word);
-        use crate::proto::command::Verb;
-        if matches!(verb, Some(Verb::Ehlo | Verb::Helo | Verb::Lhlo))
-            && let Some(name) = words.next()
-        {
-            self.greeted_as = Some(name.to_string());
+    /// Notes a line of input about to go to the server, as the session
+    /// classified it (`line` as typed, before `::` became `:`): kept for
+    /// `:save` unless it is secret, and a typed EHLO/HELO/LHLO sets the name
+    /// helpers greet with from then on.
+    pub fn sent(&mut self, line: &[u8], input: &Input<'_>) {
+        match input {
+            Input::SaslResponse(_) => self.record("# (a SASL response was sent here: not saved)"),
+            Input::Command(typed) if typed.is_secret() => {
+                self.record("# (AUTH with an initial response was sent here: not saved; use :auth)")
+            }
+            Input::Command(typed) => {
+                self.record(&String::from_utf8_lossy(line));
+                if let Some(Command::Ehlo(name) | Command::Helo(name) | Command::Lhlo(name)) =
+                    typed.command()
+                {
+                    self.greeted_as = Some(name.clone());
+                }
+            }
+            Input::Text(_) | Input::Dropped(_) => self.record(&String::from_utf8_lossy(line)),
+            Input::Blank | Input::Comment | Input::Meta(_) | Input::NotSendable(_) => {}
         }
     }
 

@@ -1,8 +1,9 @@
 //! The meta-commands: lines starting with `:`.
 //!
 //! One table ([`COMMANDS`]) drives parsing, `:help` and completion, so a
-//! command cannot be documented one way and parsed another. `::` at the start
-//! of a line is not a meta-command: it sends the rest with one literal `:`.
+//! command cannot be documented one way and parsed another. Which lines are
+//! meta-commands (and that `::` sends one literal `:`) is decided by the
+//! session's one classifier, [`crate::session::Input`].
 
 use thiserror::Error;
 
@@ -228,26 +229,6 @@ pub enum MetaError {
     Invalid(String),
 }
 
-/// What a typed or scripted line is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Line<'a> {
-    /// A meta-command line (without the leading colon).
-    Meta(&'a str),
-    /// A line to send, with a leading `::` reduced to `:`.
-    Send(&'a [u8]),
-}
-
-/// Splits meta-command lines from lines to send.
-pub fn classify(line: &[u8]) -> Line<'_> {
-    if line.starts_with(b"::") {
-        return Line::Send(&line[1..]);
-    }
-    match line.strip_prefix(b":") {
-        Some(rest) => Line::Meta(std::str::from_utf8(rest).unwrap_or("")),
-        None => Line::Send(line),
-    }
-}
-
 /// Looks a command up by name.
 pub fn find(name: &str) -> Option<&'static MetaCommand> {
     COMMANDS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
@@ -436,13 +417,6 @@ pub fn help(topic: Option<&str>) -> Result<Vec<String>, MetaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn classify_lines() {
-        assert_eq!(classify(b":expect 250"), Line::Meta("expect 250"));
-        assert_eq!(classify(b"::literal"), Line::Send(b":literal"));
-        assert_eq!(classify(b"MAIL FROM:<a@b>"), Line::Send(b"MAIL FROM:<a@b>"));
-    }
 
     #[test]
     fn parse_commands() {

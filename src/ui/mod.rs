@@ -13,6 +13,7 @@ pub mod meta;
 pub mod render;
 pub mod repl;
 pub mod replay;
+mod runner;
 pub mod sanitize;
 pub mod script;
 pub mod theme;
@@ -49,31 +50,26 @@ pub trait Output: EventSink {
     fn set_log(&mut self, log: Option<Box<dyn Write + Send>>);
 }
 
-/// Opens the session the configuration asks for; if that fails, reports
-/// the error through `output` and returns how the run ends.
-pub async fn open_or_report<O: Output>(
-    config: &ConnectConfig,
-    output: O,
-) -> Result<crate::session::Session<O>, Exit> {
-    match open_session(config, output).await {
-        Ok(session) => Ok(session),
-        Err((e, mut output)) => {
-            output.error(&e.to_string());
-            output.end(e.exit());
-            output.flush();
-            Err(e.exit())
-        }
-    }
+/// Reports a session that could not be opened: one line (and, for machine
+/// readers, the end event); returns how the run ends.
+pub(crate) fn report_open_failure<O: Output>(
+    e: crate::session::SessionError,
+    mut output: O,
+) -> Exit {
+    output.error(&e.to_string());
+    output.end(e.exit());
+    output.flush();
+    e.exit()
 }
 
 /// Ends a driver's run: the exit code, reported and flushed; a failed
 /// write to the output (a closed pipe) comes back as the error.
-pub fn finish<O: Output>(session: &mut crate::session::Session<O>) -> Result<Exit> {
+pub(crate) fn finish<O: Output>(session: &mut crate::session::Session<O>) -> io::Result<Exit> {
     let exit = session.outcome();
     session.sink().end(exit);
     session.sink().flush();
     if let Some(e) = session.sink().take_error() {
-        return Err(e.into());
+        return Err(e);
     }
     Ok(exit)
 }
@@ -84,31 +80,6 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
-}
-
-/// Opens the session the configuration asks for: TCP to the target, or a
-/// UNIX socket.
-pub async fn open_session<O: Output>(
-    config: &ConnectConfig,
-    output: O,
-) -> Result<crate::session::Session<O>, (crate::session::SessionError, O)> {
-    #[cfg(unix)]
-    if let Some(path) = &config.unix {
-        return crate::session::Session::open_unix(
-            path,
-            config.connect.timeout,
-            config.session.clone(),
-            output,
-        )
-        .await;
-    }
-    crate::session::Session::open(
-        &config.target,
-        &config.connect,
-        config.session.clone(),
-        output,
-    )
-    .await
 }
 
 /// Runs the configured mode and returns how it ended.

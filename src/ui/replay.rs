@@ -71,29 +71,28 @@ pub async fn run<O: Output>(
     options: ReplayOptions,
     output: O,
 ) -> Result<Exit> {
-    let mut session = match super::open_or_report(config, output).await {
-        Ok(session) => session,
-        Err(exit) => return Ok(exit),
+    let mut runner = match super::runner::open(config, output).await {
+        Ok(runner) => runner,
+        Err((e, output)) => return Ok(super::report_open_failure(e, output)),
     };
+    let session = &mut runner.session;
     let mut rows = Vec::new();
     if let Some(banner) = &recorded.banner {
         let live = session.last_reply().cloned();
         rows.push(compare(
-            &mut session,
-            "banner",
-            "(banner)",
-            banner,
-            live,
-            options,
+            session, "banner", "(banner)", banner, live, options,
         ));
     }
     let mut auth_skipping = false;
     let mut failed: Option<SessionError> = None;
+    // Steps that could not go because the connection had closed.
+    let mut unsent = 0;
     for (i, step) in recorded.steps.iter().enumerate() {
         let label = (i + 1).to_string();
         let shown = describe(step);
         if failed.is_some() || !session.is_open() {
             rows.push(row(&label, shown, step, Verdict::NotSent, String::new()));
+            unsent += 1;
             continue;
         }
         // AUTH and the SASL responses after it, unless asked for.
@@ -107,7 +106,7 @@ pub async fn run<O: Output>(
         if auth_skipping || is_secret {
             let shown = match &step.kind {
                 StepKind::Command(line) if is_auth => {
-                    crate::session::redact_command(line, Some(Verb::Auth))
+                    crate::session::TypedLine::new(line.as_bytes(), &Default::default()).shown()
                 }
                 _ => "(SASL response, not shown)".to_string(),
             };
@@ -133,7 +132,7 @@ pub async fn run<O: Output>(
                     ));
                     continue;
                 }
-                send_message(&mut session, lines).await
+                send_message(session, lines).await
             }
             StepKind::Secret => Ok(()),
         };
@@ -144,14 +143,7 @@ pub async fn run<O: Output>(
             .then(|| session.last_reply().cloned())
             .flatten();
         match &step.reply {
-            Some(recorded) => rows.push(compare(
-                &mut session,
-                &label,
-                &shown,
-                recorded,
-                live,
-                options,
-            )),
+            Some(recorded) => rows.push(compare(session, &label, &shown, recorded, live, options)),
             None => rows.push(row(&label, shown, step, Verdict::Unrecorded, String::new())),
         }
     }
@@ -165,9 +157,10 @@ pub async fn run<O: Output>(
         session.sink().error(&e.to_string());
         session.fail_locally();
     }
+    session.not_sent(unsent);
     let table = table(&rows);
     session.sink().info(&table);
-    super::finish(&mut session)
+    Ok(super::finish(session)?)
 }
 
 /// A SASL response line after an AUTH that is being skipped: it is not a

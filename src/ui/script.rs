@@ -9,18 +9,19 @@
 //! listens, so an idle `421` is shown when it comes. End of input sends QUIT
 //! if the session is still open.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, Read};
 
 use anyhow::Result;
 use tokio::sync::mpsc;
 
 use super::Output;
-use super::actions;
-use super::helpers::{HelperError, Helpers, NoOneToAsk};
-use super::meta::{self, Line, Meta};
+use super::actions::Flow;
+use super::helpers::NoOneToAsk;
+use super::runner::{self, StepError};
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
-use crate::session::{Phase, Session, SessionError};
+use crate::session::SessionError;
 
 /// Batches of lines read ahead of the session at most.
 const READ_AHEAD: usize = 16;
@@ -30,83 +31,47 @@ const BATCH: usize = 256;
 /// What the reader thread hands over: lines, then the end or an error.
 type Batch = std::io::Result<Vec<Vec<u8>>>;
 
-/// What the driver does after a line.
-enum Flow {
-    Continue,
-    Stop,
-}
-
-/// A step failed: the session broke, or the script asked for something
-/// that cannot be done (a local problem: exit 2).
-enum StepError {
-    Session(SessionError),
-    Local(String),
-    /// STARTTLS failed: stop politely (QUIT), the outcome already says why.
-    NoTls,
-}
-
-impl From<SessionError> for StepError {
-    fn from(e: SessionError) -> Self {
-        StepError::Session(e)
-    }
-}
-
-impl From<HelperError> for StepError {
-    fn from(e: HelperError) -> Self {
-        match e {
-            HelperError::Session(e) => StepError::Session(e),
-            HelperError::Local(text) => StepError::Local(text),
-            HelperError::NoTls => StepError::NoTls,
-        }
-    }
+/// How the reading ended.
+enum End {
+    /// The input ended.
+    Input,
+    /// `:quit`, or a failure that ends the script.
+    Stopped,
 }
 
 /// Runs a session fed from `input`; returns the exit code's meaning.
-pub async fn run<O: Output>(
+pub(crate) async fn run<O: Output>(
     config: &ConnectConfig,
     input: Box<dyn Read + Send>,
     output: O,
 ) -> Result<Exit> {
-    let mut session = match super::open_or_report(config, output).await {
-        Ok(session) => session,
-        Err(exit) => return Ok(exit),
+    let mut runner = match runner::open(config, output).await {
+        Ok(runner) => runner,
+        Err((e, output)) => return Ok(super::report_open_failure(e, output)),
     };
-    let mut driver = Driver {
-        helpers: Helpers::new(config.helpers.clone()),
-        pipeline: None,
-    };
-    if config.starttls && session.is_open() {
-        let step = driver
-            .helpers
-            .run(&mut session, Meta::StartTls, &mut NoOneToAsk)
-            .await;
-        if let Err(e) = step {
-            match StepError::from(e) {
-                StepError::NoTls => {
-                    let _ = session.quit().await;
-                }
-                StepError::Session(e) => {
-                    session.sink().error(&e.to_string());
-                    session.fail_locally();
-                    session.close().await;
-                }
-                StepError::Local(text) => {
-                    session.sink().error(&text);
-                    session.fail_locally();
-                    session.close().await;
-                }
-            }
-        }
-    }
     let mut batches = spawn_reader(input);
-    let mut ready: std::collections::VecDeque<Vec<u8>> = std::collections::VecDeque::new();
-    while session.is_open() {
+    let mut ready: VecDeque<Vec<u8>> = VecDeque::new();
+    // Once the server has closed, what is left of the input is only
+    // counted; an input that never ends is not waited for past this.
+    let linger = config.session.timeouts.reply;
+    let end = loop {
         let step = if let Some(line) = ready.pop_front() {
             // Lines already read go out without a trip through `select!`.
-            driver.line(&mut session, &line).await
+            runner.line(&line, true, &mut NoOneToAsk).await
         } else {
             // Everything so far is shown before waiting for more input.
-            session.sink().flush();
+            runner.session.sink().flush();
+            if !runner.session.is_open() {
+                match tokio::time::timeout(linger, batches.recv()).await {
+                    Ok(Some(Ok(lines))) => ready.extend(lines),
+                    Ok(Some(Err(e))) => {
+                        runner.fail(reading_failed(&e)).await;
+                        break End::Stopped;
+                    }
+                    Ok(None) | Err(_) => break End::Input,
+                }
+                continue;
+            }
             // `biased`: input first, so a line that is ready is sent before
             // the idle read flushes (message text goes out in bulk).
             tokio::select! {
@@ -116,113 +81,50 @@ pub async fn run<O: Output>(
                         ready.extend(lines);
                         Ok(Flow::Continue)
                     }
-                    Some(Err(e)) => Err(StepError::Local(format!("reading the input: {e}"))),
-                    None => session.quit().await.map(|()| Flow::Stop).map_err(StepError::from),
+                    Some(Err(e)) => Err(reading_failed(&e)),
+                    None => break End::Input,
                 },
-                idle = session.idle() => idle.map(|()| Flow::Continue).map_err(StepError::from),
+                idle = runner.session.idle() => idle.map(|()| Flow::Continue).map_err(StepError::from),
             }
         };
-        driver.helpers.record_reply(&session);
-        if let Some(e) = session.sink().take_error() {
+        if let Some(e) = runner.session.sink().take_error() {
             return Err(e.into());
         }
         match step {
-            Ok(Flow::Continue) => {}
-            Ok(Flow::Stop) => break,
-            Err(StepError::Session(e)) => {
-                session.sink().error(&e.to_string());
-                session.fail_locally();
-                break;
+            Ok(Flow::Continue | Flow::Pipeline) => {}
+            Ok(Flow::Stop) => break End::Stopped,
+            Ok(Flow::Reconnect) => {
+                runner
+                    .fail(StepError::Local(
+                        ":reconnect works only at the interactive prompt".into(),
+                    ))
+                    .await;
+                break End::Stopped;
             }
-            Err(StepError::NoTls) => {
-                session.sink().info(&[
-                    "STARTTLS did not succeed: stopping rather than going on in plaintext"
-                        .to_string(),
-                ]);
-                let _ = session.quit().await;
-                break;
+            Err(StepError::Session(e @ SessionError::Closed(_))) => {
+                // The server hung up: what is left of the input is counted.
+                runner.session.sink().error(&e.to_string());
+                runner.session.fail_locally();
             }
-            Err(StepError::Local(text)) => {
+            Err(e) => {
                 // A mistake in a script is a local problem: stop before the
                 // script does something its author did not mean.
-                session.sink().error(&text);
-                session.fail_locally();
-                session.close().await;
-                break;
+                runner.fail(e).await;
+                break End::Stopped;
             }
         }
+    };
+    if let End::Input = end
+        && let Err(e) = runner.end_of_input().await
+    {
+        runner.session.sink().error(&e.to_string());
+        runner.session.fail_locally();
     }
-    super::finish(&mut session)
+    Ok(runner.finish()?)
 }
 
-/// The script driver's own state.
-struct Driver {
-    helpers: Helpers,
-    /// Lines of a `:pipeline` block being collected.
-    pipeline: Option<Vec<String>>,
-}
-
-impl Driver {
-    async fn line<O: Output>(
-        &mut self,
-        session: &mut Session<O>,
-        raw: &[u8],
-    ) -> Result<Flow, StepError> {
-        let line = trim_line_ending(raw);
-        if session.phase() != Phase::Command {
-            // Message text (or text being dropped after a refused DATA).
-            self.helpers.record(&String::from_utf8_lossy(line));
-            session.submit(raw, true).await?;
-            return Ok(Flow::Continue);
-        }
-        if let Some(block) = self.pipeline.as_mut() {
-            if line == b"." {
-                let block = self.pipeline.take().unwrap_or_default();
-                self.helpers.record(".");
-                session.pipeline(&block).await?;
-            } else {
-                let text = String::from_utf8_lossy(line).into_owned();
-                self.helpers.record(&text);
-                block.push(text);
-            }
-            return Ok(Flow::Continue);
-        }
-        if line.trim_ascii().is_empty() || line.trim_ascii_start().starts_with(b"#") {
-            return Ok(Flow::Continue);
-        }
-        match meta::classify(line) {
-            Line::Send(bytes) => {
-                self.helpers.sent(&session.status(), line, bytes);
-                session.submit(bytes, true).await?;
-                Ok(Flow::Continue)
-            }
-            Line::Meta(text) => self.meta(session, text).await,
-        }
-    }
-
-    async fn meta<O: Output>(
-        &mut self,
-        session: &mut Session<O>,
-        text: &str,
-    ) -> Result<Flow, StepError> {
-        let meta = meta::parse(text).map_err(|e| StepError::Local(e.to_string()))?;
-        match actions::run_meta(session, meta, &mut self.helpers, &mut NoOneToAsk).await? {
-            actions::Flow::Continue => Ok(Flow::Continue),
-            actions::Flow::Stop => Ok(Flow::Stop),
-            actions::Flow::Pipeline => {
-                self.pipeline = Some(Vec::new());
-                Ok(Flow::Continue)
-            }
-            actions::Flow::Reconnect => Err(StepError::Local(
-                ":reconnect works only at the interactive prompt".into(),
-            )),
-        }
-    }
-}
-
-fn trim_line_ending(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
+fn reading_failed(e: &std::io::Error) -> StepError {
+    StepError::Local(format!("reading the input: {e}"))
 }
 
 /// Reads `input` line by line (bytes, not necessarily UTF-8) on a thread, so

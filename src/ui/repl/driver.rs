@@ -22,12 +22,11 @@ use super::prompt;
 use super::{ReplOutput, history};
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
-use crate::proto::command::Verb;
-use crate::session::{Phase, Session, SessionError, Status};
+use crate::session::{Input, Phase, SessionError, Status, Syntax};
 use crate::ui::Output;
-use crate::ui::actions::{self, Flow};
-use crate::ui::helpers::{HelperError, Helpers, TtyAsker};
-use crate::ui::meta::{self, Line, Meta};
+use crate::ui::actions::Flow;
+use crate::ui::helpers::TtyAsker;
+use crate::ui::runner::{self, Runner, StepError};
 use crate::ui::theme::Theme;
 
 /// How a conversation with one server ended.
@@ -48,10 +47,6 @@ pub struct Repl<'a> {
     hex: bool,
     /// Lines sent since the last prompt that may enter history.
     remember: Vec<String>,
-    /// The helper meta-commands' state (`:again`, `:save`…).
-    helpers: Helpers,
-    /// Lines of a `:pipeline` block being collected.
-    pipeline: Option<Vec<String>>,
 }
 
 impl<'a> Repl<'a> {
@@ -65,8 +60,6 @@ impl<'a> Repl<'a> {
             timing: config.timing,
             hex: false,
             remember: Vec::new(),
-            helpers: Helpers::new(config.helpers.clone()),
-            pipeline: None,
         }
     }
 
@@ -83,9 +76,9 @@ impl<'a> Repl<'a> {
         loop {
             let opened = self.open(first).await;
             let (end, connected) = match opened {
-                Some(mut session) => {
-                    let end = self.converse(&mut session).await;
-                    (self.timing, self.hex) = session.sink().settings();
+                Some(mut runner) => {
+                    let end = self.converse(&mut runner).await;
+                    (self.timing, self.hex) = runner.session.sink().settings();
                     (end, true)
                 }
                 // Not even one connection: the error says it all.
@@ -107,15 +100,15 @@ impl<'a> Repl<'a> {
 
     /// Connects. A failure is one line: on stderr the first time, like any
     /// other mode's, in the transcript on `:reconnect`.
-    async fn open(&mut self, first: bool) -> Option<Session<ReplOutput>> {
+    async fn open(&mut self, first: bool) -> Option<Runner<ReplOutput>> {
         let mut config = self.config.clone();
         // Interactively a slow server never drops the session.
         config.session.keep_waiting = true;
         let interrupt = interrupted();
-        let opening = crate::ui::open_session(&config, self.output());
+        let opening = runner::open(&config, self.output());
         let failed = tokio::select! {
             opened = opening => match opened {
-                Ok(session) => return Some(session),
+                Ok(runner) => return Some(runner),
                 Err((e, output)) => (e.to_string(), output),
             },
             () = interrupt => ("interrupted (Ctrl-C) before the connection was up".to_string(), self.output()),
@@ -131,20 +124,26 @@ impl<'a> Repl<'a> {
     }
 
     /// One connection, until it closes or the user leaves.
-    async fn converse(&mut self, session: &mut Session<ReplOutput>) -> End {
+    async fn converse(&mut self, runner: &mut Runner<ReplOutput>) -> End {
         let mut queue: VecDeque<String> = VecDeque::new();
         loop {
-            if !session.is_open() {
-                return self.closed(Some(session.status())).await;
+            if !runner.session.is_open() {
+                if runner.session.ended_by_quit() {
+                    // Like telnet: the server said goodbye, and that is the end.
+                    return End::Exit;
+                }
+                let status = runner.session.status();
+                return self.closed(Some(status)).await;
             }
             if let Some(line) = queue.pop_front() {
-                if let Some(end) = self.line(session, &line, true, &mut queue).await {
+                if let Some(end) = self.line(runner, &line, true, &mut queue).await {
                     return end;
                 }
                 continue;
             }
-            let turn = self.turn(session);
+            let turn = self.turn(runner);
             self.console.ask(turn);
+            let session = &mut runner.session;
             let answer = loop {
                 tokio::select! {
                     answer = self.console.answer() => break answer,
@@ -160,23 +159,26 @@ impl<'a> Repl<'a> {
                     }
                 }
             };
-            if !session.is_open() {
+            if !runner.session.is_open() {
                 return self.leave_or_reconnect(&answer);
             }
             match answer {
                 Answer::Interrupted => {}
                 Answer::Failed(e) => {
+                    let session = &mut runner.session;
                     session.sink().error(&format!("the terminal failed: {e}"));
                     session.close().await;
                     return End::Exit;
                 }
                 Answer::End { rows } => {
                     self.erase(rows);
-                    if session.phase() == Phase::Data {
-                        self.send(session, ".", false, &mut queue).await;
+                    if runner.session.phase() == Phase::Data {
+                        if let Some(end) = self.line(runner, ".", false, &mut queue).await {
+                            return end;
+                        }
                     } else {
-                        if let Err(e) = with_interrupt(session.quit()).await {
-                            session.sink().error(&e.to_string());
+                        if let Err(e) = with_interrupt(runner.session.quit()).await {
+                            runner.session.sink().error(&e.to_string());
                         }
                         return End::Exit;
                     }
@@ -192,18 +194,24 @@ impl<'a> Repl<'a> {
                     };
                     // A meta-command stays on screen as typed; a line sent
                     // is replaced by its transcript line.
-                    if lines.len() > 0 || !is_meta(&first, session.phase()) {
+                    let is_meta = matches!(
+                        runner
+                            .session
+                            .classify(first.as_bytes(), queued, Syntax::Interactive),
+                        Input::Meta(_)
+                    );
+                    if lines.len() > 0 || !is_meta {
                         self.erase(rows);
                     }
                     queue.extend(lines);
                     if !queue.is_empty() {
                         let n = queue.len();
-                        session.sink().note(&format!(
+                        runner.session.sink().note(&format!(
                             "{n} more line{} queued: each goes out after the reply to the one before",
                             if n == 1 { "" } else { "s" }
                         ));
                     }
-                    if let Some(end) = self.line(session, &first, queued, &mut queue).await {
+                    if let Some(end) = self.line(runner, &first, queued, &mut queue).await {
                         return end;
                     }
                 }
@@ -211,170 +219,81 @@ impl<'a> Repl<'a> {
         }
     }
 
-    /// Handles one line; `Some` when the conversation is over.
+    /// Handles one line through the runner, with what a prompt adds:
+    /// history, Ctrl-C to stop waiting, and mistakes as notes. `Some` when
+    /// the conversation is over.
     async fn line(
         &mut self,
-        session: &mut Session<ReplOutput>,
+        runner: &mut Runner<ReplOutput>,
         line: &str,
         queued: bool,
         queue: &mut VecDeque<String>,
     ) -> Option<End> {
-        match session.phase() {
-            // Message text, or text dropped behind a refused DATA.
-            Phase::Data => return self.send(session, line, queued, queue).await,
-            Phase::DroppingText if queued => return self.send(session, line, queued, queue).await,
-            Phase::Closed => return Some(End::Exit),
-            Phase::Command | Phase::DroppingText => {}
-        }
-        if let Some(block) = self.pipeline.as_mut() {
-            // A `:pipeline` block, up to a lone `.`.
-            self.helpers.record(line);
-            if line.trim() != "." {
-                block.push(line.to_string());
-                return None;
-            }
-            let block = self.pipeline.take().unwrap_or_default();
-            if let Ok(None) = with_interrupt(session.pipeline(&block)).await {
-                session.sink().note(STOPPED_WAITING);
-            }
-            self.helpers.record_reply(session);
-            return None;
-        }
-        if line.trim().is_empty() {
-            return None;
-        }
-        let status = session.status();
-        if history::keep(line, &status) {
+        let bytes = line.as_bytes();
+        let input = runner.session.classify(bytes, queued, Syntax::Interactive);
+        if !runner.is_collecting() && history::keep(line, &input) {
             self.remember.push(line.to_string());
         }
-        let text = match meta::classify(line.as_bytes()) {
-            Line::Meta(text) => text,
-            Line::Send(bytes) => {
-                self.helpers.sent(&status, line.as_bytes(), bytes);
-                let end = self.send(session, line, queued, queue).await;
-                self.helpers.record_reply(session);
-                return end;
-            }
+        let quitting =
+            matches!(&input, Input::Meta(text) if text.trim().eq_ignore_ascii_case("quit"));
+        let ran = if runner.is_collecting() {
+            with_interrupt(runner.line(bytes, queued, &mut TtyAsker)).await
+        } else {
+            with_interrupt(runner.input(bytes, input, &mut TtyAsker)).await
         };
-        let meta = match meta::parse(text) {
-            Ok(meta) => meta,
-            Err(e) => {
-                session.sink().info(&[e.to_string()]);
-                return None;
-            }
-        };
-        let quitting = meta == Meta::Quit;
-        let ran = with_interrupt(actions::run_meta(
-            session,
-            meta,
-            &mut self.helpers,
-            &mut TtyAsker,
-        ))
-        .await;
-        self.helpers.record_reply(session);
-        match ran {
+        let session = &mut runner.session;
+        let end = match ran {
             Ok(Some(Flow::Continue)) => None,
             Ok(Some(Flow::Pipeline)) => {
                 session
                     .sink()
                     .info(&["type the commands, then a lone '.' to send them at once".to_string()]);
-                self.pipeline = Some(Vec::new());
                 None
             }
             Ok(Some(Flow::Stop)) => Some(End::Exit),
-            // Ctrl-C while `:quit` waited for its 221: leave all the same.
-            Ok(None) if quitting => Some(End::Exit),
-            Ok(None) => {
-                session.sink().note(STOPPED_WAITING);
-                None
-            }
             Ok(Some(Flow::Reconnect)) => {
                 if let Err(e) = with_interrupt(session.quit()).await {
                     session.sink().error(&e.to_string());
                 }
                 Some(End::Reconnect)
             }
-            Err(HelperError::Local(text)) => {
-                // A mistake at the prompt is a note; the session goes on.
-                session.sink().info(&[text]);
-                None
-            }
-            Err(e) => {
-                session.sink().error(&e.to_string());
-                None
-            }
-        }
-    }
-
-    /// Sends a line (`::` reduced to `:` between commands) and waits for
-    /// what it brings, unless Ctrl-C says to stop waiting. `Some` when the
-    /// conversation is over: a `QUIT` answered with `221`.
-    async fn send(
-        &mut self,
-        session: &mut Session<ReplOutput>,
-        line: &str,
-        queued: bool,
-        queue: &mut VecDeque<String>,
-    ) -> Option<End> {
-        let status = session.status();
-        let bytes = match (status.phase, meta::classify(line.as_bytes())) {
-            (Phase::Command | Phase::DroppingText, Line::Send(bytes)) => bytes,
-            _ => line.as_bytes(),
-        };
-        let quitting = status.phase == Phase::Command
-            && !status.secret_next
-            && line
-                .split_whitespace()
-                .next()
-                .and_then(Verb::from_word)
-                .is_some_and(|v| v == Verb::Quit);
-        let interrupt = interrupted();
-        let result = tokio::select! {
-            sent = session.submit(bytes, queued) => sent,
-            () = interrupt => {
+            // Ctrl-C while `:quit` waited for its 221: leave all the same.
+            Ok(None) if quitting => Some(End::Exit),
+            Ok(None) => {
                 let dropped = std::mem::take(queue).len();
                 let mut note = STOPPED_WAITING.to_string();
                 if dropped > 0 {
-                    note.push_str(&format!("; {dropped} queued line{} dropped", if dropped == 1 { "" } else { "s" }));
+                    note.push_str(&format!(
+                        "; {dropped} queued line{} dropped",
+                        if dropped == 1 { "" } else { "s" }
+                    ));
                 }
                 session.sink().note(&note);
-                Ok(())
+                None
             }
-        };
-        match result {
-            Ok(()) => {}
+            // A mistake at the prompt is a note; the session goes on.
+            Err(e @ (StepError::Local(_) | StepError::Meta(_) | StepError::NoTls)) => {
+                session.sink().info(&[e.to_string()]);
+                None
+            }
             // The engine has said so.
-            Err(SessionError::Closed(_) | SessionError::NotConnected) => {}
-            Err(e) => {
+            Err(StepError::Session(SessionError::Closed(_) | SessionError::NotConnected)) => None,
+            Err(StepError::Session(e)) => {
                 session.sink().error(&e.to_string());
                 session.close().await;
+                None
             }
-        }
+        };
         if !session.is_open() {
             queue.clear();
         }
-        if quitting && session.sink().last_code() == Some(221) {
-            // Like telnet: the server said goodbye, and that is the end.
-            session.close().await;
-            return Some(End::Exit);
-        }
-        None
+        end
     }
 
     /// After the connection is gone: says so, then the next line decides.
     async fn closed(&mut self, status: Option<Status>) -> End {
         self.output().note(CLOSED_HINT);
-        let status = status.unwrap_or_else(|| Status {
-            host: self.config.target.host.clone(),
-            port: self.config.target.port,
-            tls: false,
-            authenticated: None,
-            phase: Phase::Closed,
-            message_lines: 0,
-            greeted: false,
-            in_transaction: false,
-            secret_next: false,
-        });
+        let status = status.unwrap_or_else(|| Status::disconnected(&self.config.target));
         loop {
             self.console.ask(Turn {
                 prompt: prompt::prompt(&status, &self.theme),
@@ -404,7 +323,8 @@ impl<'a> Repl<'a> {
         }
     }
 
-    fn turn(&mut self, session: &Session<ReplOutput>) -> Turn {
+    fn turn(&mut self, runner: &Runner<ReplOutput>) -> Turn {
+        let session = &runner.session;
         let status = session.status();
         Turn {
             prompt: prompt::prompt(&status, &self.theme),
@@ -443,11 +363,6 @@ const CLOSED_HINT: &str = "Enter exits; :reconnect opens a new connection";
 
 const STOPPED_WAITING: &str =
     "stopped waiting (Ctrl-C); a reply that still comes is shown when it arrives";
-
-/// Whether `line` is a meta-command in this phase.
-fn is_meta(line: &str, phase: Phase) -> bool {
-    phase != Phase::Data && matches!(meta::classify(line.as_bytes()), Line::Meta(_))
-}
 
 /// Runs `work` unless Ctrl-C comes first.
 async fn with_interrupt<T, E>(work: impl Future<Output = Result<T, E>>) -> Result<Option<T>, E> {

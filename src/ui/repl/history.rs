@@ -13,7 +13,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::session::{Phase, Status};
+use crate::session::Input;
 
 /// The history file, if the platform has a place for it.
 pub fn path() -> Option<PathBuf> {
@@ -50,24 +50,19 @@ pub fn make_private(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Whether `line`, sent as a command with the session in `status`, may
-/// enter history. (Message text, and lines dropped behind a refused DATA,
-/// never reach this question.)
-pub fn keep(line: &str, status: &Status) -> bool {
-    !(line.trim().is_empty()
-        || line.starts_with(char::is_whitespace)
-        || status.secret_next
-        || status.phase == Phase::Data
-        || has_initial_response(line))
-}
-
-/// `AUTH MECHANISM RESPONSE`: the third word is a credential.
-fn has_initial_response(line: &str) -> bool {
-    let mut words = line.split_whitespace();
-    words
-        .next()
-        .is_some_and(|verb| verb.eq_ignore_ascii_case("AUTH"))
-        && words.nth(1).is_some()
+/// Whether `line`, classified by the session as `input`, may enter
+/// history: a command that carries no credential, or a meta-command; never
+/// a SASL response, message text, a blank line, or a line typed with a
+/// leading space.
+pub fn keep(line: &str, input: &Input<'_>) -> bool {
+    if line.starts_with(char::is_whitespace) {
+        return false;
+    }
+    match input {
+        Input::Command(typed) => !typed.is_secret(),
+        Input::Meta(_) => true,
+        _ => false,
+    }
 }
 
 /// The address of a `MAIL FROM:` or `RCPT TO:` line, for completion:
@@ -96,40 +91,38 @@ pub fn address(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::LineRole;
 
-    fn status(phase: Phase, secret_next: bool) -> Status {
-        Status {
-            host: "h".into(),
-            port: 25,
-            tls: false,
-            authenticated: None,
-            phase,
-            message_lines: 0,
-            greeted: true,
-            in_transaction: false,
-            secret_next,
-        }
+    fn kept(line: &str, role: LineRole) -> bool {
+        let input = crate::session::input::classify(
+            line.as_bytes(),
+            role,
+            crate::session::Syntax::Interactive,
+            &Default::default(),
+        );
+        keep(line, &input)
     }
 
     #[test]
     fn what_never_enters_history() {
-        let command = status(Phase::Command, false);
+        use LineRole::*;
         let table = [
-            ("EHLO client.example.org", &command, true),
-            ("auth login", &command, true),
-            (":caps", &command, true),
-            ("AUTH PLAIN AGFsaWNlAHNlY3JldA==", &command, false),
-            ("auth   plain   AGFsaWNl", &command, false),
-            (" MAIL FROM:<private@example.org>", &command, false),
-            ("\tRSET", &command, false),
-            ("", &command, false),
-            ("   ", &command, false),
-            ("YWxpY2U=", &status(Phase::Command, true), false),
-            ("Subject: hello", &status(Phase::Data, false), false),
-            ("RSET", &status(Phase::DroppingText, false), true),
+            ("EHLO client.example.org", Command, true),
+            ("auth login", Command, true),
+            (":caps", Command, true),
+            ("AUTH PLAIN AGFsaWNlAHNlY3JldA==", Command, false),
+            ("auth   plain   AGFsaWNl", Command, false),
+            (" MAIL FROM:<private@example.org>", Command, false),
+            ("\tRSET", Command, false),
+            ("", Command, false),
+            ("   ", Command, false),
+            ("# a comment", Command, false),
+            ("YWxpY2U=", SaslResponse, false),
+            ("Subject: hello", Text, false),
+            ("RSET", Dropped, false),
         ];
-        for (line, status, want) in table {
-            assert_eq!(keep(line, status), want, "{line:?}");
+        for (line, role, want) in table {
+            assert_eq!(kept(line, role), want, "{line:?}");
         }
     }
 

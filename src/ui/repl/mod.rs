@@ -31,7 +31,6 @@ use super::render::{Renderer, Wrap};
 use super::theme::Theme;
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
-use crate::proto::codes::ReplyCode;
 use crate::session::{Event, EventSink};
 use printer::{Printer, Screen, ScreenWriter};
 
@@ -71,11 +70,9 @@ pub fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
     Ok(exit)
 }
 
-/// The engine's events, rendered onto the screen queue; it also keeps
-/// what the driver needs to know about the last reply.
+/// The engine's events, rendered onto the screen queue.
 pub struct ReplOutput {
     renderer: Renderer<ScreenWriter>,
-    last_code: Option<u16>,
 }
 
 impl ReplOutput {
@@ -84,15 +81,7 @@ impl ReplOutput {
         renderer.timing = timing;
         renderer.hex = hex;
         renderer.wrap = Wrap::Terminal;
-        ReplOutput {
-            renderer,
-            last_code: None,
-        }
-    }
-
-    /// The code of the last reply, if it had one.
-    fn last_code(&self) -> Option<u16> {
-        self.last_code
+        ReplOutput { renderer }
     }
 
     fn note(&mut self, text: &str) {
@@ -107,9 +96,6 @@ impl ReplOutput {
 
 impl EventSink for ReplOutput {
     fn event(&mut self, event: Event) {
-        if let Event::Reply { reply, .. } = &event {
-            self.last_code = reply.code().map(ReplyCode::value);
-        }
         self.renderer.event(event);
         // Message text too is shown as it is sent, not in bulk.
         self.renderer.flush();

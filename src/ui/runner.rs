@@ -1,0 +1,233 @@
+//! The runner: one way to open a session and one way to handle a line, for
+//! every mode.
+//!
+//! [`open`] connects as the configuration says (TCP or a UNIX socket, `--mx`,
+//! implicit TLS, `--lmtp`, `--quit-after`) and then, for `--starttls` (the
+//! flag or a profile's `tls = "starttls"`), runs EHLO, STARTTLS, the
+//! handshake and EHLO again before any input, in every mode. [`Runner::line`]
+//! takes one line of input, lets the session classify it once
+//! ([`crate::session::Input`]), and does what it is: a meta-command through
+//! the one table, a command or message text through the engine, a
+//! `:pipeline` block, `:save` bookkeeping. Lines that arrive after the
+//! server closed are counted and reported once at the end.
+//!
+//! What the drivers keep is policy: where lines come from, whether a person
+//! can be asked, and what an error does (the end of a script, a note at the
+//! prompt).
+
+use super::Output;
+use super::actions::{self, Flow};
+use super::helpers::{Asker, HelperError, Helpers};
+use super::meta::{self, Meta, MetaError};
+use crate::config::ConnectConfig;
+use crate::exit::Exit;
+use crate::session::input::strip_line_ending;
+use crate::session::{Input, Phase, Session, SessionError, Syntax};
+
+/// Why a line did not go as asked.
+#[derive(Debug)]
+pub(crate) enum StepError {
+    /// The session failed underneath (a timeout, a close, TLS).
+    Session(SessionError),
+    /// A local problem: bad arguments, an unreadable file, no password.
+    Local(String),
+    /// A meta-command line that cannot be understood.
+    Meta(MetaError),
+    /// STARTTLS was not offered or was refused.
+    NoTls,
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepError::Session(e) => write!(f, "{e}"),
+            StepError::Local(text) => f.write_str(text),
+            StepError::Meta(e) => write!(f, "{e}"),
+            StepError::NoTls => f.write_str(NO_TLS),
+        }
+    }
+}
+
+const NO_TLS: &str = "STARTTLS did not succeed: stopping rather than going on in plaintext";
+
+impl From<SessionError> for StepError {
+    fn from(e: SessionError) -> Self {
+        StepError::Session(e)
+    }
+}
+
+impl From<HelperError> for StepError {
+    fn from(e: HelperError) -> Self {
+        match e {
+            HelperError::Session(e) => StepError::Session(e),
+            HelperError::Local(text) => StepError::Local(text),
+            HelperError::NoTls => StepError::NoTls,
+        }
+    }
+}
+
+/// A session with the helpers' memory and the line handling around it.
+pub(crate) struct Runner<O: Output> {
+    pub(crate) session: Session<O>,
+    pub(crate) helpers: Helpers,
+    /// Lines of a `:pipeline` block being collected.
+    pipeline: Option<Vec<String>>,
+    /// Lines that could not be sent because the connection had closed.
+    unsent: u64,
+}
+
+/// Opens the session the configuration asks for and, with `--starttls`,
+/// brings TLS up before any input. A failed STARTTLS is reported here and
+/// leaves the session closed (after a polite QUIT where possible), so no
+/// mode goes on in plaintext.
+pub(crate) async fn open<O: Output>(
+    config: &ConnectConfig,
+    output: O,
+) -> Result<Runner<O>, (SessionError, O)> {
+    let session = open_session(config, output).await?;
+    let mut runner = Runner {
+        session,
+        helpers: Helpers::new(config.helpers.clone()),
+        pipeline: None,
+        unsent: 0,
+    };
+    if config.starttls && runner.session.is_open() {
+        let mut no_one = super::helpers::NoOneToAsk;
+        let started = runner
+            .helpers
+            .run(&mut runner.session, Meta::StartTls, &mut no_one)
+            .await;
+        if let Err(e) = started {
+            runner.fail(e.into()).await;
+        }
+        runner.helpers.record_reply(&runner.session);
+    }
+    Ok(runner)
+}
+
+/// Connects: TCP to the target (with `--mx`, to the domain's mail servers),
+/// or a UNIX socket.
+async fn open_session<O: Output>(
+    config: &ConnectConfig,
+    output: O,
+) -> Result<Session<O>, (SessionError, O)> {
+    #[cfg(unix)]
+    if let Some(path) = &config.unix {
+        return Session::open_unix(path, config.connect.timeout, config.session.clone(), output)
+            .await;
+    }
+    Session::open(
+        &config.target,
+        &config.connect,
+        config.session.clone(),
+        output,
+    )
+    .await
+}
+
+impl<O: Output> Runner<O> {
+    /// Handles one line of input (its line ending, if any, is removed).
+    pub(crate) async fn line(
+        &mut self,
+        raw: &[u8],
+        queued: bool,
+        asker: &mut dyn Asker,
+    ) -> Result<Flow, StepError> {
+        let line = strip_line_ending(raw);
+        if self.is_collecting() {
+            return self.pipeline_line(line).await;
+        }
+        let input = self.session.classify(line, queued, Syntax::Interactive);
+        self.input(line, input, asker).await
+    }
+
+    /// Whether a `:pipeline` block is being collected (its lines are not
+    /// classified until the block is sent).
+    pub(crate) fn is_collecting(&self) -> bool {
+        self.pipeline.is_some() && self.session.phase() == Phase::Command
+    }
+
+    /// Handles a line the caller has classified already (the prompt, which
+    /// decides about history on the same classification).
+    pub(crate) async fn input(
+        &mut self,
+        line: &[u8],
+        input: Input<'_>,
+        asker: &mut dyn Asker,
+    ) -> Result<Flow, StepError> {
+        if self.unsent > 0 && !matches!(input, Input::Blank | Input::Comment) {
+            // After a line that could not go, nothing after it is checked.
+            self.unsent += 1;
+            return Ok(Flow::Continue);
+        }
+        let flow = match input {
+            Input::Blank | Input::Comment => return Ok(Flow::Continue),
+            Input::NotSendable(_) => {
+                self.unsent += 1;
+                return Ok(Flow::Continue);
+            }
+            Input::Meta(text) => {
+                let meta = meta::parse(text).map_err(StepError::Meta)?;
+                let flow =
+                    actions::run_meta(&mut self.session, meta, &mut self.helpers, asker).await?;
+                if flow == Flow::Pipeline {
+                    self.pipeline = Some(Vec::new());
+                }
+                flow
+            }
+            input => {
+                self.helpers.sent(line, &input);
+                self.session.input(input).await?;
+                Flow::Continue
+            }
+        };
+        self.helpers.record_reply(&self.session);
+        Ok(flow)
+    }
+
+    /// A line of a `:pipeline` block; the lone `.` sends the block.
+    async fn pipeline_line(&mut self, line: &[u8]) -> Result<Flow, StepError> {
+        let text = String::from_utf8_lossy(line).into_owned();
+        self.helpers.record(&text);
+        if text.trim() != "." {
+            if let Some(block) = self.pipeline.as_mut() {
+                block.push(text);
+            }
+            return Ok(Flow::Continue);
+        }
+        let block = self.pipeline.take().unwrap_or_default();
+        self.session.pipeline(&block).await?;
+        self.helpers.record_reply(&self.session);
+        Ok(Flow::Continue)
+    }
+
+    /// The input is over: QUIT if the session is still open, and what could
+    /// not be sent is said once.
+    pub(crate) async fn end_of_input(&mut self) -> Result<(), SessionError> {
+        let quit = self.session.quit().await;
+        self.session.not_sent(std::mem::take(&mut self.unsent));
+        quit
+    }
+
+    /// A step failed in a mode that cannot ask anyone: the error is said,
+    /// counted, and the session ends (politely after a refused STARTTLS).
+    pub(crate) async fn fail(&mut self, error: StepError) {
+        match error {
+            StepError::NoTls => {
+                self.session.sink().info(&[NO_TLS.to_string()]);
+                let _ = self.session.quit().await;
+            }
+            other => {
+                self.session.sink().error(&other.to_string());
+                self.session.fail_locally();
+                self.session.close().await;
+            }
+        }
+    }
+
+    /// Ends the run: the exit code, reported and flushed; a failed write to
+    /// the output (a closed pipe) comes back as the error.
+    pub(crate) fn finish(&mut self) -> std::io::Result<Exit> {
+        super::finish(&mut self.session)
+    }
+}
