@@ -7,7 +7,7 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::{peak_rss_kib, real_server, smtpcli, text, token, wait_for_mail};
+use crate::support::{need, need_server, peak_rss_kib, smtpcli, text, token, wait_for_mail};
 
 fn script(server: &FakeServer, script: &str, extra: &[&str]) -> std::process::Output {
     let port = server.port();
@@ -250,13 +250,10 @@ fn log_writes_the_transcript_without_secrets() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_send_delivers_and_tables_the_refused_recipient() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
-    let Ok(maildir) = std::env::var("SMTPCLI_IT_MAILDIR_B") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let maildir = need("SMTPCLI_IT_MAILDIR_B");
     let out = smtpcli()
         .args(["--color", "never", "--script", "-", &host, &port])
         .write_stdin(
@@ -368,13 +365,10 @@ fn expected_body(message: &[u8]) -> String {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_data_of_a_50_mib_file_arrives_intact_in_constant_memory() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
-    let Ok(maildir) = std::env::var("SMTPCLI_IT_MAILDIR") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let maildir = need("SMTPCLI_IT_MAILDIR");
     let token = token("data50");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.eml");
@@ -414,13 +408,10 @@ fn postfix_data_of_a_50_mib_file_arrives_intact_in_constant_memory() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_bdat_sends_exact_chunks() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
-    let Ok(maildir) = std::env::var("SMTPCLI_IT_MAILDIR") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let maildir = need("SMTPCLI_IT_MAILDIR");
     let token = token("bdat");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.eml");
@@ -444,10 +435,9 @@ fn postfix_bdat_sends_exact_chunks() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_saved_session_replays_with_the_same_codes() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("saved.smtp");
     let input = format!(
@@ -495,17 +485,14 @@ fn secret_forms(password: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_auth_plain_login_and_cram_md5_over_starttls() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
-    let (Ok(ca), Ok(user), Ok(password)) = (
-        std::env::var("SMTPCLI_IT_CA"),
-        std::env::var("SMTPCLI_IT_USER"),
-        std::env::var("SMTPCLI_IT_PASSWORD"),
-    ) else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let (ca, user, password) = (
+        need("SMTPCLI_IT_CA"),
+        need("SMTPCLI_IT_USER"),
+        need("SMTPCLI_IT_PASSWORD"),
+    );
     let mut password_file = tempfile::NamedTempFile::new().unwrap();
     writeln!(password_file, "{password}").unwrap();
     // One session per mechanism: a server takes one AUTH per session.
@@ -558,13 +545,10 @@ fn postfix_auth_plain_login_and_cram_md5_over_starttls() {
 }
 
 #[test]
+#[ignore = "needs aiosmtpd: scripts/test-servers start"]
 fn aiosmtpd_xoauth2_success_and_error_step() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_AIOSMTPD") else {
-        return;
-    };
-    let Ok(token) = std::env::var("SMTPCLI_IT_PASSWORD") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_AIOSMTPD");
+    let token = need("SMTPCLI_IT_PASSWORD");
     let run = |token: &str| {
         smtpcli()
             .env("SMTPCLI_PASSWORD", token)

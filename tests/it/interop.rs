@@ -1,20 +1,17 @@
 //! Interop against real servers (Postfix, aiosmtpd) started by `.ci/run` or
-//! `scripts/test-servers start`. Each test reads its server's address from
-//! the environment and says it skipped when the variable is not set.
+//! `scripts/test-servers start`. Each test is ignored unless asked for
+//! (`--include-ignored`) and reads its server's address from the
+//! environment; a variable not set is a failure.
 
 use std::time::Duration;
 
-use crate::support::{real_server, smtpcli, text, token, wait_for_mail};
+use crate::support::{need, need_server, smtpcli, text, token, wait_for_mail};
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_reference_dialog_piped_delivers_the_message() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
-    let Ok(maildir) = std::env::var("SMTPCLI_IT_MAILDIR") else {
-        eprintln!("skipped: SMTPCLI_IT_MAILDIR is not set");
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let maildir = need("SMTPCLI_IT_MAILDIR");
     let token = token("reference");
     let input = format!(
         "helo pc0815.example.com\nmail from:absender@example.org\nrcpt to:empfaenger@example.org\n\
@@ -40,14 +37,10 @@ fn postfix_reference_dialog_piped_delivers_the_message() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_sees_no_pipelining_when_the_dialog_is_pasted_at_once() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
-    let Ok(log) = std::env::var("SMTPCLI_IT_POSTFIX_LOG") else {
-        eprintln!("skipped: SMTPCLI_IT_POSTFIX_LOG is not set");
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let log = need("SMTPCLI_IT_POSTFIX_LOG");
     let token = token("pacing");
     // Postfix names the out-of-turn text in its complaint; the token in the
     // sender address lets this test find a complaint about its own session.
@@ -71,10 +64,9 @@ fn postfix_sees_no_pipelining_when_the_dialog_is_pasted_at_once() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_refuses_an_unknown_user_with_5_1_1_explained() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
     let out = smtpcli()
         .args(["--color", "never", &host, &port])
         .write_stdin(
@@ -97,10 +89,9 @@ fn postfix_refuses_an_unknown_user_with_5_1_1_explained() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_idle_timeout_421_arrives_unasked() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP_IDLE") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP_IDLE");
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_smtpcli"))
@@ -129,10 +120,9 @@ fn postfix_idle_timeout_421_arrives_unasked() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn the_health_check_example_passes_against_postfix() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/health-check.smtp");
     let out = smtpcli()
         .args(["--script", script, &host, &port])

@@ -2,7 +2,7 @@
 //! UNIX domain sockets.
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::{real_server, smtpcli, text};
+use crate::support::{need, need_server, smtpcli, text};
 
 const DIALOG: &str = "LHLO pc0815.example.com\nMAIL FROM:<a@example.org>\n\
 RCPT TO:<b@example.org>\nRCPT TO:<nosuchuser@example.org>\nRCPT TO:<full@example.org>\n\
@@ -133,20 +133,17 @@ fn check_real_lmtp(args: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs the LMTP server: scripts/test-servers start"]
 fn aiosmtpd_lmtp_over_tcp() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_LMTP") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_LMTP");
     check_real_lmtp(&[&host, &port]);
 }
 
 #[cfg(unix)]
 #[test]
+#[ignore = "needs the LMTP server: scripts/test-servers start"]
 fn aiosmtpd_lmtp_over_a_unix_socket() {
-    let Ok(socket) = std::env::var("SMTPCLI_IT_LMTP_SOCKET") else {
-        eprintln!("skipped: SMTPCLI_IT_LMTP_SOCKET is not set");
-        return;
-    };
+    let socket = need("SMTPCLI_IT_LMTP_SOCKET");
     check_real_lmtp(&["--unix", &socket]);
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: the one test binary. Each file covers one area and runs
 //! the real `smtpcli` binary against a fake server (faults) or a real one
-//! (interop, when its address is in the environment).
+//! (interop: `#[ignore = "needs …"]`, run with `--include-ignored` once
+//! `scripts/test-servers` has started the servers).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -3,7 +3,7 @@
 use std::process::Output;
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::{real_server, smtpcli, text};
+use crate::support::{need_server, smtpcli, text};
 
 const FORMATS: [(&str, &str); 5] = [
     ("telnet.txt", "telnet style"),
@@ -229,10 +229,9 @@ fn a_missing_recording_exits_2() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_replays_the_telnet_recording() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
     let out = replay(&[], &fixture("telnet.txt"), &host, &port);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
@@ -243,10 +242,9 @@ fn postfix_replays_the_telnet_recording() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_refusing_the_recipient_is_a_mismatch() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTP") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("unknown.txt");
     let recording = std::fs::read_to_string(fixture("telnet.txt"))

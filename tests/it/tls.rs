@@ -4,17 +4,16 @@
 //! against rcgen certificates in `net::tls`.
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::{real_server, smtpcli, text};
+use crate::support::{need, need_server, smtpcli, text};
 
-fn postfix() -> Option<(String, String)> {
-    real_server("SMTPCLI_IT_SMTP")
+fn postfix() -> (String, String) {
+    need_server("SMTPCLI_IT_SMTP")
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_starttls_report_says_self_signed() {
-    let Some((host, port)) = postfix() else {
-        return;
-    };
+    let (host, port) = postfix();
     let out = smtpcli()
         .args(["--color", "never", "--starttls", &host, &port])
         .write_stdin("")
@@ -38,10 +37,9 @@ fn postfix_starttls_report_says_self_signed() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_starttls_with_verify_exits_2_naming_the_problem() {
-    let Some((host, port)) = postfix() else {
-        return;
-    };
+    let (host, port) = postfix();
     let out = smtpcli()
         .args(["--starttls", "--verify", &host, &port])
         .write_stdin("")
@@ -56,13 +54,10 @@ fn postfix_starttls_with_verify_exits_2_naming_the_problem() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_starttls_with_ca_file_is_trusted() {
-    let Some((host, port)) = postfix() else {
-        return;
-    };
-    let Ok(ca) = std::env::var("SMTPCLI_IT_CA") else {
-        return;
-    };
+    let (host, port) = postfix();
+    let ca = need("SMTPCLI_IT_CA");
     let out = smtpcli()
         .args([
             "--color",
@@ -83,10 +78,9 @@ fn postfix_starttls_with_ca_file_is_trusted() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_implicit_tls_port() {
-    let Some((host, port)) = real_server("SMTPCLI_IT_SMTPS") else {
-        return;
-    };
+    let (host, port) = need_server("SMTPCLI_IT_SMTPS");
     let out = smtpcli()
         .args(["--color", "never", "--tls", &host, &port])
         .write_stdin("EHLO pc0815.example.com\n")
@@ -105,10 +99,9 @@ fn postfix_implicit_tls_port() {
 }
 
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_typed_starttls_shows_the_second_ehlo_inside_tls() {
-    let Some((host, port)) = postfix() else {
-        return;
-    };
+    let (host, port) = postfix();
     let out = smtpcli()
         .args(["--color", "never", &host, &port])
         .write_stdin("EHLO pc0815.example.com\nSTARTTLS\nEHLO pc0815.example.com\n")
@@ -217,10 +210,9 @@ fn starttls_not_offered_exits_1() {
 
 #[cfg(feature = "native-tls")]
 #[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_starttls_with_the_native_backend() {
-    let Some((host, port)) = postfix() else {
-        return;
-    };
+    let (host, port) = postfix();
     let out = smtpcli()
         .args([
             "--color",

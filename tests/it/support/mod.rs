@@ -1,5 +1,6 @@
 //! Shared test support: the fake server, running the binary, real-server
-//! settings from the environment.
+//! settings from the environment (the tests that read them are `#[ignore]`d
+//! and run with `--include-ignored`, where a missing setting fails).
 
 pub mod dns;
 pub mod fake_server;
@@ -34,20 +35,39 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A real server's address from the environment (set by `.ci/run` or
-/// `scripts/test-servers env`), or `None` with a notice: interop tests pass
-/// without real servers, and say that they did not run.
-pub fn real_server(var: &str) -> Option<(String, String)> {
+/// How to get the settings of `scripts/test-servers` into the environment.
+pub const TEST_SERVERS: &str =
+    "scripts/test-servers start and eval \"$(scripts/test-servers env)\"";
+
+/// A setting of the real servers from the environment (set by `.ci/run` or
+/// `scripts/test-servers env`). Only tests marked
+/// `#[ignore = "needs …: scripts/test-servers start"]` call this: plain
+/// `cargo test` shows them as ignored, and under `--include-ignored` a
+/// missing setting is a failure, not a pass.
+pub fn need(var: &str) -> String {
+    need_from(var, TEST_SERVERS)
+}
+
+/// [`need`] for a `host:port` address, split into host and port.
+pub fn need_server(var: &str) -> (String, String) {
+    host_port(var, &need(var))
+}
+
+/// A setting that `setup` puts into the environment; panics saying so when
+/// it is not set (or empty).
+pub fn need_from(var: &str, setup: &str) -> String {
     match std::env::var(var) {
-        Ok(addr) => {
-            let (host, port) = addr.rsplit_once(':')?;
-            Some((host.to_string(), port.to_string()))
-        }
-        Err(_) => {
-            eprintln!("skipped: {var} is not set (see scripts/test-servers)");
-            None
-        }
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!("{var} is not set: run {setup}"),
     }
+}
+
+/// `host:port` (the host may be `[::1]`) split at the last colon.
+pub fn host_port(var: &str, addr: &str) -> (String, String) {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .unwrap_or_else(|| panic!("{var} is {addr:?}, not host:port"));
+    (host.to_string(), port.to_string())
 }
 
 /// A token unique to this test run, to find a delivered message by.
