@@ -213,7 +213,7 @@ pub struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure", "replay", "mx", "resolver", "tls", "starttls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "insecure", "replay", "mx", "resolver", "tls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend"]
     )]
     pub explain: Option<Vec<String>>,
 

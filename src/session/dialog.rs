@@ -110,6 +110,7 @@ impl<S: EventSink> Session<S> {
             None => self.transport.read_reply(deadline).await?,
         };
         let reply = self.handle_outcome(outcome, started, deadline, ReplyTo::Banner, None)?;
+        self.dialog.banner = Some(reply.clone());
         let code = reply.code().map(ReplyCode::value);
         match code {
             Some(421 | 554) => {
@@ -337,7 +338,13 @@ impl<S: EventSink> Session<S> {
             return Err(SessionError::NotConnected);
         }
         self.early_replies(&out.shown).await;
-        if self.dialog.phase == Phase::Closed {
+        if self.transport.is_closed() {
+            // The server hung up before this could go out.
+            if let ReadOutcome::Closed { partial, reset } =
+                self.transport.read_reply(Instant::now()).await?
+            {
+                self.closed_by_server(partial, reset);
+            }
             return Err(SessionError::NotConnected);
         }
         let Outgoing {

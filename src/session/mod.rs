@@ -470,6 +470,16 @@ impl<S: EventSink> Session<S> {
         self.dialog.last_reply.as_ref()
     }
 
+    /// The greeting, once it has arrived.
+    pub fn banner(&self) -> Option<&Reply> {
+        self.dialog.banner.as_ref()
+    }
+
+    /// Counts an earlier reply (not the last) as not what was expected.
+    pub fn disagree(&mut self, reply: &Reply) {
+        self.dialog.disagree(reply);
+    }
+
     /// How many replies have arrived so far.
     pub fn reply_count(&self) -> u64 {
         self.dialog.reply_count

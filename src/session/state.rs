@@ -82,6 +82,8 @@ pub(crate) struct Dialog {
     pending: Pending,
     /// The last reply, for `:expect` and for expected closes.
     pub(crate) last_reply: Option<Reply>,
+    /// The greeting.
+    pub(crate) banner: Option<Reply>,
     /// Whether a 421 has been received (the server is going away).
     got_421: bool,
     /// The outcome of everything before the last group of replies.
@@ -119,6 +121,7 @@ impl Dialog {
             dropped: 0,
             pending: Pending::default(),
             last_reply: None,
+            banner: None,
             got_421: false,
             settled: Exit::Success,
             last_group: Vec::new(),
@@ -456,6 +459,12 @@ impl Dialog {
     pub(crate) fn judge_last(&mut self, ok: bool) {
         let class = self.last_reply.as_ref().and_then(Reply::class_digit);
         self.judge(self.last_group.len().checked_sub(1), class, ok);
+    }
+
+    /// An earlier reply (not the last) did not match what was expected:
+    /// a failure by its class, on top of how it already counted.
+    pub(crate) fn disagree(&mut self, reply: &Reply) {
+        self.judge(None, reply.class_digit(), false);
     }
 
     fn judge(&mut self, index: Option<usize>, class: Option<u8>, ok: bool) {

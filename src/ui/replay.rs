@@ -78,7 +78,8 @@ pub async fn run<O: Output>(
     let session = &mut runner.session;
     let mut rows = Vec::new();
     if let Some(banner) = &recorded.banner {
-        let live = session.last_reply().cloned();
+        // With --starttls, more replies came since the banner.
+        let live = session.banner().cloned();
         rows.push(compare(
             session, "banner", "(banner)", banner, live, options,
         ));
@@ -241,7 +242,12 @@ fn compare<O: Output>(
         (true, false) if !options.strict => Verdict::TextDiffers,
         _ => Verdict::Mismatch,
     };
-    session.judge_last(verdict != Verdict::Mismatch);
+    let ok = verdict != Verdict::Mismatch;
+    if session.last_reply() == Some(&live) {
+        session.judge_last(ok);
+    } else if !ok {
+        session.disagree(&live);
+    }
     let note = match verdict {
         Verdict::Mismatch if !(same_code && same_enhanced) => {
             explanation(&live).unwrap_or_default()

@@ -74,6 +74,9 @@ pub(crate) struct Runner<O: Output> {
     pipeline: Option<Vec<String>>,
     /// Lines that could not be sent because the connection had closed.
     unsent: u64,
+    /// The server closed while a reply was awaited: what follows is not
+    /// sent, and no `:expect` after it checks a stale reply.
+    cut_short: bool,
 }
 
 /// Opens the session the configuration asks for and, with `--starttls`,
@@ -90,6 +93,7 @@ pub(crate) async fn open<O: Output>(
         helpers: Helpers::new(config.helpers.clone()),
         pipeline: None,
         unsent: 0,
+        cut_short: false,
     };
     if config.starttls && runner.session.is_open() {
         let mut no_one = super::helpers::NoOneToAsk;
@@ -155,8 +159,9 @@ impl<O: Output> Runner<O> {
         input: Input<'_>,
         asker: &mut dyn Asker,
     ) -> Result<Flow, StepError> {
-        if self.unsent > 0 && !matches!(input, Input::Blank | Input::Comment) {
-            // After a line that could not go, nothing after it is checked.
+        if (self.unsent > 0 || self.cut_short) && !matches!(input, Input::Blank | Input::Comment) {
+            // After a line that could not go, or went unanswered, nothing
+            // after it is sent or checked.
             self.unsent += 1;
             return Ok(Flow::Continue);
         }
@@ -177,8 +182,19 @@ impl<O: Output> Runner<O> {
             }
             input => {
                 self.helpers.sent(line, &input);
-                self.session.input(input).await?;
-                Flow::Continue
+                match self.session.input(input).await {
+                    Ok(()) => Flow::Continue,
+                    // The server hung up before the line could go.
+                    Err(SessionError::NotConnected) => {
+                        self.unsent += 1;
+                        return Ok(Flow::Continue);
+                    }
+                    Err(e @ SessionError::Closed(_)) => {
+                        self.cut_short = true;
+                        return Err(e.into());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
         };
         self.helpers.record_reply(&self.session);

@@ -44,3 +44,42 @@ fn the_demo_tour_in_a_terminal() {
     pty.send("QUIT\r");
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
 }
+
+/// `--starttls` at a terminal: EHLO, STARTTLS, the handshake and its report
+/// come before the first prompt, the prompt says `tls`, and `:tls` repeats
+/// the report. (The regression: only the script driver read the flag, so
+/// the prompt stayed in plaintext.)
+#[test]
+fn starttls_at_the_prompt_shows_the_report_before_the_first_prompt() {
+    let mut pty = pty::spawn(
+        &["--demo", "--starttls", "--ehlo", "pc0815.example.com"],
+        &[],
+    );
+    pty.wait_text("credentials: user demo, password demo-");
+    let screen = pty.text();
+    let port = screen
+        .split("inside this process on 127.0.0.1:")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("the demo's address")
+        .to_string();
+    let tls = format!("127.0.0.1:{port} tls> ");
+    pty.wait_prompt(&tls);
+    let before = pty.text();
+    assert_eq!(
+        before.matches("# certificate: trusted").count(),
+        1,
+        "{before}"
+    );
+    assert!(before.contains("capabilities after TLS"), "{before}");
+    pty.send(":tls\r");
+    pty.wait(":tls repeats the report", |screen| {
+        let rows = pty::rows(screen);
+        rows.iter()
+            .position(|row| row.ends_with("tls> :tls"))
+            .is_some_and(|at| rows[at..].iter().any(|r| r == "# certificate: trusted"))
+    });
+    pty.wait_prompt(&tls);
+    pty.send("QUIT\r");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+}

@@ -9,6 +9,7 @@ mod config_file;
 #[cfg(all(unix, feature = "demo"))]
 mod demo;
 mod dns;
+mod engine;
 mod explain;
 mod fuzz_corpus;
 mod generate;

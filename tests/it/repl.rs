@@ -515,3 +515,55 @@ fn reconnect_after_a_close_and_from_an_open_session_and_no_history_file() {
         "--no-history wrote a history file"
     );
 }
+
+/// `--starttls` against Postfix at a terminal, and the same through a
+/// profile's `tls = "starttls"`: the TLS report comes before the first
+/// prompt, the prompt says `tls`, and `:tls` repeats the report.
+fn postfix_starttls_at_the_prompt(args: &[&str], env: &[(&str, &str)], prompt: &str) {
+    let mut pty = pty::spawn(args, env);
+    pty.wait_prompt(prompt);
+    let before = pty.text();
+    assert!(before.contains("~> EHLO"), "{before}");
+    assert!(before.contains("# TLS: TLSv1."), "{before}");
+    pty.send(":tls\r");
+    pty.wait(":tls repeats the report", |screen| {
+        let rows = rows(screen);
+        rows.iter()
+            .position(|row| row.ends_with("tls> :tls"))
+            .is_some_and(|at| rows[at..].iter().any(|r| r.starts_with("# TLS: TLSv1.")))
+    });
+    pty.wait_prompt(prompt);
+    pty.send("QUIT\r");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+}
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn postfix_starttls_flag_at_the_prompt() {
+    let (host, port) = crate::support::need_server("SMTPCLI_IT_SMTP");
+    postfix_starttls_at_the_prompt(
+        &["--starttls", "--ehlo", "pc0815.example.com", &host, &port],
+        &[],
+        &format!("{host}:{port} tls> "),
+    );
+}
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn postfix_profile_with_starttls_at_the_prompt() {
+    let (host, port) = crate::support::need_server("SMTPCLI_IT_SMTP");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.mx]\nhost = \"{host}\"\nport = {port}\ntls = \"starttls\"\nehlo = \"pc0815.example.com\"\n"
+        ),
+    )
+    .unwrap();
+    postfix_starttls_at_the_prompt(
+        &["@mx"],
+        &[("SMTPCLI_CONFIG", config.to_str().unwrap())],
+        &format!("{host}:{port} tls> "),
+    );
+}

@@ -261,3 +261,38 @@ fn postfix_refusing_the_recipient_is_a_mismatch() {
         "{row}"
     );
 }
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn postfix_replay_with_starttls_runs_the_recording_inside_tls() {
+    let (host, port) = crate::support::need_server("SMTPCLI_IT_SMTP");
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("dialog.txt");
+    std::fs::write(
+        &recording,
+        "<< 220 mailserver.example.com ESMTP Postfix\n>> EHLO pc0815.example.com\n\
+         << 250 mailserver.example.com\n>> MAIL FROM:<absender@example.org>\n<< 250 2.1.0 Ok\n\
+         >> QUIT\n<< 221 2.0.0 Bye\n",
+    )
+    .unwrap();
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--starttls",
+            "--ehlo",
+            "pc0815.example.com",
+        ])
+        .arg("--replay")
+        .arg(&recording)
+        .args([&host, &port])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    let report = stdout.find("# TLS: TLSv1.").expect("a TLS report");
+    let mail = stdout
+        .find("~> MAIL FROM:<absender@example.org>")
+        .expect("MAIL inside TLS");
+    assert!(report < mail, "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}

@@ -1,0 +1,276 @@
+//! The engine's truth, as a user sees it: regressions where a mode lost
+//! track of the dialog. Each test is named after the bug, and each plays the
+//! fault against the fake server with the real binary (the transitions
+//! themselves are unit-tested in `session::state`).
+
+use std::process::Output;
+
+use crate::support::fake_server::{FakeServer, Step, expect, send};
+use crate::support::{smtpcli, text};
+
+/// Pipes `input` into smtpcli pointed at `server`, `options` before the
+/// address; returns what the client did and what the server received.
+fn pipe(server: FakeServer, options: &[&str], input: &str) -> (Output, String) {
+    let port = server.port();
+    let out = smtpcli()
+        .args(["--color", "never"])
+        .args(options)
+        .args(["127.0.0.1", &port])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    (out, text(&server.finish()))
+}
+
+fn greeting() -> Vec<Step> {
+    vec![
+        send("220 fake.example.net ESMTP"),
+        expect("EHLO client.example.org"),
+        send("250 fake.example.net"),
+    ]
+}
+
+#[test]
+fn a_server_that_hangs_up_with_input_left_fails_the_run_and_says_how_much() {
+    let mut script = greeting();
+    script.push(Step::Close);
+    let (out, _) = pipe(
+        FakeServer::start(script),
+        &[],
+        "EHLO client.example.org\n:expect 250\nMAIL FROM:<a@example.org>\n:expect 250\n\
+         RCPT TO:<b@example.org>\n:expect 250\n",
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    // MAIL may or may not have reached the socket before the close was
+    // seen; everything after it cannot have.
+    assert!(
+        stdout.contains("the server closed the connection; 3 lines not sent")
+            || stdout.contains("the server closed the connection; 4 lines not sent"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_hang_up_after_a_421_with_input_left_exits_75() {
+    let mut script = greeting();
+    script.extend([
+        expect("MAIL FROM:<a@example.org>"),
+        send("421 4.3.2 shutting down"),
+        Step::Close,
+    ]);
+    let (out, _) = pipe(
+        FakeServer::start(script),
+        &[],
+        "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\n",
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(75), "{stdout}");
+    assert!(stdout.contains("2 lines not sent"), "{stdout}");
+}
+
+#[test]
+fn a_duplicated_reply_is_not_taken_for_the_next_commands_reply() {
+    let mut script = greeting();
+    script.extend([
+        expect("MAIL FROM:<a@example.org>"),
+        // Two replies in one write: the second answers nothing.
+        Step::Send(b"250 2.1.0 Ok\r\n250 2.1.0 Ok\r\n".to_vec()),
+        expect("RCPT TO:<nobody@example.org>"),
+        send("550 5.1.1 unknown user"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let (out, _) = pipe(
+        FakeServer::start(script),
+        &[],
+        "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<nobody@example.org>\n\
+         :expect 250\n",
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the refused RCPT fails: {stdout}"
+    );
+    assert!(
+        stdout.contains("arrived before 'RCPT TO:<nobody@example.org>' was sent"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unasked_354_never_turns_the_message_into_commands() {
+    let mut script = greeting();
+    script.extend([
+        expect("MAIL FROM:<a@example.org>"),
+        send("250 2.1.0 Ok"),
+        expect("RCPT TO:<b@example.org>"),
+        // A 354 nobody asked for, in the same write as the RCPT reply.
+        Step::Send(b"250 2.1.5 Ok\r\n354 go ahead\r\n".to_vec()),
+        expect("DATA"),
+        send("554 5.5.1 no valid recipients"),
+        // The message text must not arrive: the next line is QUIT.
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let (out, received) = pipe(
+        FakeServer::start(script),
+        &[],
+        "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\n\
+         Subject: hello\n\nRSET this line is text\n.\n",
+    );
+    let stdout = text(&out.stdout);
+    assert!(!received.contains("Subject"), "{received}");
+    assert!(stdout.contains("3 message lines dropped"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+}
+
+#[test]
+fn a_334_to_mail_does_not_hide_the_next_command() {
+    let mut script = greeting();
+    script.extend([
+        expect("MAIL FROM:<a@example.org>"),
+        send("334 eA=="),
+        expect("RCPT TO:<b@example.org>"),
+        send("503 5.5.1 no"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let (out, _) = pipe(
+        FakeServer::start(script),
+        &["--json"],
+        "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\n",
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("RCPT TO:<b@example.org>"), "{stdout}");
+    assert!(!stdout.contains("redacted"), "{stdout}");
+    assert!(stdout.contains("outside an AUTH exchange"), "{stdout}");
+}
+
+#[test]
+fn reply_codes_outside_classes_2_to_5_exit_2() {
+    for code in ["000", "100", "600", "999"] {
+        let mut script = greeting();
+        script.extend([
+            expect("NOOP"),
+            send(&format!("{code} what is this")),
+            expect("QUIT"),
+            send("221 Bye"),
+            Step::Close,
+        ]);
+        let (out, _) = pipe(
+            FakeServer::start(script),
+            &[],
+            "EHLO client.example.org\nNOOP\n",
+        );
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{code}: {stdout}");
+        assert!(stdout.contains("outside the classes 2 to 5"), "{stdout}");
+    }
+}
+
+#[test]
+fn piped_message_text_keeps_a_cr_before_the_line_end_as_data_files_do() {
+    let mut script = greeting();
+    script.extend([
+        expect("MAIL FROM:<a@example.org>"),
+        send("250 Ok"),
+        expect("RCPT TO:<b@example.org>"),
+        send("250 Ok"),
+        expect("DATA"),
+        send("354 go"),
+        // `text CR CR LF`: the lone CR becomes a line end of its own, as
+        // `:data` makes it; the line end after it is kept too.
+        expect("text"),
+        expect(""),
+        expect("."),
+        send("250 queued"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let (out, _) = pipe(
+        FakeServer::start(script),
+        &[],
+        "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\n\
+         text\r\r\n.\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+/// A server that offers STARTTLS and then refuses it: enough to see
+/// whether `--starttls` was applied before anything else.
+fn refuses_starttls() -> FakeServer {
+    FakeServer::start(vec![
+        send("220 fake.example.net ESMTP"),
+        expect("EHLO client.example.org"),
+        send("250-fake.example.net"),
+        send("250 STARTTLS"),
+        expect("STARTTLS"),
+        send("454 4.7.0 TLS not available"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ])
+}
+
+#[test]
+fn replay_with_starttls_starts_tls_before_the_recording() {
+    let server = refuses_starttls();
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("dialog.txt");
+    std::fs::write(
+        &recording,
+        "<< 220 fake.example.net ESMTP\n>> MAIL FROM:<a@example.org>\n<< 250 2.1.0 Ok\n",
+    )
+    .unwrap();
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--starttls",
+            "--ehlo",
+            "client.example.org",
+        ])
+        .arg("--replay")
+        .arg(&recording)
+        .args(["127.0.0.1", &server.port()])
+        .output()
+        .unwrap();
+    let received = text(&server.finish());
+    let stdout = text(&out.stdout);
+    assert!(!received.contains("MAIL FROM"), "{received}");
+    assert!(stdout.contains("STARTTLS did not succeed"), "{stdout}");
+    // The banner matched; the 454 refusal is temporary.
+    assert!(stdout.contains("banner "), "{stdout}");
+    assert_eq!(out.status.code(), Some(75), "{stdout}");
+}
+
+#[test]
+fn a_profile_with_tls_starttls_starts_tls_in_a_script() {
+    let server = refuses_starttls();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.fake]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\nehlo = \"client.example.org\"\n",
+            server.port()
+        ),
+    )
+    .unwrap();
+    let out = smtpcli()
+        .env("SMTPCLI_CONFIG", &config)
+        .args(["--color", "never", "@fake"])
+        .write_stdin("MAIL FROM:<a@example.org>\n")
+        .output()
+        .unwrap();
+    let received = text(&server.finish());
+    assert!(!received.contains("MAIL FROM"), "{received}");
+    // A 454 refusal is temporary.
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out.stdout));
+}
