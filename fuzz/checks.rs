@@ -10,13 +10,12 @@
 //! first bytes of the input ([`chunks`], [`small_limits`]) without consuming
 //! them, so a seed that is a real server reply is fed whole.
 
+use smtpcli::fuzzing::{self as explain, Explainer, Theme};
 use smtpcli::proto::bounce;
 use smtpcli::proto::command::{self, Command, LintContext, Typed};
 use smtpcli::proto::data::{self, ContentEncoder};
 use smtpcli::proto::ehlo::Capabilities;
 use smtpcli::proto::reply::{Anomaly, Limits, LineEnding, Reply, ReplyParser, Separator};
-use smtpcli::ui::explain::{self, Explainer};
-use smtpcli::ui::theme::Theme;
 
 /// A target's check: panics if the input breaks an invariant.
 pub type Check = fn(&[u8]);
@@ -536,9 +535,9 @@ fn check_terminal_safe(out: &[u8], color: bool) {
 /// refused with a message; `:expect` arguments round-trip through their
 /// display form; `:raw` escapes round-trip.
 pub fn check_script_reader(data: &[u8]) {
+    use smtpcli::fuzzing as meta;
     use smtpcli::session::expect::Expectation;
     use smtpcli::session::input::{Input, LineRole, Syntax, classify};
-    use smtpcli::ui::meta;
     for line in data.split(|&b| b == b'\n') {
         let input = classify(
             line,
@@ -548,7 +547,7 @@ pub fn check_script_reader(data: &[u8]) {
         );
         match input {
             Input::Command(typed) => assert!(typed.text().len() <= line.len() * 3),
-            Input::Meta(text) => match meta::parse(text) {
+            Input::Meta(text) => match meta::parse_meta(text) {
                 Ok(meta::Meta::Expect(e)) => {
                     let again = Expectation::parse(&e.to_string());
                     assert_eq!(again.as_ref(), Ok(&e), "{e} does not read back");

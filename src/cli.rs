@@ -7,13 +7,12 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use smtpcli::config::{ColorChoice, ReplayOptions};
 use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::tls::{Backend, TlsSettings, TlsVersion};
 use smtpcli::net::{ConnectOptions, Family};
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
-use smtpcli::ui::replay::ReplayOptions;
-use smtpcli::ui::theme::ColorChoice;
 
 const AFTER_HELP: &str = "\
 On a terminal, smtpcli opens a prompt: line editing, Tab completion,
@@ -233,7 +232,7 @@ pub struct Cli {
 
 /// The command line, parsed, with clap's matches (which tell a flag given
 /// from a default). Usage errors exit 2 with clap's message.
-pub fn parse() -> (Cli, ArgMatches) {
+pub(crate) fn parse() -> (Cli, ArgMatches) {
     let matches = Cli::command().get_matches();
     match Cli::from_arg_matches(&matches) {
         Ok(cli) => (cli, matches),

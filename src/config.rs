@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use crate::net::{ConnectOptions, Target};
 use crate::session::SessionOptions;
-use crate::ui::theme::ColorChoice;
 
 /// What this run does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +61,7 @@ pub struct Replay {
     /// The recorded dialog.
     pub path: PathBuf,
     /// `--strict`, `--replay-auth`.
-    pub options: crate::ui::replay::ReplayOptions,
+    pub options: ReplayOptions,
 }
 
 /// What the helpers (`:ehlo`, `:auth`, `:send`…) take from the command line.
@@ -102,4 +101,46 @@ pub struct Config {
     pub mode: Mode,
     /// Whether to colour the output.
     pub color: ColorChoice,
+}
+
+/// How to compare.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayOptions {
+    /// Reply text must match too.
+    pub strict: bool,
+    /// Send recorded AUTH exchanges.
+    pub replay_auth: bool,
+}
+
+/// What the user asked for with `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the output is a terminal and nothing in the environment
+    /// says otherwise.
+    #[default]
+    Auto,
+    /// Always colour, even into a pipe.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Resolves the choice. `no_color` is whether `NO_COLOR` is set to a
+    /// non-empty value; `dumb` whether `TERM=dumb`.
+    pub fn resolve(self, is_terminal: bool, no_color: bool, dumb: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && !no_color && !dumb,
+        }
+    }
+
+    /// Resolves the choice for stdout from the process environment.
+    pub fn resolve_for_stdout(self) -> bool {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|v| v == "dumb");
+        self.resolve(std::io::stdout().is_terminal(), no_color, dumb)
+    }
 }

@@ -45,7 +45,7 @@ fn read(path: &Path, required: bool) -> anyhow::Result<Option<Settings>> {
 
 /// `cli` with the config file's settings filled in where the command line
 /// said nothing. `matches` tells a flag given from a default.
-pub fn layer(mut cli: Cli, matches: &ArgMatches) -> anyhow::Result<Cli> {
+pub(crate) fn layer(mut cli: Cli, matches: &ArgMatches) -> anyhow::Result<Cli> {
     let profile_name = cli
         .host
         .as_deref()
@@ -151,7 +151,7 @@ fn fill<T: Clone>(flag: &mut Option<T>, layer: &Option<T>) {
 mod tests {
     use super::*;
     use clap::{CommandFactory, FromArgMatches};
-    use smtpcli::ui::theme::ColorChoice;
+    use smtpcli::config::ColorChoice;
 
     const FILE: &str = r#"
 ehlo = "top.example.org"

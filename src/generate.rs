@@ -32,7 +32,7 @@ pub enum Artifact {
 }
 
 /// Writes `artifact` to `out`.
-pub fn write(artifact: Artifact, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) fn write(artifact: Artifact, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut command = Cli::command();
     let name = command.get_name().to_string();
     let shell = match artifact {

@@ -7,6 +7,7 @@
 //! parses flags into a [`config::Config`], calls [`run`] and exits with the
 //! returned [`exit::Exit`].
 
+mod app;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
@@ -16,6 +17,16 @@ pub mod proto;
 pub mod session;
 pub mod settings;
 pub mod transcript;
-pub mod ui;
+mod ui;
 
-pub use ui::run;
+pub use app::run;
+
+/// What the fuzz targets (and the replay of their corpora in `cargo test`)
+/// drive beyond the public layers: the offline explainer and the
+/// meta-command reader. Not an API: it follows whatever the UI needs.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::ui::explain::{Explainer, items_from_bounce, parse_args, read_bounce};
+    pub use crate::ui::meta::{Meta, help, parse as parse_meta, unescape};
+    pub use crate::ui::theme::Theme;
+}

@@ -23,9 +23,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use thiserror::Error;
 
+use crate::config::ColorChoice;
 use crate::net::target::parse_port;
 use crate::net::tls::{Backend, TlsVersion};
-use crate::ui::theme::ColorChoice;
 
 /// The longest `timeout` accepted, as for `--timeout`: a day.
 const MAX_TIMEOUT_SECS: f64 = 86_400.0;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use criterion::Criterion;
 
 /// A criterion configured for quick, still stable, runs.
-pub fn criterion() -> Criterion {
+pub(crate) fn criterion() -> Criterion {
     Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))

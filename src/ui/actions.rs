@@ -18,7 +18,7 @@ use crate::session::Session;
 
 /// What the driver does after a meta-command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flow {
+pub(crate) enum Flow {
     /// Go on reading lines.
     Continue,
     /// The session is over (`:quit`).
@@ -32,7 +32,7 @@ pub enum Flow {
 }
 
 /// Runs one parsed meta-command against the session.
-pub async fn run_meta<O: Output>(
+pub(crate) async fn run_meta<O: Output>(
     session: &mut Session<O>,
     meta: Meta,
     helpers: &mut Helpers,

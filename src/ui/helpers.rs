@@ -25,7 +25,7 @@ use crate::session::{Input, Session, SessionError};
 /// Why a helper did not run (the session may still be fine).
 #[derive(Debug, Error)]
 #[non_exhaustive]
-pub enum HelperError {
+pub(crate) enum HelperError {
     /// The session failed underneath.
     #[error(transparent)]
     Session(#[from] SessionError),
@@ -39,7 +39,7 @@ pub enum HelperError {
 }
 
 /// Asks the person at the terminal, when there is one.
-pub trait Asker {
+pub(crate) trait Asker {
     /// A yes/no question; `false` when nobody can answer.
     fn confirm(&mut self, question: &str) -> bool;
     /// A password with echo off; `None` when there is no terminal.
@@ -48,7 +48,7 @@ pub trait Asker {
 
 /// No person to ask (scripts, piped input): questions are answered no; a
 /// password is read from the terminal only if one is attached.
-pub struct NoOneToAsk;
+pub(crate) struct NoOneToAsk;
 
 impl Asker for NoOneToAsk {
     fn confirm(&mut self, _question: &str) -> bool {
@@ -62,7 +62,7 @@ impl Asker for NoOneToAsk {
 
 /// The person at the terminal: questions and passwords are read from the
 /// terminal itself (`/dev/tty`), with echo off for passwords.
-pub struct TtyAsker;
+pub(crate) struct TtyAsker;
 
 impl Asker for TtyAsker {
     fn confirm(&mut self, question: &str) -> bool {
@@ -100,7 +100,7 @@ impl Asker for TtyAsker {
 const SAVE_LIMIT: usize = 8 * 1024 * 1024;
 
 /// What the helpers remember between commands.
-pub struct Helpers {
+pub(crate) struct Helpers {
     config: HelperConfig,
     last_send: Option<Vec<String>>,
     sends: u32,
@@ -116,7 +116,7 @@ pub struct Helpers {
 
 impl Helpers {
     /// Helpers with the command line's defaults.
-    pub fn new(config: HelperConfig) -> Self {
+    pub(crate) fn new(config: HelperConfig) -> Self {
         Helpers {
             config,
             last_send: None,
@@ -129,7 +129,7 @@ impl Helpers {
     }
 
     /// The EHLO name to use: `--ehlo`/`--helo`, else this machine's.
-    pub fn ehlo_name<O: Output>(&self, session: &Session<O>) -> String {
+    pub(crate) fn ehlo_name<O: Output>(&self, session: &Session<O>) -> String {
         self.greeted_as
             .clone()
             .or_else(|| self.config.helo.clone())
@@ -143,7 +143,7 @@ impl Helpers {
     /// classified it (`line` as typed, before `::` became `:`): kept for
     /// `:save` unless it is secret, and a typed EHLO/HELO/LHLO sets the name
     /// helpers greet with from then on.
-    pub fn sent(&mut self, line: &[u8], input: &Input<'_>) {
+    pub(crate) fn sent(&mut self, line: &[u8], input: &Input<'_>) {
         match input {
             Input::SaslResponse(_) => self.record("# (a SASL response was sent here: not saved)"),
             Input::Command(typed) if typed.is_secret() => {
@@ -165,7 +165,7 @@ impl Helpers {
     /// Records an input line for `:save` (already known not to be secret).
     /// Past [`SAVE_LIMIT`] bytes nothing more is kept (a long message typed
     /// into a script must not grow memory), and the saved script says so.
-    pub fn record(&mut self, line: &str) {
+    pub(crate) fn record(&mut self, line: &str) {
         if self.saved_bytes > SAVE_LIMIT {
             return;
         }
@@ -180,7 +180,7 @@ impl Helpers {
 
     /// After a step: records an `:expect` for the newest reply, if the step
     /// produced one.
-    pub fn record_reply<O: Output>(&mut self, session: &Session<O>) {
+    pub(crate) fn record_reply<O: Output>(&mut self, session: &Session<O>) {
         let count = session.reply_count();
         if count == self.replies_seen {
             return;
@@ -194,7 +194,7 @@ impl Helpers {
     }
 
     /// Runs a helper meta-command.
-    pub async fn run<O: Output>(
+    pub(crate) async fn run<O: Output>(
         &mut self,
         session: &mut Session<O>,
         meta: Meta,
@@ -589,7 +589,7 @@ fn demo_lines(_args: &[String]) -> Vec<String> {
 
 /// The arguments of `:send`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     pub from: Option<String>,
     pub to: Vec<String>,
     pub subject: Option<String>,
@@ -604,7 +604,7 @@ pub struct SendArgs {
 
 impl SendArgs {
     /// Reads the words after `:send`.
-    pub fn parse(words: &[String]) -> Result<SendArgs, String> {
+    pub(crate) fn parse(words: &[String]) -> Result<SendArgs, String> {
         let mut args = SendArgs::default();
         let mut it = words.iter();
         while let Some(word) = it.next() {

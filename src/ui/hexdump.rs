@@ -19,7 +19,7 @@ const ROW: usize = 16;
 /// ```text
 /// 0000  48 45 4c 4f 20 78 0d 0a                          HELO x..
 /// ```
-pub fn dump(bytes: &[u8]) -> Vec<String> {
+pub(crate) fn dump(bytes: &[u8]) -> Vec<String> {
     bytes
         .chunks(ROW)
         .enumerate()
@@ -48,7 +48,7 @@ pub fn dump(bytes: &[u8]) -> Vec<String> {
 /// The bytes a sent line went out as, rebuilt from what the event says:
 /// CRLF added, message text dot-stuffed. `None` for secrets, which are
 /// never shown, not even as hex.
-pub fn sent_bytes(what: &Sent) -> Option<Vec<u8>> {
+pub(crate) fn sent_bytes(what: &Sent) -> Option<Vec<u8>> {
     let mut wire = Vec::new();
     match what {
         // The event carries the redacted text of an AUTH line with an
@@ -75,7 +75,7 @@ const REDACTED_INITIAL_RESPONSE: &str = "[initial response redacted]";
 
 /// The bytes of a reply as they arrived, line endings included (bytes over
 /// the line limit were not kept).
-pub fn received_bytes(reply: &Reply) -> Vec<u8> {
+pub(crate) fn received_bytes(reply: &Reply) -> Vec<u8> {
     let mut wire = Vec::new();
     for line in &reply.lines {
         wire.extend_from_slice(&line.raw);

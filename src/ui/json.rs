@@ -21,10 +21,10 @@ use crate::proto::reply::Reply;
 use crate::session::{Event, EventSink, ReplyTo, Sent};
 
 /// The version of the event format.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// Writes events as JSON lines.
-pub struct JsonOutput<W: Write> {
+pub(crate) struct JsonOutput<W: Write> {
     out: W,
     started: Instant,
     error: Option<io::Error>,
@@ -33,18 +33,13 @@ pub struct JsonOutput<W: Write> {
 
 impl<W: Write> JsonOutput<W> {
     /// JSON lines to `out`.
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         JsonOutput {
             out,
             started: Instant::now(),
             error: None,
             log: None,
         }
-    }
-
-    /// The writer, for tests.
-    pub fn into_inner(self) -> W {
-        self.out
     }
 
     fn emit(&mut self, event: &str, mut fields: Value) {

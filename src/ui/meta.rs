@@ -11,7 +11,7 @@ use crate::session::expect::{ExpectError, Expectation};
 
 /// One meta-command as `:help` shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MetaCommand {
+pub(crate) struct MetaCommand {
     /// The name without the colon.
     pub name: &'static str,
     /// The arguments, for usage lines.
@@ -23,7 +23,7 @@ pub struct MetaCommand {
 }
 
 /// Every meta-command.
-pub const COMMANDS: &[MetaCommand] = &[
+pub(crate) const COMMANDS: &[MetaCommand] = &[
     MetaCommand {
         name: "help",
         args: "[COMMAND]",
@@ -206,7 +206,7 @@ pub enum Meta {
 }
 
 /// The default BDAT chunk size.
-pub const DEFAULT_CHUNK: usize = 1024 * 1024;
+pub(crate) const DEFAULT_CHUNK: usize = 1024 * 1024;
 
 /// A meta-command line that cannot be understood.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -230,7 +230,7 @@ pub enum MetaError {
 }
 
 /// Looks a command up by name.
-pub fn find(name: &str) -> Option<&'static MetaCommand> {
+pub(crate) fn find(name: &str) -> Option<&'static MetaCommand> {
     COMMANDS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
 }
 
@@ -372,7 +372,7 @@ fn on_off(arg: &str) -> Option<bool> {
 
 /// The words a command's argument can be, for completion: `on`/`off` for
 /// an `on|off` switch, command names for `:help`.
-pub fn argument_words(command: &MetaCommand) -> Vec<&'static str> {
+pub(crate) fn argument_words(command: &MetaCommand) -> Vec<&'static str> {
     if command.args == "on|off" {
         vec!["on", "off"]
     } else if command.args == "[COMMAND]" {

@@ -1,36 +1,36 @@
-//! The user interface: reading input, rendering output, and running a mode.
+//! The user interface: reading input, rendering output, and the drivers
+//! of each mode.
 //!
 //! Everything that prints lives here. The layers below return values and
 //! events; this layer decides how they look (through one [`theme::Theme`])
-//! and writes them.
+//! and writes them. Every driver opens its session and handles its lines
+//! through the one [`runner`]; [`crate::app`] picks the driver.
 
-pub mod actions;
-pub mod explain;
-pub mod helpers;
-pub mod hexdump;
-pub mod json;
-pub mod meta;
-pub mod render;
-pub mod repl;
-pub mod replay;
+pub(crate) mod actions;
+pub(crate) mod explain;
+pub(crate) mod helpers;
+pub(crate) mod hexdump;
+pub(crate) mod json;
+pub(crate) mod meta;
+pub(crate) mod render;
+pub(crate) mod repl;
+pub(crate) mod replay;
 mod runner;
-pub mod sanitize;
-pub mod script;
-pub mod theme;
-pub mod tls;
-pub mod wrap;
+pub(crate) mod sanitize;
+pub(crate) mod script;
+pub(crate) mod theme;
+pub(crate) mod tls;
+pub(crate) mod wrap;
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Write};
 
 use anyhow::{Context, Result};
 
-use crate::config::{Config, ConnectConfig, Input, Mode};
 use crate::exit::Exit;
 use crate::session::EventSink;
-use theme::Theme;
 
 /// Where a driver's output goes: the transcript renderer or JSON lines.
-pub trait Output: EventSink {
+pub(crate) trait Output: EventSink {
     /// Writes everything buffered.
     fn flush(&mut self);
     /// The first write error, if any (a closed pipe, usually).
@@ -80,187 +80,4 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
-}
-
-/// Runs the configured mode and returns how it ended.
-pub fn run(config: Config) -> Result<Exit> {
-    let theme = Theme::new(config.color.resolve_for_stdout());
-    match config.mode {
-        Mode::Explain(args) => run_explain(&args, &theme),
-        Mode::Connect(connect) => run_connect(&connect, theme),
-    }
-}
-
-fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
-    if let Some(replay) = &config.replay {
-        return run_replay(config, replay, theme);
-    }
-    // `_demo` holds the demo's certificate files until the session ends.
-    #[cfg(feature = "demo")]
-    let (demo_config, notes, _demo) = if config.demo {
-        let (with_demo, tour, demo) = start_demo(config)?;
-        (Some(with_demo), tour, Some(demo))
-    } else {
-        (None, Vec::new(), None)
-    };
-    #[cfg(feature = "demo")]
-    let config = demo_config.as_ref().unwrap_or(config);
-    #[cfg(not(feature = "demo"))]
-    let notes: Vec<String> = Vec::new();
-    if config.interactive && repl::is_possible() {
-        if !notes.is_empty() {
-            let mut intro = render::Renderer::new(io::stdout(), theme);
-            intro.info(&notes);
-        }
-        return repl::run(config, theme);
-    }
-    // Open the script before connecting: a typo in its name is not the
-    // server's problem.
-    let input: Box<dyn Read + Send> = match &config.input {
-        Input::Stdin => Box::new(io::stdin()),
-        Input::File(path) => match std::fs::File::open(path) {
-            Ok(file) => Box::new(file),
-            Err(e) => {
-                return usage_error(&format!(
-                    "cannot read the script {}: {}",
-                    path.display(),
-                    crate::net::connect::describe_io(&e)
-                ));
-            }
-        },
-    };
-    let runtime = runtime()?;
-    let stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout());
-    if config.json {
-        let mut output = json::JsonOutput::new(stdout);
-        if !notes.is_empty() {
-            output.info(&notes);
-        }
-        runtime.block_on(script::run(config, input, output))
-    } else {
-        let mut output = render::Renderer::new(stdout, theme);
-        output.timing = config.timing;
-        if !notes.is_empty() {
-            output.info(&notes);
-        }
-        runtime.block_on(script::run(config, input, output))
-    }
-}
-
-/// Starts the embedded server and points the configuration at it; returns
-/// the configuration and the tour to print.
-#[cfg(feature = "demo")]
-fn start_demo(config: &ConnectConfig) -> Result<(ConnectConfig, Vec<String>, crate::demo::Demo)> {
-    let demo = crate::demo::start()?;
-    let mut config = config.clone();
-    config.target = crate::net::Target {
-        host: demo.addr.ip().to_string(),
-        port: demo.addr.port(),
-    };
-    let mut tls = crate::net::TlsSettings::new("localhost");
-    tls.ca_file = Some(demo.ca_file.clone());
-    tls.backend = config.session.tls.backend;
-    config.session.tls = tls;
-    config.helpers.user = Some(crate::demo::USER.to_string());
-    config.helpers.password = Some(crate::proto::auth::Secret::new(demo.password.clone()));
-    let tour = vec![
-        format!(
-            "smtpcli demo: a real SMTP server inside this process on {} (STARTTLS, AUTH PLAIN and LOGIN)",
-            demo.addr
-        ),
-        format!("credentials: user {}, password {}", crate::demo::USER, demo.password),
-        "try: EHLO demo.example.org   then :starttls   then :auth plain demo".to_string(),
-        "then: :send --to friend@example.org --subject Hello   and :demo inbox (nosuchuser@… is refused)".to_string(),
-        ":help lists everything; Ctrl-D or QUIT ends the session".to_string(),
-    ];
-    Ok((config, tour, demo))
-}
-
-fn run_explain(args: &[String], theme: &Theme) -> Result<Exit> {
-    let width = if io::stdout().is_terminal() {
-        textwrap::termwidth().min(100)
-    } else {
-        80
-    };
-    let explainer = explain::Explainer::new(theme, width);
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    if args.iter().any(|a| a == "-") {
-        let mut bytes = Vec::new();
-        io::stdin()
-            .read_to_end(&mut bytes)
-            .context("reading the bounce from stdin")?;
-        let text = String::from_utf8_lossy(&bytes);
-        let bounce = match explain::read_bounce(&text) {
-            Ok(bounce) => bounce,
-            Err(e) => return usage_error(&e.to_string()),
-        };
-        explainer.bounce(&bounce, &mut out)?;
-    } else {
-        let items = match explain::parse_args(args) {
-            Ok(items) => items,
-            Err(e) => return usage_error(&e.to_string()),
-        };
-        explainer.items(&items, &mut out)?;
-    }
-    out.flush()?;
-    Ok(Exit::Success)
-}
-
-fn run_replay(
-    config: &ConnectConfig,
-    replay: &crate::config::Replay,
-    theme: Theme,
-) -> Result<Exit> {
-    let text = match std::fs::read(&replay.path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => {
-            return usage_error(&format!(
-                "cannot read the recording {}: {}",
-                replay.path.display(),
-                crate::net::connect::describe_io(&e)
-            ));
-        }
-    };
-    let recorded = crate::transcript::read(&text);
-    let mut config = config.clone();
-    let mut notes = vec![format!(
-        "replaying {}: {}, {} steps",
-        replay.path.display(),
-        recorded.format,
-        recorded.steps.len()
-    )];
-    if !config.host_given
-        && let Some((host, port)) = &recorded.target
-    {
-        config.target = crate::net::target::parse_target(host, port.as_deref(), 25)?;
-        config.connect.timeout = config.session.timeouts.connect;
-        notes.push(format!(
-            "no HOST given: using {} from the recorded telnet command",
-            config.target
-        ));
-    }
-    if recorded.steps.is_empty() {
-        return usage_error(&format!(
-            "nothing to replay in {}: no client lines found",
-            replay.path.display()
-        ));
-    }
-    let runtime = runtime()?;
-    let stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout());
-    if config.json {
-        let mut output = json::JsonOutput::new(stdout);
-        output.info(&notes);
-        runtime.block_on(replay::run(&config, recorded, replay.options, output))
-    } else {
-        let mut output = render::Renderer::new(stdout, theme);
-        output.timing = config.timing;
-        output.info(&notes);
-        runtime.block_on(replay::run(&config, recorded, replay.options, output))
-    }
-}
-
-fn usage_error(message: &str) -> Result<Exit> {
-    eprintln!("smtpcli: {message}");
-    Ok(Exit::Local)
 }

@@ -18,7 +18,7 @@ use super::Output;
 use super::hexdump;
 use super::sanitize::{escape, escape_str};
 use super::theme::{Role, Theme};
-pub use super::wrap::Wrap;
+pub(crate) use super::wrap::Wrap;
 use crate::exit::Exit;
 use crate::net::ConnectFacts;
 use crate::proto::auth::{self, Challenge};
@@ -26,7 +26,7 @@ use crate::proto::reply::Reply;
 use crate::session::{Event, EventSink, ReplyTo, Sent};
 
 /// Renders events to a writer.
-pub struct Renderer<W: Write> {
+pub(crate) struct Renderer<W: Write> {
     out: W,
     theme: Theme,
     /// Show each reply's latency.
@@ -44,7 +44,7 @@ pub struct Renderer<W: Write> {
 
 impl<W: Write> Renderer<W> {
     /// A renderer writing to `out`, painting with `theme`.
-    pub fn new(out: W, theme: Theme) -> Self {
+    pub(crate) fn new(out: W, theme: Theme) -> Self {
         Renderer {
             out,
             theme,
@@ -58,17 +58,18 @@ impl<W: Write> Renderer<W> {
     }
 
     /// The first write error, if any (a closed pipe, usually).
-    pub fn take_error(&mut self) -> Option<io::Error> {
+    pub(crate) fn take_error(&mut self) -> Option<io::Error> {
         self.error.take()
     }
 
     /// The writer, for tests.
-    pub fn into_inner(self) -> W {
+    #[cfg(test)]
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 
     /// Writes a note line (`# …`).
-    pub fn note(&mut self, text: &str) {
+    pub(crate) fn note(&mut self, text: &str) {
         let text = escape_str(text);
         if text.is_empty() {
             self.line(Role::Note, "#");
@@ -78,13 +79,13 @@ impl<W: Write> Renderer<W> {
     }
 
     /// Writes a warning line (`# warning: …`).
-    pub fn warning(&mut self, text: &str) {
+    pub(crate) fn warning(&mut self, text: &str) {
         self.line(Role::Warning, &format!("# warning: {}", escape_str(text)));
     }
 
     /// Starts (or, with `None`, stops) copying the transcript, uncoloured,
     /// to `log`.
-    pub fn set_log(&mut self, log: Option<Box<dyn Write + Send>>) {
+    pub(crate) fn set_log(&mut self, log: Option<Box<dyn Write + Send>>) {
         if let Some(old) = self.log.as_mut() {
             let _ = old.flush();
         }
@@ -93,12 +94,12 @@ impl<W: Write> Renderer<W> {
 
     /// Writes an error line (`# error: …`), for drivers that show errors in
     /// the transcript rather than on stderr.
-    pub fn error_line(&mut self, text: &str) {
+    pub(crate) fn error_line(&mut self, text: &str) {
         self.line(Role::Warning, &format!("# error: {}", escape_str(text)));
     }
 
     /// Writes everything buffered.
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         if let Some(log) = self.log.as_mut() {
             let _ = log.flush();
         }
@@ -377,7 +378,7 @@ impl<W: Write> Output for Renderer<W> {
 }
 
 /// The one explanation line of a reply, if its codes say more than its text.
-pub fn explanation(reply: &Reply) -> Option<String> {
+pub(crate) fn explanation(reply: &Reply) -> Option<String> {
     let code = reply.code()?;
     let mut parts = Vec::new();
     let class = code.value() / 100;
@@ -468,7 +469,7 @@ fn mib(bytes: u64) -> String {
 }
 
 /// LMTP: each recipient with the final reply to the message for it.
-pub fn per_recipient_table(results: &[(String, Reply)]) -> Vec<String> {
+pub(crate) fn per_recipient_table(results: &[(String, Reply)]) -> Vec<String> {
     let width = results
         .iter()
         .map(|(to, _)| to.chars().count())
@@ -516,7 +517,7 @@ fn reply_summary(r: &Reply) -> String {
 }
 
 /// The per-recipient table after `:send`.
-pub fn delivery_table(d: &crate::session::helpers::Delivery) -> Vec<String> {
+pub(crate) fn delivery_table(d: &crate::session::helpers::Delivery) -> Vec<String> {
     let summary = reply_summary;
     let width = d
         .recipients

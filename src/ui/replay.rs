@@ -14,21 +14,12 @@ use anyhow::Result;
 use super::Output;
 use super::render::explanation;
 use super::sanitize::escape_str;
-use crate::config::ConnectConfig;
+use crate::config::{ConnectConfig, ReplayOptions};
 use crate::exit::Exit;
 use crate::proto::command::Verb;
 use crate::proto::reply::Reply;
 use crate::session::{Phase, Session, SessionError};
 use crate::transcript::{Recorded, Step, StepKind};
-
-/// How to compare.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReplayOptions {
-    /// Reply text must match too.
-    pub strict: bool,
-    /// Send recorded AUTH exchanges.
-    pub replay_auth: bool,
-}
 
 /// The verdict on one step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +56,7 @@ struct Row {
 }
 
 /// Runs the replay and returns the exit code's meaning.
-pub async fn run<O: Output>(
+pub(crate) async fn run<O: Output>(
     config: &ConnectConfig,
     recorded: Recorded,
     options: ReplayOptions,

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 /// Returns `bytes` as text that is safe to print: no control character
 /// survives, only its escaped form.
-pub fn escape(bytes: &[u8]) -> String {
+pub(crate) fn escape(bytes: &[u8]) -> String {
     // Most server text is printable ASCII: nothing to escape.
     if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
         return String::from_utf8_lossy(bytes).into_owned();
@@ -29,7 +29,7 @@ pub fn escape(bytes: &[u8]) -> String {
 }
 
 /// [`escape`] for text that is already a `str`.
-pub fn escape_str(text: &str) -> String {
+pub(crate) fn escape_str(text: &str) -> String {
     escape(text.as_bytes())
 }
 

@@ -7,39 +7,6 @@
 
 use anstyle::{AnsiColor, Effects, Style};
 
-/// What the user asked for with `--color`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
-    /// Colour when the output is a terminal and nothing in the environment
-    /// says otherwise.
-    #[default]
-    Auto,
-    /// Always colour, even into a pipe.
-    Always,
-    /// Never colour.
-    Never,
-}
-
-impl ColorChoice {
-    /// Resolves the choice. `no_color` is whether `NO_COLOR` is set to a
-    /// non-empty value; `dumb` whether `TERM=dumb`.
-    pub fn resolve(self, is_terminal: bool, no_color: bool, dumb: bool) -> bool {
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => is_terminal && !no_color && !dumb,
-        }
-    }
-
-    /// Resolves the choice for stdout from the process environment.
-    pub fn resolve_for_stdout(self) -> bool {
-        use std::io::IsTerminal;
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let dumb = std::env::var_os("TERM").is_some_and(|v| v == "dumb");
-        self.resolve(std::io::stdout().is_terminal(), no_color, dumb)
-    }
-}
-
 /// The role a piece of text plays on screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -105,7 +72,7 @@ mod tests {
 
     #[test]
     fn policy() {
-        use ColorChoice::*;
+        use crate::config::ColorChoice::*;
         // (choice, terminal, NO_COLOR, TERM=dumb) -> colour
         let table = [
             (Auto, true, false, false, true),

@@ -12,7 +12,7 @@ use crate::net::tls::{TlsReport, Verdict};
 
 /// One line of the report; `warning` lines are meant to be seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReportLine {
+pub(crate) struct ReportLine {
     /// Whether the line is a warning.
     pub warning: bool,
     /// The text.
@@ -34,7 +34,7 @@ fn warn(text: String) -> ReportLine {
 }
 
 /// The report, line by line.
-pub fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
+pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
     let mut out = Vec::new();
     let unknown = || "not reported".to_string();
     let cipher = match (&r.cipher, r.cipher_bits) {
@@ -106,7 +106,7 @@ pub fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
 }
 
 /// The report as a JSON object.
-pub fn report_json(r: &TlsReport) -> Value {
+pub(crate) fn report_json(r: &TlsReport) -> Value {
     let (trusted, problems, detail) = match &r.verdict {
         Verdict::Trusted => (true, Vec::new(), None),
         Verdict::Untrusted(problems) => (

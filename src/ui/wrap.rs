@@ -10,11 +10,12 @@ use unicode_width::UnicodeWidthStr;
 
 /// Where long lines are wrapped.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Wrap {
+pub(crate) enum Wrap {
     /// Never: the transcript for a file or a pipe.
     #[default]
     Off,
-    /// At this many columns.
+    /// At this many columns (tests pin the width this way).
+    #[cfg(test)]
     Width(usize),
     /// At the terminal's width, asked again for each event (it may have
     /// been resized).
@@ -26,9 +27,10 @@ const MIN_WRAP: usize = 20;
 
 impl Wrap {
     /// The width to wrap at now, if any.
-    pub fn width(self) -> Option<usize> {
+    pub(crate) fn width(self) -> Option<usize> {
         let width = match self {
             Wrap::Off => return None,
+            #[cfg(test)]
             Wrap::Width(width) => width,
             Wrap::Terminal => usize::from(crossterm::terminal::size().ok()?.0),
         };
@@ -38,7 +40,7 @@ impl Wrap {
 
 /// The rows `text` takes at `width` columns (all of it in one row without
 /// a width).
-pub fn rows(text: &str, width: Option<usize>) -> Vec<Cow<'_, str>> {
+pub(crate) fn rows(text: &str, width: Option<usize>) -> Vec<Cow<'_, str>> {
     match width {
         Some(width) if text.width() > width => {
             let indent = if text.starts_with('#') { "#   " } else { "   " };

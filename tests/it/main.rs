@@ -4,6 +4,8 @@
 //! `scripts/test-servers` has started the servers).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// A test binary is no library: its helpers are `pub` for its own modules.
+#![allow(unreachable_pub)]
 
 mod config_file;
 #[cfg(all(unix, feature = "demo"))]

@@ -33,7 +33,7 @@ const MAX_ADDRESSES: usize = 50;
 
 /// What completion knows about the session at this prompt.
 #[derive(Clone, Debug, Default)]
-pub struct Situation {
+pub(super) struct Situation {
     /// The session's state when the prompt came up.
     pub status: Option<Status>,
     /// The capabilities of the last EHLO.
@@ -41,7 +41,7 @@ pub struct Situation {
 }
 
 /// The rustyline helper of the REPL.
-pub struct ReplHelper {
+pub(super) struct ReplHelper {
     situation: Situation,
     /// Most recent last, without duplicates.
     addresses: Vec<String>,
@@ -54,7 +54,7 @@ pub struct ReplHelper {
 impl ReplHelper {
     /// A helper; `color` says whether hints may be greyed (without colour
     /// they are not shown: they would look typed).
-    pub fn new(color: bool) -> Self {
+    pub(super) fn new(color: bool) -> Self {
         ReplHelper {
             situation: Situation::default(),
             addresses: Vec::new(),
@@ -65,17 +65,17 @@ impl ReplHelper {
 
     /// A flag that is set while rustyline is in a mode of its own (reverse
     /// search) and would hold back output handed to it.
-    pub fn modal(&self) -> Arc<AtomicBool> {
+    pub(super) fn modal(&self) -> Arc<AtomicBool> {
         self.modal.clone()
     }
 
     /// The session as the next prompt sees it.
-    pub fn set_situation(&mut self, situation: Situation) {
+    pub(super) fn set_situation(&mut self, situation: Situation) {
         self.situation = situation;
     }
 
     /// Remembers an address for completion.
-    pub fn remember_address(&mut self, address: String) {
+    pub(super) fn remember_address(&mut self, address: String) {
         self.addresses.retain(|a| *a != address);
         self.addresses.push(address);
         if self.addresses.len() > MAX_ADDRESSES {
@@ -101,7 +101,7 @@ impl ReplHelper {
 
     /// Completions for the text before the cursor: where they start, and
     /// what they are.
-    pub fn candidates(&self, before: &str) -> (usize, Vec<Pair>) {
+    pub(super) fn candidates(&self, before: &str) -> (usize, Vec<Pair>) {
         if self.is_secret() || self.is_text() {
             return (0, Vec::new());
         }

@@ -45,7 +45,7 @@ const MODAL_POLL: Duration = Duration::from_millis(10);
 const HISTORY_SIZE: usize = 1000;
 
 /// What the engine's side asks for.
-pub struct Turn {
+pub(super) struct Turn {
     /// The prompt to show.
     pub prompt: Prompt,
     /// What completion knows now.
@@ -56,7 +56,7 @@ pub struct Turn {
 
 /// What came of a turn.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Answer {
+pub(super) enum Answer {
     /// One line, or several from a paste.
     Lines {
         lines: Vec<String>,
@@ -79,7 +79,7 @@ type LineEditor = Editor<ReplHelper, FileHistory>;
 
 /// The line editor and the printer that writes above its prompt;
 /// `history_size` is the config file's (default 1000 lines).
-pub fn editor(
+pub(super) fn editor(
     color: bool,
     history_size: Option<usize>,
 ) -> rustyline::Result<(LineEditor, impl FnMut(String) + Send + 'static)> {
@@ -129,7 +129,7 @@ enum Request {
 }
 
 /// The readline thread's handle.
-pub struct Console {
+pub(super) struct Console {
     requests: std::sync::mpsc::Sender<Request>,
     answers: mpsc::Receiver<Answer>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -138,7 +138,7 @@ pub struct Console {
 impl Console {
     /// Starts the thread with `editor`; history is read from and appended
     /// to `history` when given.
-    pub fn start(editor: LineEditor, screen: Screen, history: Option<PathBuf>) -> Console {
+    pub(super) fn start(editor: LineEditor, screen: Screen, history: Option<PathBuf>) -> Console {
         let (requests, request_rx) = std::sync::mpsc::channel();
         let (answer_tx, answers) = mpsc::channel(1);
         let thread = std::thread::Builder::new()
@@ -176,13 +176,13 @@ impl Console {
     }
 
     /// Asks for the next line.
-    pub fn ask(&self, turn: Turn) {
+    pub(super) fn ask(&self, turn: Turn) {
         let _ = self.requests.send(Request::Turn(turn));
     }
 
     /// Adds the last lines to history and stops the thread. Called with no
     /// prompt up (after the last answer).
-    pub fn finish(mut self, remember: Vec<String>) {
+    pub(super) fn finish(mut self, remember: Vec<String>) {
         let _ = self.requests.send(Request::Remember(remember));
         let (requests, _) = std::sync::mpsc::channel();
         drop(std::mem::replace(&mut self.requests, requests));
@@ -192,7 +192,7 @@ impl Console {
     }
 
     /// The answer to the last [`Console::ask`]. Cancel-safe.
-    pub async fn answer(&mut self) -> Answer {
+    pub(super) async fn answer(&mut self) -> Answer {
         match self.answers.recv().await {
             Some(answer) => answer,
             None => Answer::Failed("the line editor stopped".into()),

@@ -38,7 +38,7 @@ enum End {
 }
 
 /// The REPL's state across connections.
-pub struct Repl<'a> {
+pub(super) struct Repl<'a> {
     config: &'a ConnectConfig,
     theme: Theme,
     screen: Screen,
@@ -51,7 +51,12 @@ pub struct Repl<'a> {
 
 impl<'a> Repl<'a> {
     /// A REPL for the server in `config`.
-    pub fn new(config: &'a ConnectConfig, theme: Theme, screen: Screen, console: Console) -> Self {
+    pub(super) fn new(
+        config: &'a ConnectConfig,
+        theme: Theme,
+        screen: Screen,
+        console: Console,
+    ) -> Self {
         Repl {
             config,
             theme,
@@ -65,7 +70,7 @@ impl<'a> Repl<'a> {
 
     /// Connects, converses, reconnects on request; returns the exit code:
     /// 0, unless the last attempt to connect failed.
-    pub async fn run(mut self) -> Exit {
+    pub(super) async fn run(mut self) -> Exit {
         let exit = self.connections().await;
         self.console.finish(self.remember);
         exit
@@ -375,7 +380,7 @@ async fn with_interrupt<T, E>(work: impl Future<Output = Result<T, E>>) -> Resul
 
 /// Makes sure Ctrl-C (SIGINT) is handled by the REPL rather than ending the
 /// process: once a listener exists, the default action is gone for good.
-pub fn listen_for_interrupts() {
+pub(super) fn listen_for_interrupts() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use crate::session::Input;
 
 /// The history file, if the platform has a place for it.
-pub fn path() -> Option<PathBuf> {
+pub(super) fn path() -> Option<PathBuf> {
     let dirs = directories::ProjectDirs::from("", "", "smtpcli")?;
     let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir());
     Some(dir.join("history"))
 }
 
 /// Creates the history file's directory, private to the user.
-pub fn prepare(path: &Path) -> io::Result<()> {
+pub(super) fn prepare(path: &Path) -> io::Result<()> {
     let Some(dir) = path.parent() else {
         return Ok(());
     };
@@ -39,7 +39,7 @@ pub fn prepare(path: &Path) -> io::Result<()> {
 
 /// Makes the history file private to the user (rustyline creates it so,
 /// but a file left by something else may not be).
-pub fn make_private(path: &Path) -> io::Result<()> {
+pub(super) fn make_private(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -54,7 +54,7 @@ pub fn make_private(path: &Path) -> io::Result<()> {
 /// history: a command that carries no credential, or a meta-command; never
 /// a SASL response, message text, a blank line, or a line typed with a
 /// leading space.
-pub fn keep(line: &str, input: &Input<'_>) -> bool {
+pub(super) fn keep(line: &str, input: &Input<'_>) -> bool {
     if line.starts_with(char::is_whitespace) {
         return false;
     }
@@ -67,7 +67,7 @@ pub fn keep(line: &str, input: &Input<'_>) -> bool {
 
 /// The address of a `MAIL FROM:` or `RCPT TO:` line, for completion:
 /// `mail from:<a@example.org> SIZE=10` gives `a@example.org`.
-pub fn address(line: &str) -> Option<String> {
+pub(super) fn address(line: &str) -> Option<String> {
     let line = line.trim_start();
     let (verb, rest) = line.split_once(char::is_whitespace)?;
     let rest = rest.trim_start();

@@ -36,7 +36,7 @@ use printer::{Printer, Screen, ScreenWriter};
 
 /// Whether the REPL can run here: stdin and stdout are terminals that can
 /// edit a line.
-pub fn is_possible() -> bool {
+pub(crate) fn is_possible() -> bool {
     let able = std::env::var("TERM")
         .map(|term| !matches!(term.as_str(), "dumb" | "cons25" | "emacs"))
         .unwrap_or(true);
@@ -44,7 +44,7 @@ pub fn is_possible() -> bool {
 }
 
 /// Runs an interactive session; it ends when the user leaves.
-pub fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
+pub(crate) fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
     let runtime = super::runtime()?;
     // Ctrl-C belongs to the REPL from now on (it stops waiting for a reply);
     // taken before the terminal's settings change, so it cannot kill the
@@ -71,7 +71,7 @@ pub fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
 }
 
 /// The engine's events, rendered onto the screen queue.
-pub struct ReplOutput {
+pub(crate) struct ReplOutput {
     renderer: Renderer<ScreenWriter>,
 }
 

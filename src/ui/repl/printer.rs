@@ -22,7 +22,7 @@ const MAX_QUEUED: usize = 4 * 1024 * 1024;
 
 /// A handle for putting text on the screen, in order. Cheap to clone.
 #[derive(Clone)]
-pub struct Screen {
+pub(super) struct Screen {
     shared: Arc<Shared>,
 }
 
@@ -45,7 +45,7 @@ struct Queue {
 
 impl Screen {
     /// Queues `text` for the screen. Never waits for the terminal.
-    pub fn print(&self, text: String) {
+    pub(super) fn print(&self, text: String) {
         if text.is_empty() {
             return;
         }
@@ -66,7 +66,7 @@ impl Screen {
     /// passed: a printer still busy by then is held by rustyline (a block
     /// handed over as the last prompt ended waits for the next prompt to
     /// show it), and waiting longer would wait for ever.
-    pub fn wait_idle(&self, limit: Duration) {
+    pub(super) fn wait_idle(&self, limit: Duration) {
         let deadline = Instant::now() + limit;
         let mut queue = self.lock();
         while !queue.blocks.is_empty() || queue.printing {
@@ -132,7 +132,7 @@ impl Screen {
 }
 
 /// The printer thread.
-pub struct Printer {
+pub(super) struct Printer {
     screen: Screen,
     thread: Option<JoinHandle<()>>,
 }
@@ -140,7 +140,7 @@ pub struct Printer {
 impl Printer {
     /// Starts the thread; `print` puts one block on the terminal (and may
     /// block while rustyline is busy).
-    pub fn start(mut print: impl FnMut(String) + Send + 'static) -> Printer {
+    pub(super) fn start(mut print: impl FnMut(String) + Send + 'static) -> Printer {
         let screen = Screen {
             shared: Arc::new(Shared {
                 queue: Mutex::new(Queue::default()),
@@ -161,12 +161,12 @@ impl Printer {
     }
 
     /// A handle for queueing output.
-    pub fn screen(&self) -> Screen {
+    pub(super) fn screen(&self) -> Screen {
         self.screen.clone()
     }
 
     /// Prints what is queued, then stops the thread.
-    pub fn finish(mut self) {
+    pub(super) fn finish(mut self) {
         self.stop();
     }
 
@@ -187,14 +187,14 @@ impl Drop for Printer {
 /// An [`io::Write`] for the renderer: collects what is written and queues
 /// it on the screen as one block at each flush (the renderer flushes once
 /// per event, so a whole reply is one block).
-pub struct ScreenWriter {
+pub(super) struct ScreenWriter {
     screen: Screen,
     buffer: Vec<u8>,
 }
 
 impl ScreenWriter {
     /// A writer onto `screen`.
-    pub fn new(screen: Screen) -> Self {
+    pub(super) fn new(screen: Screen) -> Self {
         ScreenWriter {
             screen,
             buffer: Vec::new(),

@@ -14,7 +14,7 @@ use crate::ui::theme::{Role, Theme};
 /// A prompt as rustyline takes it: the plain text (for its width) and the
 /// same text painted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Prompt {
+pub(super) struct Prompt {
     /// Without colour.
     pub raw: String,
     /// With colour, when the theme has any.
@@ -29,7 +29,7 @@ impl Prompt {
 }
 
 /// The prompt for `status`.
-pub fn prompt(status: &Status, theme: &Theme) -> Prompt {
+pub(super) fn prompt(status: &Status, theme: &Theme) -> Prompt {
     let mut prompt = Prompt::default();
     let host = escape_str(&status.host);
     let host = if host.contains(':') {

@@ -11,14 +11,14 @@
 
 /// Echo off for as long as this lives; the terminal's settings as they
 /// were are restored on drop.
-pub struct EchoOff {
+pub(super) struct EchoOff {
     #[cfg(unix)]
     original: Option<nix::sys::termios::Termios>,
 }
 
 /// What was waiting at the terminal.
 #[derive(Debug, PartialEq, Eq)]
-pub enum TypedAhead {
+pub(super) enum TypedAhead {
     /// A line (without its line ending).
     Line(String),
     /// End of input (Ctrl-D typed ahead, or the terminal hung up).
@@ -38,7 +38,7 @@ mod imp {
 
     impl EchoOff {
         /// Turns echo off on stdin, if it is a terminal.
-        pub fn turn_off() -> EchoOff {
+        pub(crate) fn turn_off() -> EchoOff {
             let stdin = io::stdin();
             let Ok(original) = tcgetattr(stdin.as_fd()) else {
                 return EchoOff { original: None };
@@ -63,7 +63,7 @@ mod imp {
     }
 
     /// A whole line that is already waiting on stdin, without blocking.
-    pub fn typed_ahead() -> Option<TypedAhead> {
+    pub(crate) fn typed_ahead() -> Option<TypedAhead> {
         let stdin = io::stdin();
         let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, PollTimeout::ZERO) {
@@ -88,7 +88,7 @@ mod imp {
 }
 
 #[cfg(unix)]
-pub use imp::typed_ahead;
+pub(super) use imp::typed_ahead;
 
 #[cfg(not(unix))]
 impl EchoOff {
