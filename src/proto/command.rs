@@ -14,6 +14,7 @@
 use std::fmt;
 
 use crate::proto::ehlo::Capabilities;
+pub use crate::proto::param::Param;
 
 /// A command the client sends, with its arguments.
 ///
@@ -27,12 +28,12 @@ pub enum Command {
     /// `reverse_path` without angle brackets; `""` for the null path `<>`.
     Mail {
         reverse_path: String,
-        params: Vec<String>,
+        params: Vec<Param>,
     },
     /// `forward_path` without angle brackets.
     Rcpt {
         forward_path: String,
-        params: Vec<String>,
+        params: Vec<Param>,
     },
     Data,
     /// RFC 3030.
@@ -128,7 +129,7 @@ fn write_optional(f: &mut fmt::Formatter<'_>, arg: Option<&str>) -> fmt::Result 
     }
 }
 
-fn write_path(f: &mut fmt::Formatter<'_>, key: &str, path: &str, params: &[String]) -> fmt::Result {
+fn write_path(f: &mut fmt::Formatter<'_>, key: &str, path: &str, params: &[Param]) -> fmt::Result {
     write!(f, " {key}:<{path}>")?;
     params.iter().try_for_each(|param| write!(f, " {param}"))
 }
@@ -425,7 +426,7 @@ impl Lint {
             Lint::MechanismNotAdvertised(mechanism) => {
                 format!("the server did not list {mechanism} among its AUTH mechanisms")
             }
-            Lint::ParamNotAdvertised(param) => match param_extension(param) {
+            Lint::ParamNotAdvertised(param) => match Param::parse(param).extension() {
                 Some(keyword) => format!(
                     "\"{param}\" belongs to the {keyword} extension, which the server did not \
                      advertise; expect 555"
@@ -510,7 +511,7 @@ pub fn read_typed(line: &str, ctx: &LintContext<'_>) -> Typed {
         if !smtputf8 {
             lints.push(Lint::NonAsciiWithoutSmtpUtf8);
         } else if let Some(Command::Mail { params, .. }) = &command
-            && !params.iter().any(|p| p.eq_ignore_ascii_case("SMTPUTF8"))
+            && !params.contains(&Param::SmtpUtf8)
         {
             lints.push(Lint::SmtpUtf8ParamMissing);
         }
@@ -574,30 +575,11 @@ fn session_lints(
             lints.extend(
                 params
                     .iter()
-                    .filter(|param| param_extension(param).is_some_and(|kw| !caps.has(kw)))
-                    .map(|param| Lint::ParamNotAdvertised(param.clone())),
+                    .filter(|param| param.extension().is_some_and(|kw| !caps.has(kw)))
+                    .map(|param| Lint::ParamNotAdvertised(param.to_string())),
             );
         }
         _ => {}
-    }
-}
-
-/// The EHLO keyword that defines a MAIL/RCPT parameter, for those smtpcli
-/// knows; unknown parameters are not judged.
-fn param_extension(param: &str) -> Option<&'static str> {
-    let (name, value) = param.split_once('=').unwrap_or((param, ""));
-    match name.to_ascii_uppercase().as_str() {
-        "SIZE" => Some("SIZE"),
-        "BODY" if value.eq_ignore_ascii_case("BINARYMIME") => Some("BINARYMIME"),
-        "BODY" => Some("8BITMIME"),
-        "SMTPUTF8" => Some("SMTPUTF8"),
-        "RET" | "ENVID" | "NOTIFY" | "ORCPT" => Some("DSN"),
-        "AUTH" => Some("AUTH"),
-        "REQUIRETLS" => Some("REQUIRETLS"),
-        "BY" => Some("DELIVERBY"),
-        "MT-PRIORITY" => Some("MT-PRIORITY"),
-        "PRDR" => Some("PRDR"),
-        _ => None,
     }
 }
 
@@ -690,7 +672,7 @@ fn parse_path_arguments(
     rest: &str,
     key: &str,
     notes: &mut Vec<Lint>,
-) -> Option<(String, Vec<String>)> {
+) -> Option<(String, Vec<Param>)> {
     let after_key = rest
         .get(..key.len())
         .filter(|head| head.eq_ignore_ascii_case(key))
@@ -726,7 +708,7 @@ fn parse_path_arguments(
     notes.extend(found);
     let params = remainder
         .split_ascii_whitespace()
-        .map(str::to_owned)
+        .map(Param::parse)
         .collect();
     Some((path.to_owned(), params))
 }
@@ -785,14 +767,14 @@ mod tests {
     fn mail(path: &str, params: &[&str]) -> Command {
         Command::Mail {
             reverse_path: s(path),
-            params: params.iter().map(|p| s(p)).collect(),
+            params: params.iter().map(|p| Param::parse(p)).collect(),
         }
     }
 
     fn rcpt(path: &str, params: &[&str]) -> Command {
         Command::Rcpt {
             forward_path: s(path),
-            params: params.iter().map(|p| s(p)).collect(),
+            params: params.iter().map(|p| Param::parse(p)).collect(),
         }
     }
 
@@ -1176,7 +1158,7 @@ mod tests {
                 "MAIL FROM:<a@b> body=8bitmime SMTPUTF8 RET=FULL ENVID=q X-FOO=1",
                 known(&bare),
                 vec![
-                    Lint::ParamNotAdvertised(s("body=8bitmime")),
+                    Lint::ParamNotAdvertised(s("BODY=8BITMIME")),
                     Lint::ParamNotAdvertised(s("SMTPUTF8")),
                     Lint::ParamNotAdvertised(s("RET=FULL")),
                     Lint::ParamNotAdvertised(s("ENVID=q")),
@@ -1394,7 +1376,7 @@ mod tests {
         ]
     }
 
-    fn params() -> impl Strategy<Value = Vec<String>> {
+    fn params() -> impl Strategy<Value = Vec<Param>> {
         proptest::collection::vec(
             prop_oneof![
                 "SIZE=[0-9]{1,9}",
@@ -1402,7 +1384,9 @@ mod tests {
                 Just(s("SMTPUTF8")),
                 "ENVID=[A-Za-z0-9+]{1,10}",
                 "X-[A-Z]{1,4}=[!-~]{1,8}",
-            ],
+                "ORCPT=rfc822;[!-~]{1,12}",
+            ]
+            .prop_map(|word: String| Param::parse(&word)),
             0..4,
         )
     }

@@ -13,4 +13,5 @@ pub mod data;
 pub mod ehlo;
 pub mod enhanced;
 pub mod message;
+pub mod param;
 pub mod reply;

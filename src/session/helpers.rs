@@ -15,7 +15,7 @@ use super::input::{Outgoing, TypedLine};
 use super::{Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError};
 use crate::proto::auth::{self, Challenge, Mechanism, Secret};
 use crate::proto::codes::ReplyCode;
-use crate::proto::command::{Command, Verb};
+use crate::proto::command::{Command, Param, Verb};
 use crate::proto::data::ContentEncoder;
 use crate::proto::reply::Reply;
 
@@ -34,9 +34,9 @@ pub struct Envelope {
     /// Forward paths without brackets.
     pub to: Vec<String>,
     /// ESMTP parameters for MAIL (`SIZE=123`, `BODY=8BITMIME`, `SMTPUTF8`…).
-    pub mail_params: Vec<String>,
+    pub mail_params: Vec<Param>,
     /// ESMTP parameters for every RCPT (`NOTIFY=…`).
-    pub rcpt_params: Vec<String>,
+    pub rcpt_params: Vec<Param>,
 }
 
 /// What became of one transaction.

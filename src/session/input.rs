@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(out.shown, Sent::Command("BDAT 10 LAST".into()));
         let out = Outgoing::command(Command::Mail {
             reverse_path: String::new(),
-            params: vec!["SIZE=10".into()],
+            params: vec![crate::proto::param::Param::Size(10)],
         });
         assert_eq!(out.wire, b"MAIL FROM:<> SIZE=10\r\n");
     }

@@ -16,7 +16,7 @@ use super::Output;
 use super::meta::Meta;
 use crate::config::HelperConfig;
 use crate::proto::auth::{Mechanism, Secret};
-use crate::proto::command::Command;
+use crate::proto::command::{Command, Param};
 use crate::proto::message::{self, TestMessage};
 use crate::proto::reply::Reply;
 use crate::session::helpers::Envelope;
@@ -486,29 +486,31 @@ impl Helpers {
         let mut rcpt_params = Vec::new();
         let mut skipped = Vec::new();
         if caps.size_limit().is_some() || caps.has("SIZE") {
-            mail_params.push(format!("SIZE={size}"));
+            mail_params.push(Param::Size(size as u64));
         }
         let non_ascii = !from.is_ascii() || args.to.iter().any(|t| !t.is_ascii());
         if args.smtputf8 || non_ascii {
             if caps.supports_smtputf8() {
-                mail_params.push("SMTPUTF8".into());
+                mail_params.push(Param::SmtpUtf8);
             } else {
                 skipped.push("SMTPUTF8");
             }
         }
+        // DSN (RFC 3461): RET and ENVID once for MAIL, NOTIFY per RCPT;
+        // ENVID goes out as xtext.
         let dsn = [
-            (&args.ret, "RET", false),
-            (&args.envid, "ENVID", false),
-            (&args.notify, "NOTIFY", true),
+            (args.ret.clone().map(Param::Ret), "RET", false),
+            (args.envid.clone().map(Param::EnvId), "ENVID", false),
+            (args.notify.clone().map(Param::Notify), "NOTIFY", true),
         ];
-        for (value, name, per_recipient) in dsn {
-            let Some(value) = value else { continue };
+        for (param, name, per_recipient) in dsn {
+            let Some(param) = param else { continue };
             if !caps.supports_dsn() {
                 skipped.push(name);
             } else if per_recipient {
-                rcpt_params.push(format!("{name}={value}"));
+                rcpt_params.push(param);
             } else {
-                mail_params.push(format!("{name}={value}"));
+                mail_params.push(param);
             }
         }
         if !skipped.is_empty() {
