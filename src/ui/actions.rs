@@ -31,7 +31,9 @@ pub(crate) enum Flow {
     Pipeline,
 }
 
-/// Runs one parsed meta-command against the session.
+/// Runs one parsed meta-command against the session: the one place each
+/// meta-command is executed (the match is exhaustive, so a new entry in
+/// the table cannot be forgotten here).
 pub(crate) async fn run_meta<O: Output>(
     session: &mut Session<O>,
     meta: Meta,
@@ -58,15 +60,27 @@ pub(crate) async fn run_meta<O: Output>(
         Meta::Hex(on) => session.sink().set_hex(on),
         Meta::Reconnect => return Ok(Flow::Reconnect),
         Meta::Pipeline => {
-            helpers.record(":pipeline");
+            helpers.record(&meta.to_string());
             return Ok(Flow::Pipeline);
         }
         Meta::Quit => {
-            helpers.record(":quit");
+            helpers.record(&meta.to_string());
             session.quit().await?;
             return Ok(Flow::Stop);
         }
-        helper => helpers.run(session, helper, asker).await?,
+        Meta::Ehlo(name) => helpers.ehlo(session, name).await?,
+        Meta::StartTls => helpers.starttls(session).await?,
+        Meta::Tls(pem) => helpers.tls(session, pem)?,
+        Meta::Auth { mechanism, user } => helpers.auth(session, mechanism, user, asker).await?,
+        Meta::Send(words) => helpers.send(session, words).await?,
+        Meta::Again => helpers.again(session).await?,
+        Meta::Data(path) => helpers.data(session, path).await?,
+        Meta::Bdat { path, chunk } => helpers.bdat(session, path, chunk).await?,
+        Meta::Raw(bytes) => helpers.raw(session, bytes).await?,
+        Meta::Log(path) => helpers.log(session, path)?,
+        Meta::Save(path) => helpers.save(session, path)?,
+        Meta::DemoInbox => session.sink().info(&super::helpers::demo_lines(None)),
+        Meta::DemoShow(n) => session.sink().info(&super::helpers::demo_lines(Some(n))),
     }
     Ok(Flow::Continue)
 }

@@ -193,136 +193,166 @@ impl Helpers {
         }
     }
 
-    /// Runs a helper meta-command.
-    pub(crate) async fn run<O: Output>(
+    /// `:ehlo [NAME]`.
+    pub(crate) async fn ehlo<O: Output>(
         &mut self,
         session: &mut Session<O>,
-        meta: Meta,
-        asker: &mut dyn Asker,
+        name: Option<String>,
     ) -> Result<(), HelperError> {
-        match meta {
-            Meta::Ehlo(name) => {
-                let name = name.unwrap_or_else(|| self.ehlo_name(session));
-                self.record(&format!(":ehlo {name}"));
-                let helo = self.config.helo.is_some();
-                session.ehlo(&name, self.config.lmtp, helo).await?;
-                self.greeted_as = Some(name);
+        let name = name.unwrap_or_else(|| self.ehlo_name(session));
+        self.record(&Meta::Ehlo(Some(name.clone())).to_string());
+        let helo = self.config.helo.is_some();
+        session.ehlo(&name, self.config.lmtp, helo).await?;
+        self.greeted_as = Some(name);
+        Ok(())
+    }
+
+    /// `:again`: the last `:send` once more.
+    pub(crate) async fn again<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+    ) -> Result<(), HelperError> {
+        match self.last_send.clone() {
+            Some(words) => self.send(session, words).await,
+            None => Err(HelperError::Local("nothing to repeat: no :send yet".into())),
+        }
+    }
+
+    /// `:data FILE`: DATA, then the file streamed as the message.
+    pub(crate) async fn data<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        path: PathBuf,
+    ) -> Result<(), HelperError> {
+        let (file, size) = open(&path).await?;
+        self.record(&Meta::Data(path).to_string());
+        let reply = session.data_command().await?;
+        if reply.code().map(|c| c.value()) == Some(354) {
+            session.stream_data(file, Some(size)).await?;
+        }
+        Ok(())
+    }
+
+    /// `:bdat FILE [--chunk N]`.
+    pub(crate) async fn bdat<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        path: PathBuf,
+        chunk: usize,
+    ) -> Result<(), HelperError> {
+        let (file, size) = open(&path).await?;
+        self.record(&Meta::Bdat { path, chunk }.to_string());
+        session.stream_bdat(file, chunk, Some(size)).await?;
+        Ok(())
+    }
+
+    /// `:starttls` (and `--starttls`): TLS up, or [`HelperError::NoTls`].
+    pub(crate) async fn starttls<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+    ) -> Result<(), HelperError> {
+        let name = self.ehlo_name(session);
+        self.record(&Meta::StartTls.to_string());
+        if !session.starttls(&name, self.config.lmtp).await? {
+            return Err(HelperError::NoTls);
+        }
+        self.greeted_as = Some(name);
+        Ok(())
+    }
+
+    /// `:tls`, `:tls pem`, `:tls pem FILE`.
+    pub(crate) fn tls<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        pem: Option<Option<PathBuf>>,
+    ) -> Result<(), HelperError> {
+        let Some(report) = session.tls_report().cloned() else {
+            session
+                .sink()
+                .info(&["not connected over TLS (:starttls starts it)".to_string()]);
+            return Ok(());
+        };
+        match pem {
+            None => {
+                let lines: Vec<String> = super::tls::report_lines(&report)
+                    .into_iter()
+                    .map(|l| l.text)
+                    .collect();
+                session.sink().info(&lines);
             }
-            Meta::Auth { mechanism, user } => self.auth(session, mechanism, user, asker).await?,
-            Meta::Send(words) => self.send(session, words).await?,
-            Meta::Again => match self.last_send.clone() {
-                Some(words) => self.send(session, words).await?,
-                None => return Err(HelperError::Local("nothing to repeat: no :send yet".into())),
-            },
-            Meta::Data(path) => {
-                let (file, size) = open(&path).await?;
-                self.record(&format!(":data {}", quote(&path.to_string_lossy())));
-                let reply = session.data_command().await?;
-                if reply.code().map(|c| c.value()) == Some(354) {
-                    session.stream_data(file, Some(size)).await?;
-                }
+            Some(None) => {
+                let pem = crate::net::tls::chain_pem(&report);
+                session
+                    .sink()
+                    .info(&pem.lines().map(str::to_string).collect::<Vec<_>>());
             }
-            Meta::Bdat { path, chunk } => {
-                let (file, size) = open(&path).await?;
-                self.record(&format!(
-                    ":bdat {} --chunk {chunk}",
-                    quote(&path.to_string_lossy())
-                ));
-                session.stream_bdat(file, chunk, Some(size)).await?;
-            }
-            Meta::StartTls => {
-                let name = self.ehlo_name(session);
-                self.record(":starttls");
-                if !session.starttls(&name, self.config.lmtp).await? {
-                    return Err(HelperError::NoTls);
-                }
-                self.greeted_as = Some(name);
-            }
-            Meta::Tls(pem) => {
-                let Some(report) = session.tls_report().cloned() else {
-                    session
-                        .sink()
-                        .info(&["not connected over TLS (:starttls starts it)".to_string()]);
-                    return Ok(());
-                };
-                match pem {
-                    None => {
-                        let lines: Vec<String> = super::tls::report_lines(&report)
-                            .into_iter()
-                            .map(|l| l.text)
-                            .collect();
-                        session.sink().info(&lines);
-                    }
-                    Some(None) => {
-                        let pem = crate::net::tls::chain_pem(&report);
-                        session
-                            .sink()
-                            .info(&pem.lines().map(str::to_string).collect::<Vec<_>>());
-                    }
-                    Some(Some(path)) => {
-                        std::fs::write(&path, crate::net::tls::chain_pem(&report)).map_err(
-                            |e| {
-                                HelperError::Local(format!(
-                                    "cannot write {}: {}",
-                                    path.display(),
-                                    crate::net::connect::describe_io(&e)
-                                ))
-                            },
-                        )?;
-                        session.sink().info(&[format!(
-                            "wrote {} certificate(s) to {}",
-                            report.chain.len(),
-                            path.display()
-                        )]);
-                    }
-                }
-            }
-            Meta::Demo(args) => session.sink().info(&demo_lines(&args)),
-            Meta::Raw(bytes) => {
-                self.record(&format!(":raw \"{}\"", escape_raw(&bytes)));
-                session.raw(&bytes).await?;
-            }
-            Meta::Log(path) => {
-                let file = match &path {
-                    Some(path) => Some(create(path)?),
-                    None => None,
-                };
-                session.sink().set_log(file.map(|f| Box::new(f) as _));
-                let text = match path {
-                    Some(path) => format!("logging the transcript to {}", path.display()),
-                    None => "logging stopped".to_string(),
-                };
-                session.sink().info(&[text]);
-            }
-            Meta::Save(path) => {
-                let mut text = String::from(
-                    "# saved by smtpcli: replay with --script (each step checked by :expect)\n",
-                );
-                for line in &self.saved {
-                    text.push_str(line);
-                    text.push('\n');
-                }
-                std::fs::write(&path, text).map_err(|e| {
-                    HelperError::Local(format!(
-                        "cannot write {}: {}",
-                        path.display(),
-                        crate::net::connect::describe_io(&e)
-                    ))
-                })?;
+            Some(Some(path)) => {
+                std::fs::write(&path, crate::net::tls::chain_pem(&report))
+                    .map_err(|e| cannot_write(&path, &e))?;
                 session.sink().info(&[format!(
-                    "saved {} lines to {}",
-                    self.saved.len(),
+                    "wrote {} certificate(s) to {}",
+                    report.chain.len(),
                     path.display()
                 )]);
-            }
-            other => {
-                return Err(HelperError::Local(format!("not a helper: {other:?}")));
             }
         }
         Ok(())
     }
 
-    async fn auth<O: Output>(
+    /// `:raw STRING`: exact bytes.
+    pub(crate) async fn raw<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        bytes: Vec<u8>,
+    ) -> Result<(), HelperError> {
+        self.record(&Meta::Raw(bytes.clone()).to_string());
+        session.raw(&bytes).await?;
+        Ok(())
+    }
+
+    /// `:log FILE` or `:log off`.
+    pub(crate) fn log<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        path: Option<PathBuf>,
+    ) -> Result<(), HelperError> {
+        let file = match &path {
+            Some(path) => Some(create(path)?),
+            None => None,
+        };
+        session.sink().set_log(file.map(|f| Box::new(f) as _));
+        let text = match path {
+            Some(path) => format!("logging the transcript to {}", path.display()),
+            None => "logging stopped".to_string(),
+        };
+        session.sink().info(&[text]);
+        Ok(())
+    }
+
+    /// `:save FILE`: what was sent so far, as a script that checks itself.
+    pub(crate) fn save<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        path: PathBuf,
+    ) -> Result<(), HelperError> {
+        let mut text = String::from(
+            "# saved by smtpcli: replay with --script (each step checked by :expect)\n",
+        );
+        for line in &self.saved {
+            text.push_str(line);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).map_err(|e| cannot_write(&path, &e))?;
+        session.sink().info(&[format!(
+            "saved {} lines to {}",
+            self.saved.len(),
+            path.display()
+        )]);
+        Ok(())
+    }
+
+    /// `:auth MECH [USER]`.
+    pub(crate) async fn auth<O: Output>(
         &mut self,
         session: &mut Session<O>,
         mechanism: Mechanism,
@@ -352,10 +382,13 @@ impl Helpers {
             }
         }
         let secret = self.password(&user, mechanism, asker)?;
-        self.record(&format!(
-            ":auth {} {user}",
-            mechanism.name().to_ascii_lowercase()
-        ));
+        self.record(
+            &Meta::Auth {
+                mechanism,
+                user: Some(user.clone()),
+            }
+            .to_string(),
+        );
         session.auth(mechanism, &user, &secret).await?;
         Ok(())
     }
@@ -396,7 +429,7 @@ impl Helpers {
             })
     }
 
-    async fn send<O: Output>(
+    pub(crate) async fn send<O: Output>(
         &mut self,
         session: &mut Session<O>,
         words: Vec<String>,
@@ -405,7 +438,7 @@ impl Helpers {
         self.last_send = Some(words.clone());
         if !session.status().greeted {
             let name = self.ehlo_name(session);
-            self.record(&format!(":ehlo {name}"));
+            self.record(&Meta::Ehlo(Some(name.clone())).to_string());
             session
                 .ehlo(&name, self.config.lmtp, self.config.helo.is_some())
                 .await?;
@@ -465,10 +498,7 @@ impl Helpers {
         }
         .build();
         let envelope = self.envelope(session, &args, from, message.len());
-        self.record(&format!(
-            ":send {}",
-            words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
-        ));
+        self.record(&Meta::Send(words).to_string());
         session.send_message(&envelope, &message, &token).await?;
         Ok(())
     }
@@ -528,20 +558,22 @@ impl Helpers {
     }
 }
 
-/// `:demo inbox` and `:demo show N`.
+/// `:demo inbox` (`None`) and `:demo show N`.
 #[cfg(feature = "demo")]
-fn demo_lines(args: &[String]) -> Vec<String> {
+pub(crate) fn demo_lines(show: Option<usize>) -> Vec<String> {
     let messages = crate::demo::messages();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["inbox"] if messages.is_empty() => {
+    let from = |m: &crate::demo::Received| {
+        if m.from.is_empty() {
+            "<>".to_string()
+        } else {
+            m.from.clone()
+        }
+    };
+    match show {
+        None if messages.is_empty() => {
             vec!["the demo inbox is empty: try :send --to friend@example.org".into()]
         }
-        ["inbox"] => {
+        None => {
             let mut lines = vec![format!(
                 "{:<3} {:<28} {:<28} {:>8}  subject",
                 "#", "from", "to", "bytes"
@@ -550,7 +582,7 @@ fn demo_lines(args: &[String]) -> Vec<String> {
                 lines.push(format!(
                     "{:<3} {:<28} {:<28} {:>8}  {}",
                     i + 1,
-                    if m.from.is_empty() { "<>" } else { &m.from },
+                    from(m),
                     m.to.join(", "),
                     m.data.len(),
                     m.subject().unwrap_or_default()
@@ -558,18 +590,10 @@ fn demo_lines(args: &[String]) -> Vec<String> {
             }
             lines
         }
-        ["show", n] => match n
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| messages.get(n.wrapping_sub(1)))
-        {
+        Some(n) => match messages.get(n.wrapping_sub(1)) {
             Some(m) => {
                 let mut lines = vec![
-                    format!(
-                        "from {} to {}",
-                        if m.from.is_empty() { "<>" } else { &m.from },
-                        m.to.join(", ")
-                    ),
+                    format!("from {} to {}", from(m), m.to.join(", ")),
                     String::new(),
                 ];
                 lines.extend(String::from_utf8_lossy(&m.data).lines().map(str::to_string));
@@ -580,12 +604,11 @@ fn demo_lines(args: &[String]) -> Vec<String> {
                 messages.len()
             )],
         },
-        _ => vec!["usage: :demo inbox | :demo show N".into()],
     }
 }
 
 #[cfg(not(feature = "demo"))]
-fn demo_lines(_args: &[String]) -> Vec<String> {
+pub(crate) fn demo_lines(_show: Option<usize>) -> Vec<String> {
     vec!["this build has no demo server (cargo feature demo)".into()]
 }
 
@@ -665,30 +688,6 @@ fn expect_line(reply: &Reply) -> Option<String> {
     })
 }
 
-/// Quotes a word for a saved script when it needs it.
-fn quote(word: &str) -> String {
-    shlex::try_quote(word)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| word.to_string())
-}
-
-/// Bytes back into `:raw` escapes.
-fn escape_raw(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for &b in bytes {
-        match b {
-            b'\r' => out.push_str("\\r"),
-            b'\n' => out.push_str("\\n"),
-            b'\t' => out.push_str("\\t"),
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out
-}
-
 async fn open(path: &Path) -> Result<(tokio::fs::File, u64), HelperError> {
     let file = tokio::fs::File::open(path).await.map_err(|e| {
         HelperError::Local(format!(
@@ -706,13 +705,15 @@ fn create(path: &Path) -> Result<std::fs::File, HelperError> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| {
-            HelperError::Local(format!(
-                "cannot write {}: {}",
-                path.display(),
-                crate::net::connect::describe_io(&e)
-            ))
-        })
+        .map_err(|e| cannot_write(path, &e))
+}
+
+fn cannot_write(path: &Path, e: &std::io::Error) -> HelperError {
+    HelperError::Local(format!(
+        "cannot write {}: {}",
+        path.display(),
+        crate::net::connect::describe_io(e)
+    ))
 }
 
 #[cfg(test)]
@@ -744,13 +745,6 @@ mod tests {
         assert!(SendArgs::parse(&words("--from a@x")).is_err());
         assert!(SendArgs::parse(&words("--to a@x --bogus")).is_err());
         assert!(SendArgs::parse(&words("--to a@x --body x --file y")).is_err());
-    }
-
-    #[test]
-    fn raw_bytes_round_trip_through_escapes() {
-        let bytes = b"MAIL FROM:<a@b>\r\n\x00\xff\"\\ ok\n";
-        let text = escape_raw(bytes);
-        assert_eq!(super::super::meta::unescape(&text).unwrap(), bytes);
     }
 
     #[test]

@@ -1,158 +1,381 @@
 //! The meta-commands: lines starting with `:`.
 //!
-//! One table ([`COMMANDS`]) drives parsing, `:help` and completion, so a
-//! command cannot be documented one way and parsed another. Which lines are
-//! meta-commands (and that `::` sends one literal `:`) is decided by the
+//! One table ([`COMMANDS`]) holds each command's name, argument kind,
+//! usage, summary, example, scope and parse function, so parsing, `:help`,
+//! hints and completion cannot disagree. A parsed command is a [`Meta`]
+//! value; its `Display` is the line `:save` writes to replay it. Which lines
+//! are meta-commands (and that `::` sends one literal `:`) is decided by the
 //! session's one classifier, [`crate::session::Input`].
+
+use std::fmt;
+use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::proto::auth::Mechanism;
 use crate::session::expect::{ExpectError, Expectation};
 
-/// One meta-command as `:help` shows it.
+/// What a command's arguments are, for completion and hints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArgKind {
+    /// No argument.
+    Nothing,
+    /// One of these words.
+    Words(&'static [&'static str]),
+    /// A meta-command name (`:help`).
+    Command,
+    /// A file (completed from the file system).
+    File,
+    /// A SASL mechanism, then a user.
+    Mechanism,
+    /// `:send` options.
+    SendOptions,
+    /// Anything (codes, a name, bytes).
+    Free,
+}
+
+/// Where a command can be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Anywhere: at the prompt, in a script, piped.
+    Anywhere,
+    /// Only at the interactive prompt.
+    Interactive,
+    /// Only with `--demo`.
+    Demo,
+}
+
+/// The words after a command's name, as its parse function sees them.
+pub(crate) struct Args<'a> {
+    /// Everything after the name, trimmed.
+    rest: &'a str,
+    /// `rest` split on white space.
+    words: Vec<&'a str>,
+    command: &'static MetaCommand,
+}
+
+impl Args<'_> {
+    fn usage(&self) -> MetaError {
+        MetaError::Usage {
+            name: self.command.name,
+            args: self.command.args,
+        }
+    }
+
+    /// Shell-like words (quotes for names with spaces).
+    fn shell_words(&self) -> Result<Vec<String>, MetaError> {
+        shlex::split(self.rest).ok_or_else(|| {
+            MetaError::Invalid(format!("unbalanced quotes in :{}", self.command.name))
+        })
+    }
+
+    fn none(&self, meta: Meta) -> Result<Meta, MetaError> {
+        if self.words.is_empty() {
+            Ok(meta)
+        } else {
+            Err(self.usage())
+        }
+    }
+
+    fn one_path(&self) -> Result<PathBuf, MetaError> {
+        match self.shell_words()?.as_slice() {
+            [path] => Ok(path.into()),
+            _ => Err(self.usage()),
+        }
+    }
+
+    fn on_off(&self) -> Result<bool, MetaError> {
+        match self.rest.to_ascii_lowercase().as_str() {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            _ => Err(self.usage()),
+        }
+    }
+}
+
+/// One meta-command: everything parsing, help, hints and completion know.
+#[derive(Debug)]
 pub(crate) struct MetaCommand {
     /// The name without the colon.
-    pub name: &'static str,
-    /// The arguments, for usage lines.
-    pub args: &'static str,
+    pub(crate) name: &'static str,
+    /// The arguments, for usage lines and hints.
+    pub(crate) args: &'static str,
+    /// What the arguments are, for completion.
+    pub(crate) kind: ArgKind,
     /// One line: what it does.
-    pub summary: &'static str,
+    pub(crate) summary: &'static str,
     /// An example line.
-    pub example: &'static str,
+    pub(crate) example: &'static str,
+    /// Where it can be used.
+    pub(crate) scope: Scope,
+    /// Reads the arguments.
+    parse: fn(&Args<'_>) -> Result<Meta, MetaError>,
 }
+
+/// The options of `:send`, for completion.
+pub(crate) const SEND_OPTIONS: &[&str] = &[
+    "--to",
+    "--from",
+    "--subject",
+    "--body",
+    "--file",
+    "--header",
+    "--smtputf8",
+    "--ret",
+    "--envid",
+    "--notify",
+];
 
 /// Every meta-command.
 pub(crate) const COMMANDS: &[MetaCommand] = &[
     MetaCommand {
         name: "help",
         args: "[COMMAND]",
+        kind: ArgKind::Command,
         summary: "list the meta-commands, or explain one",
         example: ":help expect",
+        scope: Scope::Anywhere,
+        parse: |a| match a.words.as_slice() {
+            [] => Ok(Meta::Help(None)),
+            [one] => Ok(Meta::Help(Some(one.trim_start_matches(':').to_string()))),
+            _ => Err(a.usage()),
+        },
     },
     MetaCommand {
         name: "expect",
-        args: "CODE[|CODE…] [ENHANCED]",
+        args: "CODE[|CODE…] [ENHANCED] [for ADDRESS]",
+        kind: ArgKind::Free,
         summary: "check the last reply (after '.', the message's final reply); codes may use x: 2xx, 25x",
         example: ":expect 550 5.1.1",
+        scope: Scope::Anywhere,
+        parse: |a| Ok(Meta::Expect(Expectation::parse(a.rest)?)),
     },
     MetaCommand {
         name: "explain",
         args: "CODE…",
+        kind: ArgKind::Free,
         summary: "explain reply codes, enhanced codes or a reply line",
         example: ":explain 451 4.7.1",
+        scope: Scope::Anywhere,
+        parse: |a| match a.words.as_slice() {
+            [] => Err(a.usage()),
+            words => Ok(Meta::Explain(words.iter().map(|w| w.to_string()).collect())),
+        },
     },
     MetaCommand {
         name: "caps",
         args: "",
+        kind: ArgKind::Nothing,
         summary: "the capabilities of the last EHLO, one per line with what each means",
         example: ":caps",
+        scope: Scope::Anywhere,
+        parse: |a| a.none(Meta::Caps),
     },
     MetaCommand {
         name: "ehlo",
         args: "[NAME]",
+        kind: ArgKind::Free,
         summary: "EHLO with NAME (default: --ehlo, else this machine's name); HELO only after 500/502",
         example: ":ehlo pc0815.example.com",
+        scope: Scope::Anywhere,
+        parse: |a| match a.words.as_slice() {
+            [] => Ok(Meta::Ehlo(None)),
+            [name] => Ok(Meta::Ehlo(Some(name.to_string()))),
+            _ => Err(a.usage()),
+        },
     },
     MetaCommand {
         name: "starttls",
         args: "",
+        kind: ArgKind::Nothing,
         summary: "STARTTLS, the handshake and its report, EHLO again, and what changed in the capabilities",
         example: ":starttls",
+        scope: Scope::Anywhere,
+        parse: |a| a.none(Meta::StartTls),
     },
     MetaCommand {
         name: "tls",
         args: "[pem [FILE]]",
+        kind: ArgKind::Words(&["pem"]),
         summary: "the report of the current TLS session; 'pem' prints or writes the certificate chain",
         example: ":tls pem chain.pem",
+        scope: Scope::Anywhere,
+        parse: |a| match a.shell_words()?.as_slice() {
+            [] => Ok(Meta::Tls(None)),
+            [pem] if pem == "pem" => Ok(Meta::Tls(Some(None))),
+            [pem, path] if pem == "pem" => Ok(Meta::Tls(Some(Some(path.into())))),
+            _ => Err(a.usage()),
+        },
     },
     MetaCommand {
         name: "auth",
         args: "MECH [USER]",
+        kind: ArgKind::Mechanism,
         summary: "authenticate with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2; the password is asked for, never shown",
         example: ":auth plain alice",
+        scope: Scope::Anywhere,
+        parse: |a| match a.words.as_slice() {
+            [mech] | [mech, _] => Ok(Meta::Auth {
+                mechanism: mech.parse().map_err(|e: crate::proto::auth::AuthError| {
+                    MetaError::Invalid(e.to_string())
+                })?,
+                user: a.words.get(1).map(|u| u.to_string()),
+            }),
+            _ => Err(a.usage()),
+        },
     },
     MetaCommand {
         name: "send",
         args: "--to ADDR… [--from ADDR] [--subject S] [--body TEXT|--file F] [--header 'H: v']…",
+        kind: ArgKind::SendOptions,
         summary: "a whole test mail as an MTA sends it, then a table per recipient",
         example: ":send --from a@example.org --to b@example.org --subject Test",
+        scope: Scope::Anywhere,
+        parse: |a| Ok(Meta::Send(a.shell_words()?)),
     },
     MetaCommand {
         name: "again",
         args: "",
+        kind: ArgKind::Nothing,
         summary: "repeat the last :send",
         example: ":again",
+        scope: Scope::Anywhere,
+        parse: |a| a.none(Meta::Again),
     },
     MetaCommand {
         name: "data",
         args: "FILE",
+        kind: ArgKind::File,
         summary: "DATA, then the file as the message (CRLF and dot-stuffing done), streamed",
         example: ":data message.eml",
+        scope: Scope::Anywhere,
+        parse: |a| a.one_path().map(Meta::Data),
     },
     MetaCommand {
         name: "bdat",
         args: "FILE [--chunk BYTES]",
+        kind: ArgKind::File,
         summary: "send the file with BDAT chunks (CHUNKING), exact byte counts",
         example: ":bdat message.eml --chunk 65536",
+        scope: Scope::Anywhere,
+        parse: |a| match a.shell_words()?.as_slice() {
+            [path] => Ok(Meta::Bdat {
+                path: path.into(),
+                chunk: DEFAULT_CHUNK,
+            }),
+            [path, flag, n] | [flag, n, path] if flag == "--chunk" => {
+                let chunk = n.parse::<usize>().ok().filter(|c| *c > 0).ok_or_else(|| {
+                    MetaError::Invalid(format!("--chunk wants a number of bytes, not '{n}'"))
+                })?;
+                Ok(Meta::Bdat {
+                    path: path.into(),
+                    chunk,
+                })
+            }
+            _ => Err(a.usage()),
+        },
     },
     MetaCommand {
         name: "raw",
         args: "STRING",
+        kind: ArgKind::Free,
         summary: "send exact bytes, no CRLF added; escapes \\r \\n \\t \\\\ \\xNN",
         example: ":raw \"MAIL FROM:<a@example.org>\\n\"",
+        scope: Scope::Anywhere,
+        parse: |a| match a.rest {
+            "" => Err(a.usage()),
+            rest => Ok(Meta::Raw(unescape(strip_quotes(rest))?)),
+        },
     },
     MetaCommand {
         name: "pipeline",
         args: "",
+        kind: ArgKind::Nothing,
         summary: "the following lines, up to a lone '.', go out at once; each reply is matched to its command",
         example: ":pipeline",
+        scope: Scope::Anywhere,
+        parse: |a| a.none(Meta::Pipeline),
     },
     MetaCommand {
         name: "log",
         args: "FILE|off",
+        kind: ArgKind::File,
         summary: "copy the transcript (secrets redacted) to FILE, or stop",
         example: ":log session.txt",
+        scope: Scope::Anywhere,
+        parse: |a| match a.shell_words()?.as_slice() {
+            [off] if off == "off" => Ok(Meta::Log(None)),
+            [path] => Ok(Meta::Log(Some(path.into()))),
+            _ => Err(a.usage()),
+        },
     },
     MetaCommand {
         name: "save",
         args: "FILE",
+        kind: ArgKind::File,
         summary: "write what was sent so far as a script, with :expect lines, for --script",
         example: ":save check.smtp",
+        scope: Scope::Anywhere,
+        parse: |a| a.one_path().map(Meta::Save),
     },
     MetaCommand {
         name: "demo",
         args: "inbox | show N",
+        kind: ArgKind::Words(&["inbox", "show"]),
         summary: "with --demo: what the embedded server received, or one message",
         example: ":demo inbox",
+        scope: Scope::Demo,
+        parse: |a| match a.words.as_slice() {
+            ["inbox"] => Ok(Meta::DemoInbox),
+            ["show", n] => n
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Meta::DemoShow)
+                .ok_or_else(|| a.usage()),
+            _ => Err(a.usage()),
+        },
     },
     MetaCommand {
         name: "timing",
         args: "on|off",
+        kind: ArgKind::Words(&["on", "off"]),
         summary: "show how long each reply took",
         example: ":timing on",
+        scope: Scope::Anywhere,
+        parse: |a| a.on_off().map(Meta::Timing),
     },
     MetaCommand {
         name: "hex",
         args: "on|off",
+        kind: ArgKind::Words(&["on", "off"]),
         summary: "show the exact bytes sent and received as a hex dump (secrets excepted)",
         example: ":hex on",
+        scope: Scope::Anywhere,
+        parse: |a| a.on_off().map(Meta::Hex),
     },
     MetaCommand {
         name: "reconnect",
         args: "",
+        kind: ArgKind::Nothing,
         summary: "interactive: end this connection (QUIT if it is open) and open a new one to the same server",
         example: ":reconnect",
+        scope: Scope::Interactive,
+        parse: |a| a.none(Meta::Reconnect),
     },
     MetaCommand {
         name: "quit",
         args: "",
+        kind: ArgKind::Nothing,
         summary: "send QUIT and end the session",
         example: ":quit",
+        scope: Scope::Anywhere,
+        parse: |a| a.none(Meta::Quit),
     },
 ];
 
-/// A parsed meta-command.
+/// A parsed meta-command. Its `Display` is the line that does it again
+/// (what `:save` writes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Meta {
     /// `:help [COMMAND]`.
@@ -175,7 +398,7 @@ pub enum Meta {
     Ehlo(Option<String>),
     /// `:auth MECH [USER]`.
     Auth {
-        mechanism: crate::proto::auth::Mechanism,
+        mechanism: Mechanism,
         user: Option<String>,
     },
     /// `:send …` (the words after it).
@@ -183,26 +406,98 @@ pub enum Meta {
     /// `:again`.
     Again,
     /// `:data FILE`.
-    Data(std::path::PathBuf),
+    Data(PathBuf),
     /// `:bdat FILE [--chunk N]`.
-    Bdat {
-        path: std::path::PathBuf,
-        chunk: usize,
-    },
+    Bdat { path: PathBuf, chunk: usize },
     /// `:raw STRING`, unescaped.
     Raw(Vec<u8>),
     /// `:pipeline`: the block follows.
     Pipeline,
     /// `:log FILE` or `:log off` (`None`).
-    Log(Option<std::path::PathBuf>),
+    Log(Option<PathBuf>),
     /// `:save FILE`.
-    Save(std::path::PathBuf),
+    Save(PathBuf),
     /// `:starttls`.
     StartTls,
-    /// `:demo …` (the words after it).
-    Demo(Vec<String>),
+    /// `:demo inbox`.
+    DemoInbox,
+    /// `:demo show N`.
+    DemoShow(usize),
     /// `:tls`, or `:tls pem [FILE]` (`Some(None)`: print the chain).
-    Tls(Option<Option<std::path::PathBuf>>),
+    Tls(Option<Option<PathBuf>>),
+}
+
+impl Meta {
+    /// The table entry of this command.
+    pub(crate) fn command(&self) -> &'static MetaCommand {
+        let name = match self {
+            Meta::Help(_) => "help",
+            Meta::Expect(_) => "expect",
+            Meta::Explain(_) => "explain",
+            Meta::Caps => "caps",
+            Meta::Timing(_) => "timing",
+            Meta::Hex(_) => "hex",
+            Meta::Reconnect => "reconnect",
+            Meta::Quit => "quit",
+            Meta::Ehlo(_) => "ehlo",
+            Meta::Auth { .. } => "auth",
+            Meta::Send(_) => "send",
+            Meta::Again => "again",
+            Meta::Data(_) => "data",
+            Meta::Bdat { .. } => "bdat",
+            Meta::Raw(_) => "raw",
+            Meta::Pipeline => "pipeline",
+            Meta::Log(_) => "log",
+            Meta::Save(_) => "save",
+            Meta::StartTls => "starttls",
+            Meta::DemoInbox | Meta::DemoShow(_) => "demo",
+            Meta::Tls(_) => "tls",
+        };
+        // Every variant names an entry of the table (a unit test checks).
+        find(name).unwrap_or(&COMMANDS[0])
+    }
+}
+
+impl fmt::Display for Meta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, ":{}", self.command().name)?;
+        let path = |p: &PathBuf| quote(&p.to_string_lossy());
+        match self {
+            Meta::Help(Some(topic)) => write!(f, " {topic}"),
+            Meta::Expect(e) => write!(f, " {e}"),
+            Meta::Explain(words) => write!(f, " {}", words.join(" ")),
+            Meta::Timing(on) | Meta::Hex(on) => f.write_str(if *on { " on" } else { " off" }),
+            Meta::Ehlo(Some(name)) => write!(f, " {name}"),
+            Meta::Auth { mechanism, user } => {
+                write!(f, " {}", mechanism.name().to_ascii_lowercase())?;
+                match user {
+                    Some(user) => write!(f, " {user}"),
+                    None => Ok(()),
+                }
+            }
+            Meta::Send(words) => {
+                let words: Vec<String> = words.iter().map(|w| quote(w)).collect();
+                write!(f, " {}", words.join(" "))
+            }
+            Meta::Data(p) | Meta::Save(p) | Meta::Log(Some(p)) => write!(f, " {}", path(p)),
+            Meta::Log(None) => f.write_str(" off"),
+            Meta::Bdat { path: p, chunk } => write!(f, " {} --chunk {chunk}", path(p)),
+            Meta::Raw(bytes) => write!(f, " \"{}\"", escape_raw(bytes)),
+            Meta::DemoInbox => f.write_str(" inbox"),
+            Meta::DemoShow(n) => write!(f, " show {n}"),
+            Meta::Tls(Some(None)) => f.write_str(" pem"),
+            Meta::Tls(Some(Some(p))) => write!(f, " pem {}", path(p)),
+            Meta::Help(None)
+            | Meta::Caps
+            | Meta::Reconnect
+            | Meta::Quit
+            | Meta::Ehlo(None)
+            | Meta::Again
+            | Meta::Pipeline
+            | Meta::StartTls
+            | Meta::Tls(None) => Ok(()),
+        }
+    }
 }
 
 /// The default BDAT chunk size.
@@ -238,85 +533,38 @@ pub(crate) fn find(name: &str) -> Option<&'static MetaCommand> {
 pub fn parse(text: &str) -> Result<Meta, MetaError> {
     let text = text.trim();
     let (name, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-    let rest = rest.trim();
     let command = find(name).ok_or_else(|| MetaError::Unknown(name.to_string()))?;
-    let usage = || MetaError::Usage {
-        name: command.name,
-        args: command.args,
+    let rest = rest.trim();
+    let args = Args {
+        rest,
+        words: rest.split_whitespace().collect(),
+        command,
     };
-    let words: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
-    match command.name {
-        "help" => match words.as_slice() {
-            [] => Ok(Meta::Help(None)),
-            [one] => Ok(Meta::Help(Some(one.trim_start_matches(':').to_string()))),
-            _ => Err(usage()),
-        },
-        "expect" => Ok(Meta::Expect(Expectation::parse(rest)?)),
-        "explain" if !words.is_empty() => Ok(Meta::Explain(words)),
-        "caps" if words.is_empty() => Ok(Meta::Caps),
-        "timing" => on_off(rest).map(Meta::Timing).ok_or_else(usage),
-        "hex" => on_off(rest).map(Meta::Hex).ok_or_else(usage),
-        "reconnect" if words.is_empty() => Ok(Meta::Reconnect),
-        "quit" if words.is_empty() => Ok(Meta::Quit),
-        "ehlo" => match words.as_slice() {
-            [] => Ok(Meta::Ehlo(None)),
-            [name] => Ok(Meta::Ehlo(Some(name.clone()))),
-            _ => Err(usage()),
-        },
-        "auth" => match words.as_slice() {
-            [mech] | [mech, _] => Ok(Meta::Auth {
-                mechanism: mech.parse().map_err(|e: crate::proto::auth::AuthError| {
-                    MetaError::Invalid(e.to_string())
-                })?,
-                user: words.get(1).cloned(),
-            }),
-            _ => Err(usage()),
-        },
-        "send" => shlex::split(rest)
-            .map(Meta::Send)
-            .ok_or_else(|| MetaError::Invalid("unbalanced quotes in :send".into())),
-        "again" if words.is_empty() => Ok(Meta::Again),
-        "data" => match shlex::split(rest).as_deref() {
-            Some([path]) => Ok(Meta::Data(path.into())),
-            _ => Err(usage()),
-        },
-        "bdat" => match shlex::split(rest).as_deref() {
-            Some([path]) => Ok(Meta::Bdat {
-                path: path.into(),
-                chunk: DEFAULT_CHUNK,
-            }),
-            Some([path, flag, n]) | Some([flag, n, path]) if flag == "--chunk" => {
-                let chunk = n.parse::<usize>().ok().filter(|c| *c > 0).ok_or_else(|| {
-                    MetaError::Invalid(format!("--chunk wants a number of bytes, not '{n}'"))
-                })?;
-                Ok(Meta::Bdat {
-                    path: path.into(),
-                    chunk,
-                })
-            }
-            _ => Err(usage()),
-        },
-        "raw" if !rest.is_empty() => Ok(Meta::Raw(unescape(strip_quotes(rest))?)),
-        "pipeline" if words.is_empty() => Ok(Meta::Pipeline),
-        "log" => match shlex::split(rest).as_deref() {
-            Some([off]) if off == "off" => Ok(Meta::Log(None)),
-            Some([path]) => Ok(Meta::Log(Some(path.into()))),
-            _ => Err(usage()),
-        },
-        "starttls" if words.is_empty() => Ok(Meta::StartTls),
-        "demo" if !words.is_empty() => Ok(Meta::Demo(words)),
-        "tls" => match shlex::split(rest).as_deref() {
-            Some([]) => Ok(Meta::Tls(None)),
-            Some([pem]) if pem == "pem" => Ok(Meta::Tls(Some(None))),
-            Some([pem, path]) if pem == "pem" => Ok(Meta::Tls(Some(Some(path.into())))),
-            _ => Err(usage()),
-        },
-        "save" => match shlex::split(rest).as_deref() {
-            Some([path]) => Ok(Meta::Save(path.into())),
-            _ => Err(usage()),
-        },
-        _ => Err(usage()),
+    (command.parse)(&args)
+}
+
+/// Quotes a word for a saved script when it needs it.
+pub(crate) fn quote(word: &str) -> String {
+    shlex::try_quote(word)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| word.to_string())
+}
+
+/// Bytes back into `:raw` escapes.
+pub(crate) fn escape_raw(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in bytes {
+        match b {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
     }
+    out
 }
 
 /// `"text"` → `text`; anything else as it is.
@@ -361,24 +609,14 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, MetaError> {
     Ok(out)
 }
 
-/// `on` or `off`, any case.
-fn on_off(arg: &str) -> Option<bool> {
-    match arg.to_ascii_lowercase().as_str() {
-        "on" => Some(true),
-        "off" => Some(false),
-        _ => None,
-    }
-}
-
-/// The words a command's argument can be, for completion: `on`/`off` for
-/// an `on|off` switch, command names for `:help`.
+/// The words a command's argument can be, for completion.
 pub(crate) fn argument_words(command: &MetaCommand) -> Vec<&'static str> {
-    if command.args == "on|off" {
-        vec!["on", "off"]
-    } else if command.args == "[COMMAND]" {
-        COMMANDS.iter().map(|c| c.name).collect()
-    } else {
-        Vec::new()
+    match command.kind {
+        ArgKind::Words(words) => words.to_vec(),
+        ArgKind::Command => COMMANDS.iter().map(|c| c.name).collect(),
+        ArgKind::Mechanism => Mechanism::all().iter().map(|m| m.name()).collect(),
+        ArgKind::SendOptions => SEND_OPTIONS.to_vec(),
+        ArgKind::Nothing | ArgKind::File | ArgKind::Free => Vec::new(),
     }
 }
 
@@ -455,6 +693,12 @@ mod tests {
     }
 
     #[test]
+    fn raw_bytes_round_trip_through_escapes() {
+        let bytes = b"MAIL FROM:<a@b>\r\n\x00\xff\"\\ ok\n";
+        assert_eq!(unescape(&escape_raw(bytes)).unwrap(), bytes);
+    }
+
+    #[test]
     fn raw_escapes() {
         assert_eq!(
             parse(r#"raw "MAIL FROM:<a@b>\n""#),
@@ -516,5 +760,67 @@ mod tests {
         assert_eq!(argument_words(find("hex").unwrap()), ["on", "off"]);
         assert!(argument_words(find("help").unwrap()).contains(&"reconnect"));
         assert!(argument_words(find("caps").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn the_display_of_a_parsed_command_is_its_save_form() {
+        for line in [
+            "help expect",
+            "expect 550 5.1.1",
+            "expect 552 5.2.2 for b@example.org",
+            "explain 451 4.7.1",
+            "caps",
+            "ehlo pc0815.example.com",
+            "ehlo",
+            "starttls",
+            "tls",
+            "tls pem",
+            "tls pem chain.pem",
+            "auth plain alice",
+            "auth cram-md5",
+            "send --to b@example.org --subject 'Grüße aus Köln'",
+            "again",
+            "data 'my message.eml'",
+            "bdat m.eml --chunk 100",
+            r#"raw "MAIL FROM:<a@b>\r\n\x00""#,
+            "pipeline",
+            "log session.txt",
+            "log off",
+            "save check.smtp",
+            "demo inbox",
+            "demo show 2",
+            "timing on",
+            "hex off",
+            "reconnect",
+            "quit",
+        ] {
+            let meta = parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            let saved = meta.to_string();
+            let again = parse(saved.strip_prefix(':').unwrap());
+            assert_eq!(again.as_ref(), Ok(&meta), "{line} saved as {saved}");
+        }
+    }
+
+    #[test]
+    fn every_parsed_command_finds_its_table_entry() {
+        for c in COMMANDS {
+            let meta = parse(c.example.strip_prefix(':').unwrap()).unwrap();
+            assert_eq!(meta.command().name, c.name);
+        }
+    }
+
+    #[test]
+    fn scopes_come_from_the_table() {
+        assert_eq!(find("reconnect").unwrap().scope, Scope::Interactive);
+        assert_eq!(find("demo").unwrap().scope, Scope::Demo);
+        assert_eq!(find("send").unwrap().scope, Scope::Anywhere);
+    }
+
+    #[test]
+    fn argument_kinds_drive_completion_words() {
+        assert!(argument_words(find("auth").unwrap()).contains(&"CRAM-MD5"));
+        assert!(argument_words(find("send").unwrap()).contains(&"--subject"));
+        assert_eq!(find("data").unwrap().kind, ArgKind::File);
+        assert_eq!(find("save").unwrap().kind, ArgKind::File);
     }
 }

@@ -62,7 +62,7 @@ pub(crate) async fn run<O: Output>(
     options: ReplayOptions,
     output: O,
 ) -> Result<Exit> {
-    let mut runner = match super::runner::open(config, output).await {
+    let mut runner = match super::runner::open(config, output, false).await {
         Ok(runner) => runner,
         Err((e, output)) => return Ok(super::report_open_failure(e, output)),
     };

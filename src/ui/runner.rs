@@ -18,7 +18,7 @@
 use super::Output;
 use super::actions::{self, Flow};
 use super::helpers::{Asker, HelperError, Helpers};
-use super::meta::{self, Meta, MetaError};
+use super::meta::{self, Meta, MetaError, Scope};
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
 use crate::session::input::strip_line_ending;
@@ -77,6 +77,10 @@ pub(crate) struct Runner<O: Output> {
     /// The server closed while a reply was awaited: what follows is not
     /// sent, and no `:expect` after it checks a stale reply.
     cut_short: bool,
+    /// A person is at the prompt (`:reconnect` works).
+    interactive: bool,
+    /// `--demo` (`:demo` works).
+    demo: bool,
 }
 
 /// Opens the session the configuration asks for and, with `--starttls`,
@@ -86,6 +90,7 @@ pub(crate) struct Runner<O: Output> {
 pub(crate) async fn open<O: Output>(
     config: &ConnectConfig,
     output: O,
+    interactive: bool,
 ) -> Result<Runner<O>, (SessionError, O)> {
     let session = open_session(config, output).await?;
     let mut runner = Runner {
@@ -94,13 +99,11 @@ pub(crate) async fn open<O: Output>(
         pipeline: None,
         unsent: 0,
         cut_short: false,
+        interactive,
+        demo: config.demo,
     };
     if config.starttls && runner.session.is_open() {
-        let mut no_one = super::helpers::NoOneToAsk;
-        let started = runner
-            .helpers
-            .run(&mut runner.session, Meta::StartTls, &mut no_one)
-            .await;
+        let started = runner.helpers.starttls(&mut runner.session).await;
         if let Err(e) = started {
             runner.fail(e.into()).await;
         }
@@ -173,6 +176,7 @@ impl<O: Output> Runner<O> {
             }
             Input::Meta(text) => {
                 let meta = meta::parse(text).map_err(StepError::Meta)?;
+                self.in_scope(&meta)?;
                 let flow =
                     actions::run_meta(&mut self.session, meta, &mut self.helpers, asker).await?;
                 if flow == Flow::Pipeline {
@@ -199,6 +203,23 @@ impl<O: Output> Runner<O> {
         };
         self.helpers.record_reply(&self.session);
         Ok(flow)
+    }
+
+    /// Whether a meta-command can be used in this mode (the table says
+    /// where each one works).
+    fn in_scope(&self, meta: &Meta) -> Result<(), StepError> {
+        let command = meta.command();
+        match command.scope {
+            Scope::Interactive if !self.interactive => Err(StepError::Local(format!(
+                ":{} works only at the interactive prompt",
+                command.name
+            ))),
+            Scope::Demo if !self.demo => Err(StepError::Local(format!(
+                ":{} works only with --demo",
+                command.name
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// A line of a `:pipeline` block; the lone `.` sends the block.

@@ -45,7 +45,7 @@ pub(crate) async fn run<O: Output>(
     input: Box<dyn Read + Send>,
     output: O,
 ) -> Result<Exit> {
-    let mut runner = match runner::open(config, output).await {
+    let mut runner = match runner::open(config, output, false).await {
         Ok(runner) => runner,
         Err((e, output)) => return Ok(super::report_open_failure(e, output)),
     };

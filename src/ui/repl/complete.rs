@@ -25,7 +25,7 @@ use unicode_width::UnicodeWidthChar;
 use crate::proto::command::Verb;
 use crate::proto::ehlo::Capabilities;
 use crate::session::{Phase, Status};
-use crate::ui::meta;
+use crate::ui::meta::{self, ArgKind};
 
 /// Addresses remembered for completion at most (few enough that a list of
 /// them never needs rustyline's pager, which holds output back).
@@ -106,7 +106,7 @@ impl ReplHelper {
             return (0, Vec::new());
         }
         if before.starts_with(':') && !before.starts_with("::") {
-            return meta_candidates(before);
+            return meta_candidates(before, self.situation.capabilities.as_ref());
         }
         let Some(status) = self
             .situation
@@ -306,8 +306,10 @@ fn advertised_params(verb: Verb, caps: Option<&Capabilities>) -> Vec<String> {
         .collect()
 }
 
-/// `:name` and the arguments of the command being typed.
-fn meta_candidates(before: &str) -> (usize, Vec<Pair>) {
+/// `:name` and the arguments of the command being typed, by the table's
+/// argument kind: words, command names, files, the SASL mechanisms (those
+/// the server advertised, if it did), `:send` options.
+fn meta_candidates(before: &str, caps: Option<&Capabilities>) -> (usize, Vec<Pair>) {
     let Some((name, rest)) = before[1..].split_once(char::is_whitespace) else {
         let found = meta::COMMANDS
             .iter()
@@ -322,16 +324,66 @@ fn meta_candidates(before: &str) -> (usize, Vec<Pair>) {
     let Some(command) = meta::find(name) else {
         return (0, Vec::new());
     };
-    if rest.trim_start().contains(char::is_whitespace) {
-        return (0, Vec::new());
-    }
-    let word = rest.trim_start();
-    let start = before.len() - word.len();
-    let words = meta::argument_words(command)
-        .into_iter()
-        .map(str::to_string)
+    let rest = rest.trim_start();
+    let word_start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let word = &before[word_start..];
+    let first = !rest.contains(char::is_whitespace);
+    let words = match command.kind {
+        ArgKind::SendOptions if word.starts_with('-') || word.is_empty() => {
+            meta::argument_words(command)
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        }
+        ArgKind::File if first => return (word_start, files(word)),
+        ArgKind::Mechanism if first => {
+            let offered = caps.map(Capabilities::auth_mechanisms).unwrap_or_default();
+            meta::argument_words(command)
+                .into_iter()
+                .filter(|m| offered.is_empty() || offered.iter().any(|o| o.eq_ignore_ascii_case(m)))
+                .map(str::to_ascii_lowercase)
+                .collect()
+        }
+        ArgKind::Words(_) | ArgKind::Command if first => meta::argument_words(command)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    (word_start, matching(word, words))
+}
+
+/// File names that complete `word` (a path typed so far): entries of its
+/// directory, directories with a `/` after them, hidden ones only when
+/// asked for.
+fn files(word: &str) -> Vec<Pair> {
+    let (dir, prefix) = match word.rfind('/') {
+        Some(i) => (&word[..=i], &word[i + 1..]),
+        None => ("", word),
+    };
+    let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Pair> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            if !name.starts_with(prefix) || (name.starts_with('.') && !prefix.starts_with('.')) {
+                return None;
+            }
+            let slash = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                "/"
+            } else {
+                ""
+            };
+            Some(Pair {
+                display: format!("{name}{slash}"),
+                replacement: format!("{dir}{name}{slash}"),
+            })
+        })
         .collect();
-    (start, matching(word, words))
+    found.sort_by(|a, b| a.display.cmp(&b.display));
+    found
 }
 
 /// The candidates that start with `typed`, case-insensitively.

@@ -198,3 +198,43 @@ fn addresses_are_most_recent_first_without_duplicates() {
     let (_, got) = complete(&h, "mail from:");
     assert_eq!(got, ["<absender@example.org>", "<empfaenger@example.org>"]);
 }
+
+#[test]
+fn meta_arguments_complete_by_their_kind() {
+    let h = helper(status());
+    // Mechanisms: those the server advertised (PLAIN LOGIN), as typed.
+    assert_eq!(
+        complete(&h, ":auth "),
+        (6, vec!["plain".into(), "login".into()])
+    );
+    assert_eq!(complete(&h, ":auth l"), (6, vec!["login".into()]));
+    // :send options, at any word.
+    let (start, options) = complete(&h, ":send --to b@example.org --su");
+    assert_eq!((start, options), (25, vec!["--subject".to_string()]));
+    // Words from the table.
+    assert_eq!(complete(&h, ":hex o"), (5, vec!["on".into(), "off".into()]));
+    assert_eq!(complete(&h, ":demo i"), (6, vec!["inbox".into()]));
+}
+
+#[test]
+fn file_arguments_complete_from_the_file_system() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("message.eml"), "x").unwrap();
+    std::fs::write(dir.path().join("other.txt"), "x").unwrap();
+    std::fs::create_dir(dir.path().join("mails")).unwrap();
+    std::fs::write(dir.path().join(".hidden"), "x").unwrap();
+    let base = format!("{}/", dir.path().display());
+    let h = helper(status());
+    for command in [":data", ":bdat", ":log", ":save"] {
+        let before = format!("{command} {base}m");
+        let (start, found) = complete(&h, &before);
+        assert_eq!(start, command.len() + 1, "{command}");
+        assert_eq!(
+            found,
+            [format!("{base}mails/"), format!("{base}message.eml")],
+            "{command}"
+        );
+    }
+    let (_, all) = complete(&h, &format!(":data {base}"));
+    assert_eq!(all.len(), 3, "hidden files only when asked for: {all:?}");
+}

@@ -110,7 +110,7 @@ impl<'a> Repl<'a> {
         // Interactively a slow server never drops the session.
         config.session.keep_waiting = true;
         let interrupt = interrupted();
-        let opening = runner::open(&config, self.output());
+        let opening = runner::open(&config, self.output(), true);
         let failed = tokio::select! {
             opened = opening => match opened {
                 Ok(runner) => return Some(runner),
