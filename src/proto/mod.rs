@@ -12,6 +12,7 @@ pub mod command;
 pub mod data;
 pub mod ehlo;
 pub mod enhanced;
+pub mod explain;
 pub mod message;
 pub mod param;
 pub mod reply;

@@ -316,6 +316,13 @@ impl<'t> Explainer<'t> {
                 }
             }
         }
+        // What the text says that the codes do not (greylisting, known
+        // refusals): the same notes the transcript shows.
+        for part in crate::proto::explain::text_notes(code, text) {
+            if let Some(phrase) = part.phrase() {
+                self.para(out, &indent, &phrase, None)?;
+            }
+        }
         if let Some(e) = enhanced {
             if crate::proto::enhanced::class_mismatch(class.map_or(0, Class::digit), e) {
                 self.para(

@@ -21,7 +21,8 @@ use super::theme::{Role, Theme};
 pub(crate) use super::wrap::Wrap;
 use crate::exit::Exit;
 use crate::net::ConnectFacts;
-use crate::proto::auth::{self, Challenge};
+use crate::proto::auth::Challenge;
+use crate::proto::explain;
 use crate::proto::reply::Reply;
 use crate::session::{Event, EventSink, ReplyTo, Sent};
 
@@ -377,91 +378,24 @@ impl<W: Write> Output for Renderer<W> {
     }
 }
 
-/// The one explanation line of a reply, if its codes say more than its text.
+/// A reply's explanation on one line (the transcript's `#` line after a
+/// reply, JSON's `explanation`, the replay table's note): the parts of
+/// [`crate::proto::explain::reply`], a challenge's bytes escaped.
 pub(crate) fn explanation(reply: &Reply) -> Option<String> {
-    let code = reply.code()?;
-    let mut parts = Vec::new();
-    let class = code.value() / 100;
-    if code.value() == 334 {
-        let text = reply
-            .lines
-            .first()
-            .map(|l| l.text_lossy())
-            .unwrap_or_default();
-        parts.push(match auth::decode_challenge(&text) {
-            Challenge::Empty => "challenge: (empty)".to_string(),
-            Challenge::Decoded(bytes) => format!("challenge: \"{}\"", escape(&bytes)),
-            Challenge::NotBase64 => "challenge is not base64".to_string(),
-        });
-    } else if (class == 4 || class == 5 || matches!(code.value(), 251 | 252 | 455 | 555))
-        && let Some(info) = code.info()
-    {
-        parts.push(format!("{code} {}", info.title));
-    }
-    // 2.0.0 says nothing ("other undefined status") that the 2xx does not.
-    let enhanced = reply
-        .enhanced_code()
-        .filter(|e| (e.class, e.subject, e.detail) != (2, 0, 0));
-    if let Some(enhanced) = enhanced {
-        let explained = enhanced.explain();
-        match explained.detail {
-            Some(detail) => parts.push(format!("{enhanced} {}", detail.title)),
-            None => parts.push(format!(
-                "{enhanced} {} (detail not in the registry: vendor-specific)",
-                explained.subject.map_or("unknown subject", |s| s.title)
-            )),
-        }
-    }
-    if matches!(code.value(), 450 | 451) && looks_like_greylisting(&reply.text_lossy()) {
-        parts.push(
-            "greylisting: a temporary refusal of a first attempt; retry in a few minutes".into(),
-        );
-    }
-    if matches!(class, 4 | 5)
-        && let Some(note) = known_text(&reply.text_lossy())
-    {
-        parts.push(note.into());
-    }
+    let parts: Vec<String> = explain::reply(reply).iter().map(part_text).collect();
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
-/// What a refusal says in words its codes do not carry: texts of
-/// well-known servers, matched case-insensitively.
-fn known_text(text: &str) -> Option<&'static str> {
-    const SENT_TOO_SOON: &str = "a command arrived before the reply to the previous one, and \
-         the server allows no pipelining here: send one command per reply (smtpcli does, \
-         except in :pipeline and :raw)";
-    const TEXTS: &[(&str, &str)] = &[
-        // Exim (smtp_enforce_sync): 554, then it hangs up.
-        ("smtp synchronization error", SENT_TOO_SOON),
-        // OpenSMTPD: 500 5.5.1, then it hangs up.
-        ("pipelining not supported", SENT_TOO_SOON),
-        // Exim's answer to RCPT for an unknown local user, with no enhanced code.
-        (
-            "unrouteable address",
-            "Exim: no router accepts this address: no such user here, or a domain it neither \
-             delivers nor relays for",
-        ),
-    ];
-    let text = text.to_ascii_lowercase();
-    TEXTS
-        .iter()
-        .find(|(needle, _)| text.contains(needle))
-        .map(|&(_, note)| note)
-}
-
-fn looks_like_greylisting(text: &str) -> bool {
-    let text = text.to_ascii_lowercase();
-    [
-        "greylist",
-        "graylist",
-        "grey-list",
-        "gray-list",
-        "try again later",
-        "please retry",
-    ]
-    .iter()
-    .any(|w| text.contains(w))
+/// One part as text; server bytes go through the sanitiser.
+pub(crate) fn part_text(part: &explain::Part) -> String {
+    match part {
+        explain::Part::Challenge(Challenge::Empty) => "challenge: (empty)".to_string(),
+        explain::Part::Challenge(Challenge::Decoded(bytes)) => {
+            format!("challenge: \"{}\"", escape(bytes))
+        }
+        explain::Part::Challenge(Challenge::NotBase64) => "challenge is not base64".to_string(),
+        other => other.phrase().unwrap_or_default(),
+    }
 }
 
 fn mib(bytes: u64) -> String {

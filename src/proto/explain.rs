@@ -1,0 +1,227 @@
+//! What a reply means, in structured parts: the one explainer behind the
+//! transcript, JSON, the replay table and `--explain`.
+//!
+//! A reply is explained by its basic code (where the code says more than
+//! "ok"), its enhanced code (RFC 3463, the IANA registry; a detail outside
+//! the registry is vendor-specific), a `334` challenge decoded, and what the
+//! text says that the codes do not: greylisting, and refusals of well-known
+//! servers. Parts are values; how they look is the UI's business (a
+//! challenge holds server bytes, which only the UI's sanitiser may show).
+
+use super::auth::{self, Challenge};
+use super::codes::ReplyCode;
+use super::enhanced::EnhancedCode;
+use super::reply::Reply;
+
+/// One thing a reply's codes or text mean.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The decoded challenge of a `334` (server bytes: shown escaped).
+    Challenge(Challenge),
+    /// What the basic code means.
+    Code {
+        code: ReplyCode,
+        title: &'static str,
+    },
+    /// What the enhanced code means: its detail's title from the registry,
+    /// or, for a detail outside it, its subject's.
+    Enhanced {
+        code: EnhancedCode,
+        title: &'static str,
+        /// Whether the detail is in the IANA registry (else vendor-specific).
+        registered: bool,
+    },
+    /// A 450/451 whose text says greylisting.
+    Greylisting,
+    /// A refusal whose text is known from a well-known server.
+    KnownText(&'static str),
+}
+
+impl Part {
+    /// The part as one short phrase; `None` for a challenge, whose bytes
+    /// the caller escapes.
+    pub fn phrase(&self) -> Option<String> {
+        Some(match self {
+            Part::Challenge(_) => return None,
+            Part::Code { code, title } => format!("{code} {title}"),
+            Part::Enhanced {
+                code,
+                title,
+                registered: true,
+            } => format!("{code} {title}"),
+            Part::Enhanced {
+                code,
+                title,
+                registered: false,
+            } => format!("{code} {title} (detail not in the registry: vendor-specific)"),
+            Part::Greylisting => {
+                "greylisting: a temporary refusal of a first attempt; retry in a few minutes".into()
+            }
+            Part::KnownText(note) => (*note).to_string(),
+        })
+    }
+}
+
+/// The parts that explain `reply`, most important first; empty for a plain
+/// success that needs no words.
+pub fn reply(reply: &Reply) -> Vec<Part> {
+    let Some(code) = reply.code() else {
+        return Vec::new();
+    };
+    let mut parts = Vec::new();
+    if code.value() == 334 {
+        let text = reply
+            .lines
+            .first()
+            .map(|l| l.text_lossy())
+            .unwrap_or_default();
+        parts.push(Part::Challenge(auth::decode_challenge(&text)));
+        return parts;
+    }
+    let class = code.value() / 100;
+    if (class == 4 || class == 5 || matches!(code.value(), 251 | 252 | 455 | 555))
+        && let Some(info) = code.info()
+    {
+        parts.push(Part::Code {
+            code,
+            title: info.title,
+        });
+    }
+    // 2.0.0 says nothing ("other undefined status") that the 2xx does not.
+    if let Some(enhanced) = reply
+        .enhanced_code()
+        .filter(|e| (e.class, e.subject, e.detail) != (2, 0, 0))
+    {
+        parts.extend(enhanced_part(enhanced));
+    }
+    parts.extend(text_notes(code, &reply.text_lossy()));
+    parts
+}
+
+/// The enhanced code's part: its title, or its subject's when the detail
+/// is not in the registry.
+pub fn enhanced_part(code: EnhancedCode) -> Option<Part> {
+    let explained = code.explain();
+    match explained.detail {
+        Some(detail) => Some(Part::Enhanced {
+            code,
+            title: detail.title,
+            registered: true,
+        }),
+        None => Some(Part::Enhanced {
+            code,
+            title: explained.subject.map_or("unknown subject", |s| s.title),
+            registered: false,
+        }),
+    }
+}
+
+/// What a refusal's text says that its codes do not: greylisting (450,
+/// 451), and texts of well-known servers.
+pub fn text_notes(code: ReplyCode, text: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let class = code.value() / 100;
+    if matches!(code.value(), 450 | 451) && looks_like_greylisting(text) {
+        parts.push(Part::Greylisting);
+    }
+    if matches!(class, 4 | 5)
+        && let Some(note) = known_text(text)
+    {
+        parts.push(Part::KnownText(note));
+    }
+    parts
+}
+
+/// What a refusal says in words its codes do not carry: texts of
+/// well-known servers, matched case-insensitively.
+fn known_text(text: &str) -> Option<&'static str> {
+    const SENT_TOO_SOON: &str = "a command arrived before the reply to the previous one, and \
+         the server allows no pipelining here: send one command per reply (smtpcli does, \
+         except in :pipeline and :raw)";
+    const TEXTS: &[(&str, &str)] = &[
+        // Exim (smtp_enforce_sync): 554, then it hangs up.
+        ("smtp synchronization error", SENT_TOO_SOON),
+        // OpenSMTPD: 500 5.5.1, then it hangs up.
+        ("pipelining not supported", SENT_TOO_SOON),
+        // Exim's answer to RCPT for an unknown local user, with no enhanced code.
+        (
+            "unrouteable address",
+            "Exim: no router accepts this address: no such user here, or a domain it neither \
+             delivers nor relays for",
+        ),
+    ];
+    let text = text.to_ascii_lowercase();
+    TEXTS
+        .iter()
+        .find(|(needle, _)| text.contains(needle))
+        .map(|&(_, note)| note)
+}
+
+fn looks_like_greylisting(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    [
+        "greylist",
+        "graylist",
+        "grey-list",
+        "gray-list",
+        "try again later",
+        "please retry",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(wire: &[u8]) -> Vec<Part> {
+        reply(&Reply::parse_all(wire).remove(0))
+    }
+
+    #[test]
+    fn a_plain_250_needs_no_words() {
+        assert!(parts(b"250 2.0.0 Ok\r\n").is_empty());
+        assert!(parts(b"250 ok\r\n").is_empty());
+    }
+
+    #[test]
+    fn a_refusal_gets_its_code_and_enhanced_code() {
+        let got = parts(b"550 5.1.1 <x@example.org>: Recipient address rejected\r\n");
+        assert!(matches!(got[0], Part::Code { .. }));
+        assert_eq!(
+            got[1].phrase().as_deref(),
+            Some("5.1.1 Bad destination mailbox address")
+        );
+    }
+
+    #[test]
+    fn a_vendor_detail_is_marked() {
+        let got = parts(b"550 5.7.606 Access denied, banned sending IP\r\n");
+        assert!(matches!(
+            got[1],
+            Part::Enhanced {
+                registered: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn greylisting_and_known_texts() {
+        let got = parts(b"451 4.7.1 Greylisted, please try again later\r\n");
+        assert!(got.contains(&Part::Greylisting));
+        let got = parts(b"554 SMTP synchronization error\r\n");
+        assert!(matches!(got.last(), Some(Part::KnownText(_))));
+        // Only refusals: the words in a 250 mean nothing.
+        assert!(parts(b"250 pipelining not supported\r\n").is_empty());
+    }
+
+    #[test]
+    fn a_334_challenge_is_decoded() {
+        assert_eq!(
+            parts(b"334 VXNlcm5hbWU6\r\n"),
+            [Part::Challenge(Challenge::Decoded(b"Username:".to_vec()))]
+        );
+    }
+}
