@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
-use smtpcli::config::{ColorChoice, ReplayOptions};
+use clap::{CommandFactory, FromArgMatches, Parser};
+use smtpcli::config::ReplayOptions;
 use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
 use smtpcli::net::target::parse_target;
-use smtpcli::net::tls::{Backend, TlsSettings, TlsVersion};
+use smtpcli::net::tls::{Backend, TlsSettings};
 use smtpcli::net::{ConnectOptions, Family};
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
+use smtpcli::settings::{Options, TlsMode};
 
 const AFTER_HELP: &str = "\
 On a terminal, smtpcli opens a prompt: line editing, Tab completion,
@@ -39,16 +40,12 @@ Examples:
 
     after_help = format!("{AFTER_HELP}\n\n{}", smtpcli::exit::HELP)
 )]
-pub struct Cli {
-    /// The server: a name, an address, host:port or [IPv6]:port (default:
-    /// localhost, or the host of a replayed telnet recording); @NAME uses the
-    /// config file's [profiles.NAME].
-    #[arg(value_name = "HOST")]
-    pub host: Option<String>,
-
-    /// The port: a number or smtp, submission, smtps, lmtp.
-    #[arg(value_name = "PORT")]
-    pub port: Option<String>,
+pub(crate) struct Cli {
+    /// What the config file can set too (HOST, PORT, --timeout, --verify,
+    /// the TLS files and versions, --ehlo, --user…): one declaration,
+    /// [`Options`].
+    #[command(flatten)]
+    pub options: Options,
 
     /// Use IPv4 only.
     #[arg(short = '4', conflicts_with = "ipv6")]
@@ -58,11 +55,6 @@ pub struct Cli {
     #[arg(short = '6')]
     pub ipv6: bool,
 
-    /// HOST is a mail domain: look up its MX records and try them by
-    /// preference (its own address without MX; a null MX exits 1).
-    #[arg(long)]
-    pub mx: bool,
-
     /// The DNS server to ask, IP or IP:PORT (default: the system's).
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
     pub resolver: Option<std::net::SocketAddr>,
@@ -70,11 +62,6 @@ pub struct Cli {
     /// Connect from this local address.
     #[arg(long, value_name = "ADDR")]
     pub source: Option<IpAddr>,
-
-    /// Seconds to wait for the connection and for each reply (defaults: 10
-    /// and 30; the reply after a message's final '.' waits 10 minutes).
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
 
     /// Show how long each reply took.
     #[arg(long)]
@@ -89,45 +76,9 @@ pub struct Cli {
     #[arg(long)]
     pub starttls: bool,
 
-    /// Abort on any certificate problem (by default the handshake goes on
-    /// and the verdict is printed loudly).
-    #[arg(long)]
-    pub verify: bool,
-
-    /// The name to send as SNI and check the certificate against (default:
-    /// HOST).
-    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
-    pub sni: Option<String>,
-
     /// Send no SNI.
     #[arg(long)]
     pub no_sni: bool,
-
-    /// Also trust the CA certificates in FILE (PEM).
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-
-    /// Present this client certificate (PEM).
-    #[arg(long, value_name = "FILE")]
-    pub cert: Option<PathBuf>,
-
-    /// The key of --cert (PEM; default: in the --cert file).
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
-
-    /// The lowest TLS version to offer: 1.0, 1.1, 1.2, 1.3 (1.0 and 1.1 also
-    /// lower OpenSSL's security level, for legacy servers).
-    #[arg(long, value_name = "VERSION")]
-    pub tls_min: Option<TlsVersion>,
-
-    /// The highest TLS version to offer.
-    #[arg(long, value_name = "VERSION")]
-    pub tls_max: Option<TlsVersion>,
-
-    /// The TLS implementation: openssl (full report) or native (the
-    /// platform's; leaf certificate only). Only those built in are accepted.
-    #[arg(long, value_name = "BACKEND")]
-    pub tls_backend: Option<Backend>,
 
     /// Read the lines to send from FILE ('-': stdin). '#' starts a comment,
     /// ':expect 250' checks the last reply; after DATA every line up to a
@@ -140,35 +91,15 @@ pub struct Cli {
     #[arg(long)]
     pub json: bool,
 
-    /// The name to greet with in :ehlo and :send (default: this machine's
-    /// fully qualified name, found without DNS, or its address literal).
-    #[arg(long, value_name = "NAME")]
-    pub ehlo: Option<String>,
-
     /// Greet with HELO NAME instead of EHLO (no extensions).
     #[arg(long, value_name = "NAME", conflicts_with = "ehlo")]
     pub helo: Option<String>,
-
-    /// LMTP (RFC 2033): LHLO in the helpers, and after a message one reply
-    /// per accepted recipient, each matched to it (default port 24).
-    #[arg(long)]
-    pub lmtp: bool,
 
     /// Connect to a UNIX domain socket instead of HOST and PORT (LMTP
     /// servers often listen on one).
     #[cfg(unix)]
     #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port", "ipv4", "ipv6", "source", "tls"])]
     pub unix: Option<PathBuf>,
-
-    /// The user for :auth.
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-
-    /// Read the password (or OAuth2 token) for :auth from the first line of
-    /// FILE; SMTPCLI_PASSWORD works too. Otherwise it is asked for, with
-    /// echo off.
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
 
     /// Allow credentials over cleartext or unverified TLS without asking.
     #[arg(long)]
@@ -201,10 +132,6 @@ pub struct Cli {
     #[arg(long)]
     pub no_history: bool,
 
-    /// When to colour the output (NO_COLOR and TERM=dumb also turn it off).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
-
     /// Explain reply codes, enhanced status codes or whole reply lines,
     /// offline; '-' reads a pasted bounce (DSN) from stdin.
     #[arg(
@@ -224,18 +151,13 @@ pub struct Cli {
     /// or the file SMTPCLI_CONFIG names).
     #[arg(long)]
     pub no_config: bool,
-
-    /// The config file's `history_size`, carried into the config; no flag.
-    #[arg(skip)]
-    pub history_size: Option<usize>,
 }
 
-/// The command line, parsed, with clap's matches (which tell a flag given
-/// from a default). Usage errors exit 2 with clap's message.
-pub(crate) fn parse() -> (Cli, ArgMatches) {
+/// The command line, parsed. Usage errors exit 2 with clap's message.
+pub(crate) fn parse() -> Cli {
     let matches = Cli::command().get_matches();
     match Cli::from_arg_matches(&matches) {
-        Ok(cli) => (cli, matches),
+        Ok(cli) => cli,
         Err(e) => e.format(&mut Cli::command()).exit(),
     }
 }
@@ -261,117 +183,136 @@ fn built_backends() -> String {
     }
 }
 
-impl TryFrom<Cli> for Config {
-    type Error = anyhow::Error;
-
-    fn try_from(cli: Cli) -> Result<Config, Self::Error> {
-        if let Some(args) = cli.explain {
-            return Ok(Config {
-                mode: Mode::Explain(args),
-                color: cli.color,
-            });
-        }
-        let host_given = cli.host.is_some();
-        let host = cli.host.as_deref().unwrap_or("localhost");
-        let default_port = match (cli.tls, cli.lmtp) {
-            (true, _) => 465,
-            (false, true) => 24,
-            (false, false) => 25,
-        };
-        let target = parse_target(host, cli.port.as_deref(), default_port)?;
-        let mut tls = TlsSettings::new(cli.sni.clone().unwrap_or_else(|| target.host.clone()));
-        if cli.no_sni {
-            tls.sni = None;
-        }
-        if let Some(backend) = cli.tls_backend {
-            if !backend.is_built() {
-                bail!(
-                    "this build has no {backend} TLS backend (built: {})",
-                    built_backends()
-                );
-            }
-            tls.backend = backend;
-        }
-        tls.verify = cli.verify;
-        tls.ca_file = cli.ca_file;
-        tls.client_cert = cli.cert;
-        tls.client_key = cli.key;
-        tls.min = cli.tls_min;
-        tls.max = cli.tls_max;
-        if let (Some(min), Some(max)) = (tls.min, tls.max)
-            && min > max
-        {
-            bail!("--tls-min {min} is above --tls-max {max}");
-        }
-        let mut timeouts = Timeouts::default();
-        if let Some(secs) = cli.timeout {
-            if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
-                bail!("--timeout wants a number of seconds from 0 to 86400, not {secs}");
-            }
-            let limit = Duration::try_from_secs_f64(secs).context("--timeout")?;
-            timeouts.connect = limit;
-            timeouts.reply = limit;
-        }
-        let family = match (cli.ipv4, cli.ipv6) {
-            (true, _) => Family::V4,
-            (_, true) => Family::V6,
-            _ => Family::Any,
-        };
-        Ok(Config {
-            mode: Mode::Connect(Box::new(ConnectConfig {
-                target,
-                connect: ConnectOptions {
-                    family,
-                    source: cli.source,
-                    timeout: timeouts.connect,
-                    mx: cli.mx,
-                    resolver: cli.resolver,
-                },
-                starttls: cli.starttls,
-                #[cfg(unix)]
-                unix: cli.unix,
-                #[cfg(not(unix))]
-                unix: None,
-                #[cfg(feature = "demo")]
-                demo: cli.demo,
-                #[cfg(not(feature = "demo"))]
-                demo: false,
-                session: SessionOptions {
-                    tls,
-                    implicit_tls: cli.tls,
-                    timeouts,
-                    quit_after: cli.quit_after,
-                    lmtp: cli.lmtp,
-                    keep_waiting: false,
-                },
-                timing: cli.timing,
-                interactive: cli.script.is_none() && !cli.json,
-                history: !cli.no_history,
-                input: match cli.script {
-                    Some(path) if path.as_os_str() != "-" => Input::File(path),
-                    _ => Input::Stdin,
-                },
-                json: cli.json,
-                replay: cli.replay.map(|path| Replay {
-                    path,
-                    options: ReplayOptions {
-                        strict: cli.strict,
-                        replay_auth: cli.replay_auth,
-                    },
-                }),
-                host_given,
-                history_size: cli.history_size,
-                helpers: HelperConfig {
-                    ehlo: cli.ehlo,
-                    helo: cli.helo,
-                    lmtp: cli.lmtp,
-                    user: cli.user,
-                    password_file: cli.password_file,
-                    insecure: cli.insecure,
-                    password: None,
-                },
-            })),
-            color: cli.color,
-        })
+/// The flags as the top layer of options: `--tls`/`--starttls` say what a
+/// file's `tls` says, and an `@NAME` host names a profile, not a server.
+pub(crate) fn flag_layer(cli: &Cli) -> Options {
+    let mut options = cli.options.clone();
+    if options.host.as_deref().is_some_and(|h| h.starts_with('@')) {
+        options.host = None;
     }
+    options.tls = match (cli.tls, cli.starttls) {
+        (true, _) => Some(TlsMode::Implicit),
+        (_, true) => Some(TlsMode::Starttls),
+        _ => None,
+    };
+    options
+}
+
+/// Checks the flags, with the config file's options under them
+/// (`file`: the profile over the top level), and resolves them into the
+/// [`Config`] of this run. The file is never written into the flags.
+pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
+    let o = flag_layer(&cli).or(file);
+    let color = o.color.unwrap_or_default();
+    if let Some(args) = cli.explain {
+        return Ok(Config {
+            mode: Mode::Explain(args),
+            color,
+        });
+    }
+    let implicit_tls = o.tls == Some(TlsMode::Implicit);
+    let lmtp = o.lmtp.unwrap_or(false);
+    let host_given = o.host.is_some();
+    let host = o.host.as_deref().unwrap_or("localhost");
+    let default_port = match (implicit_tls, lmtp) {
+        (true, _) => 465,
+        (false, true) => 24,
+        (false, false) => 25,
+    };
+    let target = parse_target(host, o.port.as_deref(), default_port)?;
+    let mut tls = TlsSettings::new(o.sni.clone().unwrap_or_else(|| target.host.clone()));
+    if cli.no_sni {
+        tls.sni = None;
+    }
+    if let Some(backend) = o.tls_backend {
+        if !backend.is_built() {
+            bail!(
+                "this build has no {backend} TLS backend (built: {})",
+                built_backends()
+            );
+        }
+        tls.backend = backend;
+    }
+    tls.verify = o.verify.unwrap_or(false);
+    tls.ca_file = o.ca_file;
+    tls.client_cert = o.cert;
+    tls.client_key = o.key;
+    tls.min = o.tls_min;
+    tls.max = o.tls_max;
+    if let (Some(min), Some(max)) = (tls.min, tls.max)
+        && min > max
+    {
+        bail!("--tls-min {min} is above --tls-max {max}");
+    }
+    let mut timeouts = Timeouts::default();
+    if let Some(secs) = o.timeout {
+        if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+            bail!("--timeout wants a number of seconds from 0 to 86400, not {secs}");
+        }
+        let limit = Duration::try_from_secs_f64(secs).context("--timeout")?;
+        timeouts.connect = limit;
+        timeouts.reply = limit;
+    }
+    let family = match (cli.ipv4, cli.ipv6) {
+        (true, _) => Family::V4,
+        (_, true) => Family::V6,
+        _ => Family::Any,
+    };
+    Ok(Config {
+        mode: Mode::Connect(Box::new(ConnectConfig {
+            target,
+            connect: ConnectOptions {
+                family,
+                source: cli.source,
+                timeout: timeouts.connect,
+                mx: o.mx.unwrap_or(false),
+                resolver: cli.resolver,
+            },
+            starttls: o.tls == Some(TlsMode::Starttls),
+            #[cfg(unix)]
+            unix: cli.unix,
+            #[cfg(not(unix))]
+            unix: None,
+            #[cfg(feature = "demo")]
+            demo: cli.demo,
+            #[cfg(not(feature = "demo"))]
+            demo: false,
+            session: SessionOptions {
+                tls,
+                implicit_tls,
+                timeouts,
+                quit_after: cli.quit_after,
+                lmtp,
+                keep_waiting: false,
+            },
+            timing: cli.timing,
+            interactive: cli.script.is_none() && !cli.json,
+            history: !cli.no_history,
+            input: match cli.script {
+                Some(path) if path.as_os_str() != "-" => Input::File(path),
+                _ => Input::Stdin,
+            },
+            json: cli.json,
+            replay: cli.replay.map(|path| Replay {
+                path,
+                options: ReplayOptions {
+                    strict: cli.strict,
+                    replay_auth: cli.replay_auth,
+                },
+            }),
+            host_given,
+            history_size: o.history_size,
+            helpers: HelperConfig {
+                // --helo is a choice of greeting: a file's EHLO name stays out.
+                ehlo: if cli.helo.is_some() { None } else { o.ehlo },
+                helo: cli.helo,
+                lmtp,
+                user: o.user,
+                password_file: o.password_file,
+                insecure: cli.insecure,
+                password: None,
+            },
+        })),
+        color,
+    })
 }

@@ -16,7 +16,7 @@ use crate::cli::Cli;
 
 /// What `--generate` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Artifact {
+pub(crate) enum Artifact {
     /// A bash completion script.
     #[value(name = "completions-bash")]
     CompletionsBash,
@@ -63,7 +63,7 @@ fn man_page(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> 
 
 fn extra_sections() -> String {
     use roff::{Roff, italic, roman};
-    let top_keys: Vec<&str> = settings::KEYS
+    let keys: Vec<&str> = settings::keys()
         .iter()
         .copied()
         .filter(|&key| key != "profiles")
@@ -71,11 +71,11 @@ fn extra_sections() -> String {
     let config = format!(
         "(usually ~/.config/smtpcli/config.toml; SMTPCLI_CONFIG names another, --no-config \
          skips it), in TOML. Top-level keys set defaults for every run: {}. A [profiles.NAME] \
-         table describes one server, used by smtpcli @NAME, with the keys {} (tls is starttls, \
-         implicit or none). Options on the command line win over the profile, the profile over \
-         the top level. Relative paths are taken from the file's directory.",
-        top_keys.join(", "),
-        settings::PROFILE_KEYS.join(", ")
+         table describes one server, used by smtpcli @NAME, with the same keys (host is \
+         required; tls is starttls, implicit or none). Options on the command line win over the \
+         profile, the profile over the top level. Relative paths are taken from the file's \
+         directory.",
+        keys.join(", ")
     );
     let mut roff = Roff::new();
     roff.control("SH", ["FILES"])

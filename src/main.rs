@@ -7,15 +7,14 @@ mod generate;
 
 use std::process::ExitCode;
 
-use smtpcli::config::Config;
 use smtpcli::exit::Exit;
 
 fn main() -> ExitCode {
-    let (cli, matches) = cli::parse();
+    let cli = cli::parse();
     let result = match cli.generate {
         Some(artifact) => generate::write(artifact, &mut std::io::stdout()).map(|()| Exit::Success),
-        None => config_file::layer(cli, &matches)
-            .and_then(Config::try_from)
+        None => config_file::file_options(&cli)
+            .and_then(|file| cli::resolve(cli, file))
             .and_then(smtpcli::run),
     };
     match result {

@@ -30,118 +30,194 @@ use crate::net::tls::{Backend, TlsVersion};
 /// The longest `timeout` accepted, as for `--timeout`: a day.
 const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 
-/// The keys the top level takes, for help texts (checked against the
-/// parser by a test).
-pub const KEYS: &[&str] = &[
-    "ehlo",
-    "color",
-    "timeout",
-    "history_size",
-    "verify",
-    "ca_file",
-    "tls_min",
-    "tls_max",
-    "tls_backend",
-    "profiles",
-];
-
-/// The keys a `[profiles.NAME]` table takes.
-pub const PROFILE_KEYS: &[&str] = &[
-    "host",
-    "port",
-    "tls",
-    "user",
-    "password_file",
-    "ehlo",
-    "timeout",
-    "verify",
-    "sni",
-    "ca_file",
-    "cert",
-    "key",
-    "tls_min",
-    "tls_max",
-    "tls_backend",
-    "lmtp",
-    "mx",
-];
-
-/// The top level of `config.toml`: defaults for every run.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+/// Every option the command line, the config file's top level and its
+/// `[profiles.NAME]` tables share, declared once: clap reads it from the
+/// flags (flattened into the binary's `Cli`), serde from the file (every
+/// key checked, so a typo is an error with its line). Each layer is an
+/// `Options`; [`Options::or`] puts one over another (flags over the
+/// profile, the profile over the top level), and the binary resolves the
+/// result into a `Config`. Flags that only make sense on the command line
+/// (`--tls`, `--starttls`, `--helo`, `--no-sni`…) stay in `Cli`, and the
+/// keys only a file has (`tls`, `history_size`, `profiles`) are skipped by
+/// clap.
+#[derive(Clone, Debug, Default, PartialEq, clap::Args, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// `ehlo = "client.example.org"`: the name `:ehlo` and `:send` greet with.
+pub struct Options {
+    /// The server: a name, an address, host:port or [IPv6]:port (default:
+    /// localhost, or the host of a replayed telnet recording); @NAME uses the
+    /// config file's [profiles.NAME].
+    #[arg(value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// The port: a number or smtp, submission, smtps, lmtp.
+    #[arg(value_name = "PORT")]
+    #[serde(default, deserialize_with = "port")]
+    pub port: Option<String>,
+
+    /// `tls = "starttls" | "implicit" | "none"` (on the command line:
+    /// `--starttls`, `--tls`).
+    #[arg(skip)]
+    pub tls: Option<TlsMode>,
+
+    /// HOST is a mail domain: look up its MX records and try them by
+    /// preference (its own address without MX; a null MX exits 1).
+    #[arg(long, num_args = 0, default_missing_value = "true")]
+    pub mx: Option<bool>,
+
+    /// Seconds to wait for the connection and for each reply (defaults: 10
+    /// and 30; the reply after a message's final '.' waits 10 minutes).
+    #[arg(long, value_name = "SECS")]
+    #[serde(default, deserialize_with = "timeout")]
+    pub timeout: Option<f64>,
+
+    /// Abort on any certificate problem (by default the handshake goes on
+    /// and the verdict is printed loudly).
+    #[arg(long, num_args = 0, default_missing_value = "true")]
+    pub verify: Option<bool>,
+
+    /// The name to send as SNI and check the certificate against (default:
+    /// HOST).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+
+    /// Also trust the CA certificates in FILE (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Present this client certificate (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// The key of --cert (PEM; default: in the --cert file).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// The lowest TLS version to offer: 1.0, 1.1, 1.2, 1.3 (1.0 and 1.1 also
+    /// lower OpenSSL's security level, for legacy servers).
+    #[arg(long, value_name = "VERSION")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_min: Option<TlsVersion>,
+
+    /// The highest TLS version to offer.
+    #[arg(long, value_name = "VERSION")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_max: Option<TlsVersion>,
+
+    /// The TLS implementation: openssl (full report) or native (the
+    /// platform's; leaf certificate only). Only those built in are accepted.
+    #[arg(long, value_name = "BACKEND")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub tls_backend: Option<Backend>,
+
+    /// The name to greet with in :ehlo and :send (default: this machine's
+    /// fully qualified name, found without DNS, or its address literal).
+    #[arg(long, value_name = "NAME")]
     pub ehlo: Option<String>,
-    /// `color = "auto" | "always" | "never"`.
+
+    /// LMTP (RFC 2033): LHLO in the helpers, and after a message one reply
+    /// per accepted recipient, each matched to it (default port 24).
+    #[arg(long, num_args = 0, default_missing_value = "true")]
+    pub lmtp: Option<bool>,
+
+    /// The user for :auth.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Read the password (or OAuth2 token) for :auth from the first line of
+    /// FILE; SMTPCLI_PASSWORD works too. Otherwise it is asked for, with
+    /// echo off.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// When to colour the output (NO_COLOR and TERM=dumb also turn it off;
+    /// default: auto).
+    #[arg(long, value_enum, value_name = "WHEN")]
     #[serde(default, deserialize_with = "color")]
     pub color: Option<ColorChoice>,
-    /// `timeout = 20`: seconds for the connection and each reply.
-    #[serde(default, deserialize_with = "timeout")]
-    pub timeout: Option<f64>,
+
     /// `history_size = 1000`: how many lines the interactive history keeps.
+    #[arg(skip)]
     #[serde(default, deserialize_with = "history_size")]
     pub history_size: Option<usize>,
-    /// `verify = true`: abort on any certificate problem.
-    pub verify: Option<bool>,
-    /// `ca_file = "ca.pem"`: also trust these CA certificates.
-    pub ca_file: Option<PathBuf>,
-    /// `tls_min = "1.2"`.
-    #[serde(default, deserialize_with = "parsed")]
-    pub tls_min: Option<TlsVersion>,
-    /// `tls_max = "1.3"`.
-    #[serde(default, deserialize_with = "parsed")]
-    pub tls_max: Option<TlsVersion>,
-    /// `tls_backend = "openssl" | "native"`.
-    #[serde(default, deserialize_with = "parsed")]
-    pub tls_backend: Option<Backend>,
-    /// `[profiles.NAME]` tables, by name.
+
+    /// `[profiles.NAME]` tables, by name (top level only).
+    #[arg(skip)]
     #[serde(default)]
-    pub profiles: BTreeMap<String, Profile>,
+    pub profiles: BTreeMap<String, Options>,
 }
 
-/// One `[profiles.NAME]` table: a server and how to talk to it.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Profile {
-    /// The server, as HOST on the command line (`host:port` works too).
-    pub host: String,
-    /// A number or a service name (`submission`).
-    #[serde(default, deserialize_with = "port")]
-    pub port: Option<u16>,
-    /// `tls = "starttls" | "implicit" | "none"`.
-    pub tls: Option<TlsMode>,
-    /// The user for `:auth`.
-    pub user: Option<String>,
-    /// A file whose first line is the password for `:auth`.
-    pub password_file: Option<PathBuf>,
-    /// The name to greet with.
-    pub ehlo: Option<String>,
-    /// Seconds for the connection and each reply.
-    #[serde(default, deserialize_with = "timeout")]
-    pub timeout: Option<f64>,
-    /// Abort on any certificate problem.
-    pub verify: Option<bool>,
-    /// The name sent as SNI and checked.
-    pub sni: Option<String>,
-    /// Also trust these CA certificates.
-    pub ca_file: Option<PathBuf>,
-    /// A client certificate (PEM).
-    pub cert: Option<PathBuf>,
-    /// Its key (default: in the `cert` file).
-    pub key: Option<PathBuf>,
-    /// The lowest TLS version to offer.
-    #[serde(default, deserialize_with = "parsed")]
-    pub tls_min: Option<TlsVersion>,
-    /// The highest TLS version to offer.
-    #[serde(default, deserialize_with = "parsed")]
-    pub tls_max: Option<TlsVersion>,
-    /// The TLS implementation.
-    #[serde(default, deserialize_with = "parsed")]
-    pub tls_backend: Option<Backend>,
-    /// Speak LMTP.
-    pub lmtp: Option<bool>,
-    /// `host` is a mail domain: look up its MX records.
-    pub mx: Option<bool>,
+/// The config file: the top level, with its profiles.
+pub type Settings = Options;
+
+/// A `[profiles.NAME]` table: the same keys, for one server.
+pub type Profile = Options;
+
+/// The keys the config file takes, from the one declaration of
+/// [`Options`] (what serde reads), for help texts and the README.
+pub fn keys() -> &'static [&'static str] {
+    struct Fields;
+    impl<'de> Deserializer<'de> for Fields {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            // The fields are all this wanted: stop here, carrying them out.
+            FIELDS.with(|f| f.set(fields));
+            Err(de::Error::custom("fields read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+            enum identifier ignored_any
+        }
+    }
+    thread_local! {
+        static FIELDS: std::cell::Cell<&'static [&'static str]> = const { std::cell::Cell::new(&[]) };
+    }
+    let _ = Options::deserialize(Fields);
+    FIELDS.with(std::cell::Cell::get)
+}
+
+impl Options {
+    /// These options over `lower`: each one set here wins, the rest come
+    /// from `lower`. A key belongs to its certificate, so a layer that sets
+    /// `cert` brings its own `key` (or none), never the lower layer's.
+    #[must_use]
+    pub fn or(self, lower: Options) -> Options {
+        let (cert, key) = if self.cert.is_some() {
+            (self.cert, self.key)
+        } else {
+            (lower.cert, lower.key)
+        };
+        Options {
+            host: self.host.or(lower.host),
+            port: self.port.or(lower.port),
+            tls: self.tls.or(lower.tls),
+            mx: self.mx.or(lower.mx),
+            timeout: self.timeout.or(lower.timeout),
+            verify: self.verify.or(lower.verify),
+            sni: self.sni.or(lower.sni),
+            ca_file: self.ca_file.or(lower.ca_file),
+            cert,
+            key,
+            tls_min: self.tls_min.or(lower.tls_min),
+            tls_max: self.tls_max.or(lower.tls_max),
+            tls_backend: self.tls_backend.or(lower.tls_backend),
+            ehlo: self.ehlo.or(lower.ehlo),
+            lmtp: self.lmtp.or(lower.lmtp),
+            user: self.user.or(lower.user),
+            password_file: self.password_file.or(lower.password_file),
+            color: self.color.or(lower.color),
+            history_size: self.history_size.or(lower.history_size),
+            profiles: BTreeMap::new(),
+        }
+    }
 }
 
 /// How a profile's connection starts.
@@ -194,12 +270,35 @@ fn at_line(line: Option<usize>) -> String {
     line.map(|l| format!(" line {l}")).unwrap_or_default()
 }
 
-/// Parses config text. Paths are kept as written.
+/// Parses config text. Paths are kept as written. A profile needs a
+/// `host`, and holds no profiles of its own.
 pub fn parse(text: &str) -> Result<Settings, ParseError> {
-    toml::from_str(text).map_err(|e| ParseError {
+    let settings: Settings = toml::from_str(text).map_err(|e| ParseError {
         line: e.span().map(|span| line_of(text, span.start)),
         message: one_line(e.message()),
-    })
+    })?;
+    for (name, profile) in &settings.profiles {
+        let problem = if profile.host.is_none() {
+            "missing field `host`: a profile names its server"
+        } else if !profile.profiles.is_empty() {
+            "a profile cannot hold profiles of its own"
+        } else {
+            continue;
+        };
+        return Err(ParseError {
+            line: profile_line(text, name),
+            message: format!("[profiles.{name}]: {problem}"),
+        });
+    }
+    Ok(settings)
+}
+
+/// The line of the `[profiles.NAME]` header, when it is written so.
+fn profile_line(text: &str, name: &str) -> Option<usize> {
+    let header = format!("[profiles.{name}]");
+    text.lines()
+        .position(|line| line.trim() == header)
+        .map(|i| i + 1)
 }
 
 /// Reads and parses `path`. Relative paths in it are taken from the file's
@@ -313,9 +412,13 @@ where
     text.parse().map(Some).map_err(de::Error::custom)
 }
 
-fn port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>, D::Error> {
+/// A port as written (a number or a service name), once it is known to be
+/// one.
+fn port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     let Text(text) = Text::deserialize(deserializer)?;
-    parse_port(&text).map(Some).map_err(de::Error::custom)
+    parse_port(&text)
+        .map(|_| Some(text))
+        .map_err(de::Error::custom)
 }
 
 fn color<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ColorChoice>, D::Error> {
@@ -386,8 +489,8 @@ timeout = 2.5
         assert_eq!(s.tls_min, Some(TlsVersion::V1_2));
         assert_eq!(s.tls_backend, Some(Backend::OpenSsl));
         let work = s.profile("work").unwrap();
-        assert_eq!(work.host, "mail.example.com");
-        assert_eq!(work.port, Some(587));
+        assert_eq!(work.host.as_deref(), Some("mail.example.com"));
+        assert_eq!(work.port.as_deref(), Some("submission"));
         assert_eq!(work.tls, Some(TlsMode::Starttls));
         assert_eq!(work.user.as_deref(), Some("alice"));
         let lab = s.profile("lab").unwrap();
@@ -460,19 +563,25 @@ timeout = 2.5
         }
     }
 
-    /// The key lists the help texts use are the ones the parser takes: the
-    /// unknown-key message lists them all.
+    /// The key list the help texts use is the one the parser takes: the
+    /// unknown-key message lists them all, at the top and in a profile.
     #[test]
-    fn key_lists_match_the_parser() {
-        for (text, keys) in [
-            ("nope = 1\n", KEYS),
-            ("[profiles.x]\nhost = \"h\"\nnope = 1\n", PROFILE_KEYS),
-        ] {
+    fn the_key_list_is_the_parsers() {
+        assert!(keys().contains(&"timeout") && keys().contains(&"profiles"));
+        for text in ["nope = 1\n", "[profiles.x]\nhost = \"h\"\nnope = 1\n"] {
             let message = parse(text).unwrap_err().message;
             let (_, expected) = message.split_once("expected one of ").unwrap();
             let listed: Vec<&str> = expected.split(", ").map(|k| k.trim_matches('`')).collect();
-            assert_eq!(listed, keys, "{message}");
+            assert_eq!(listed, keys(), "{message}");
         }
+    }
+
+    #[test]
+    fn profiles_do_not_nest() {
+        let e = parse("[profiles.x]\nhost = \"h\"\n[profiles.x.profiles.y]\nhost = \"i\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("cannot hold profiles"), "{e}");
+        assert_eq!(e.line, Some(1), "{e}");
     }
 
     #[test]
