@@ -18,7 +18,7 @@ use crate::config::{ConnectConfig, ReplayOptions};
 use crate::exit::Exit;
 use crate::proto::command::Verb;
 use crate::proto::reply::Reply;
-use crate::session::{Phase, Session, SessionError};
+use crate::session::{Phase, Session, SessionError, TypedLine};
 use crate::transcript::{Recorded, Step, StepKind};
 
 /// The verdict on one step.
@@ -87,19 +87,26 @@ pub(crate) async fn run<O: Output>(
             unsent += 1;
             continue;
         }
-        // AUTH and the SASL responses after it, unless asked for.
-        let is_auth = matches!(&step.kind, StepKind::Command(c) if verb_of(c) == Some(Verb::Auth));
+        // AUTH and the SASL responses after it, unless asked for; a
+        // recorded line is parsed by the one reader of typed lines.
+        let typed = match &step.kind {
+            StepKind::Command(line) => Some(TypedLine::new(line.as_bytes(), &Default::default())),
+            _ => None,
+        };
+        let verb = typed.as_ref().and_then(TypedLine::verb);
+        let is_auth = verb == Some(Verb::Auth);
         let is_secret = matches!(step.kind, StepKind::Secret);
+        // A line smtpcli does not know, after a skipped AUTH, is one of its
+        // SASL responses.
+        let sasl_response = auth_skipping && typed.is_some() && verb.is_none();
         if is_auth && !options.replay_auth {
             auth_skipping = true;
-        } else if !is_auth && !is_secret && !continues_sasl(step, auth_skipping) {
+        } else if !is_auth && !is_secret && !sasl_response {
             auth_skipping = false;
         }
         if auth_skipping || is_secret {
-            let shown = match &step.kind {
-                StepKind::Command(line) if is_auth => {
-                    crate::session::TypedLine::new(line.as_bytes(), &Default::default()).shown()
-                }
+            let shown = match &typed {
+                Some(typed) if is_auth => typed.shown(),
                 _ => "(SASL response, not shown)".to_string(),
             };
             let why = if is_secret {
@@ -153,16 +160,6 @@ pub(crate) async fn run<O: Output>(
     let table = table(&rows);
     session.sink().info(&table);
     Ok(super::finish(session)?)
-}
-
-/// A SASL response line after an AUTH that is being skipped: it is not a
-/// command smtpcli knows.
-fn continues_sasl(step: &Step, skipping: bool) -> bool {
-    skipping && matches!(&step.kind, StepKind::Command(c) if verb_of(c).is_none())
-}
-
-fn verb_of(line: &str) -> Option<Verb> {
-    Verb::from_word(line.split_whitespace().next().unwrap_or(""))
 }
 
 async fn send_message<O: Output>(
