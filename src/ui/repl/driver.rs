@@ -26,6 +26,7 @@ use crate::session::{Input, Phase, SessionError, Status, Syntax};
 use crate::ui::Output;
 use crate::ui::actions::Flow;
 use crate::ui::helpers::TtyAsker;
+use crate::ui::meta::{self, Meta};
 use crate::ui::runner::{self, Runner, StepError};
 use crate::ui::theme::Theme;
 
@@ -239,8 +240,7 @@ impl<'a> Repl<'a> {
         if !runner.is_collecting() && history::keep(line, &input) {
             self.remember.push(line.to_string());
         }
-        let quitting =
-            matches!(&input, Input::Meta(text) if text.trim().eq_ignore_ascii_case("quit"));
+        let quitting = matches!(&input, Input::Meta(text) if meta::parse(text) == Ok(Meta::Quit));
         let ran = if runner.is_collecting() {
             with_interrupt(runner.line(bytes, queued, &mut TtyAsker)).await
         } else {
