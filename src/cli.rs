@@ -71,8 +71,9 @@ pub(crate) struct Cli {
     #[arg(long, conflicts_with = "starttls")]
     pub tls: bool,
 
-    /// After the banner: EHLO, STARTTLS, the handshake, EHLO again; fail if
-    /// STARTTLS is not offered.
+    /// After the banner, before any input (at the prompt, in scripts and
+    /// replays): EHLO, STARTTLS, the handshake, EHLO again; fail if STARTTLS
+    /// is not offered.
     #[arg(long)]
     pub starttls: bool,
 

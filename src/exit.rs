@@ -51,10 +51,12 @@ Exit codes (scripts, replays and piped input):
   1   the server disagreed permanently: an unexpected 5xx, a failed :expect,
       a replay mismatch, STARTTLS not offered (or refused with a 5xx), a 554 banner,
       a null MX
-  75  the only disagreements were temporary (4xx: greylisting, a 421 banner)
+  75  the only disagreements were temporary (4xx: greylisting, a 421 banner,
+      input left unsent after a 421)
   2   no SMTP answer or a local problem: usage, DNS, connect, TLS handshake,
-      timeout, connection closed mid-dialog, unreadable script, a mistyped
-      meta-command, a script ending inside a message, unknown code to --explain
+      timeout, connection closed mid-dialog or with input left unsent, a reply
+      code outside 2xx-5xx, unreadable script, a mistyped meta-command, a
+      script ending inside a message, unknown code to --explain
 An interactive session exits 0 unless it could not connect.";
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //!
 //! The crate is layered, each layer depending only on the ones before it:
 //! [`proto`] is sans-IO SMTP (parsing, encoding, meanings; no sockets, no
-//! printing); `net` is the tokio transport; `session` is the engine that turns
-//! input into events; `ui` renders and reads. The binary's `main.rs` only
-//! parses flags into a [`config::Config`], calls [`run`] and exits with the
-//! returned [`exit::Exit`].
+//! printing); `net` is the tokio transport; `session` is the engine (the
+//! dialog's state machine, the one input classifier, and the I/O shell that
+//! sends and waits); `ui` (private) holds the runner every mode goes
+//! through, the drivers, and the rendering; `app` picks the mode. The
+//! binary's `main.rs` only resolves flags and the config file into a
+//! [`config::Config`], calls [`run`] and exits with the returned
+//! [`exit::Exit`]. `ARCHITECTURE.md` is the map.
 
 mod app;
 pub mod config;
