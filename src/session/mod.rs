@@ -15,6 +15,8 @@ mod dialog;
 pub mod expect;
 pub mod helpers;
 pub mod input;
+#[cfg(test)]
+mod loopback_tests;
 mod state;
 
 use std::time::Duration;
