@@ -377,7 +377,14 @@ impl<S: EventSink> Session<S> {
         match self.dialog.reply(reply, &mut self.sink) {
             After::Nothing => {}
             After::Handshake => self.handshake().await?,
-            After::PollClose => self.poll_close(Duration::from_secs(2)).await,
+            After::PollClose => {
+                self.poll_close(Duration::from_secs(2)).await;
+                if self.dialog.quit_acknowledged && self.is_open() {
+                    // The server said goodbye but left the line open: the
+                    // session is over all the same.
+                    self.close().await;
+                }
+            }
         }
         Ok(())
     }

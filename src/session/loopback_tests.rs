@@ -13,6 +13,8 @@ use crate::net::tls::TlsSettings;
 enum Peer {
     Send(&'static str),
     Expect(&'static str),
+    /// Keep the line open until the client closes it.
+    AwaitClose,
     Close,
 }
 
@@ -36,6 +38,11 @@ fn listener(script: Vec<Peer>) -> (std::net::SocketAddr, std::thread::JoinHandle
                     let mut got = String::new();
                     reader.read_line(&mut got).expect("read");
                     assert_eq!(got, format!("{line}\r\n"));
+                }
+                Peer::AwaitClose => {
+                    let mut rest = String::new();
+                    let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+                    return;
                 }
                 Peer::Close => return,
             }
@@ -176,4 +183,26 @@ fn a_close_while_a_reply_is_awaited_is_an_error_and_closes_the_session() {
     });
     assert!(closed);
     assert!(!open);
+}
+
+#[test]
+fn a_221_to_quit_ends_the_session_even_if_the_server_keeps_the_line_open() {
+    let script = vec![
+        Peer::Send("220 loopback ESMTP\r\n"),
+        Peer::Expect("QUIT"),
+        Peer::Send("221 2.0.0 Bye\r\n"),
+        Peer::AwaitClose,
+    ];
+    let ((open, ended), events) = session(script, async |s| {
+        s.submit(b"QUIT", false).await.ok();
+        (s.is_open(), s.ended_by_quit())
+    });
+    assert!(!open && ended, "{events:?}");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Closed {
+            by_server: false,
+            ..
+        }
+    )));
 }

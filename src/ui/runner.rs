@@ -177,8 +177,18 @@ impl<O: Output> Runner<O> {
             Input::Meta(text) => {
                 let meta = meta::parse(text).map_err(StepError::Meta)?;
                 self.in_scope(&meta)?;
-                let flow =
-                    actions::run_meta(&mut self.session, meta, &mut self.helpers, asker).await?;
+                let ran =
+                    actions::run_meta(&mut self.session, meta, &mut self.helpers, asker).await;
+                let flow = match ran.map_err(StepError::from) {
+                    Ok(flow) => flow,
+                    // The server hung up mid-helper: nothing after it is
+                    // sent or checked.
+                    Err(e @ StepError::Session(SessionError::Closed(_))) => {
+                        self.cut_short = true;
+                        return Err(e);
+                    }
+                    Err(e) => return Err(e),
+                };
                 if flow == Flow::Pipeline {
                     self.pipeline = Some(Vec::new());
                 }

@@ -2,19 +2,29 @@
 //! newcomer takes (EHLO, STARTTLS trusted, AUTH with the printed
 //! credentials, :send, :demo inbox).
 
-use crate::support::pty;
+use crate::support::pty::{self, Pty};
 
-#[test]
-fn the_demo_tour_in_a_terminal() {
-    let mut pty = pty::spawn(&["--demo", "--ehlo", "pc0815.example.com"], &[]);
+/// `smtpcli --demo ARGS` in a pty, once the tour is shown; and the port of
+/// the embedded server.
+fn demo(args: &[&str]) -> (Pty, String) {
+    let args: Vec<&str> = std::iter::once("--demo")
+        .chain(args.iter().copied())
+        .collect();
+    let pty = pty::spawn(&args, &[]);
     pty.wait_text("credentials: user demo, password demo-");
-    let screen = pty.text();
-    let port = screen
+    let port = pty
+        .text()
         .split("inside this process on 127.0.0.1:")
         .nth(1)
         .and_then(|t| t.split_whitespace().next())
         .expect("the demo's address")
         .to_string();
+    (pty, port)
+}
+
+#[test]
+fn the_demo_tour_in_a_terminal() {
+    let (mut pty, port) = demo(&["--ehlo", "pc0815.example.com"]);
     let prompt = format!("127.0.0.1:{port}> ");
     pty.wait_prompt(&prompt);
     pty.send("EHLO demo.example.org\r");
@@ -51,18 +61,7 @@ fn the_demo_tour_in_a_terminal() {
 /// the prompt stayed in plaintext.)
 #[test]
 fn starttls_at_the_prompt_shows_the_report_before_the_first_prompt() {
-    let mut pty = pty::spawn(
-        &["--demo", "--starttls", "--ehlo", "pc0815.example.com"],
-        &[],
-    );
-    pty.wait_text("credentials: user demo, password demo-");
-    let screen = pty.text();
-    let port = screen
-        .split("inside this process on 127.0.0.1:")
-        .nth(1)
-        .and_then(|t| t.split_whitespace().next())
-        .expect("the demo's address")
-        .to_string();
+    let (mut pty, port) = demo(&["--starttls", "--ehlo", "pc0815.example.com"]);
     let tls = format!("127.0.0.1:{port} tls> ");
     pty.wait_prompt(&tls);
     let before = pty.text();

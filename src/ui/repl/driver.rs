@@ -198,15 +198,15 @@ impl<'a> Repl<'a> {
                     let Some(first) = lines.next() else {
                         continue;
                     };
-                    // A meta-command stays on screen as typed; a line sent
-                    // is replaced by its transcript line.
-                    let is_meta = matches!(
+                    // A meta-command or a comment stays on screen as
+                    // typed; a line sent is replaced by its transcript line.
+                    let stays = matches!(
                         runner
                             .session
                             .classify(first.as_bytes(), queued, Syntax::Interactive),
-                        Input::Meta(_)
+                        Input::Meta(_) | Input::Comment
                     );
-                    if lines.len() > 0 || !is_meta {
+                    if lines.len() > 0 || !stays {
                         self.erase(rows);
                     }
                     queue.extend(lines);
