@@ -462,7 +462,13 @@ impl<S: EventSink> Session<S> {
                 self.dialog.finish_dropping(&mut self.sink);
                 self.sink
                     .event(Event::Note("end of input: sending QUIT".into()));
-                self.send_line(Outgoing::command(Command::Quit)).await?;
+                match self.send_line(Outgoing::command(Command::Quit)).await {
+                    Ok(()) => {}
+                    // The server closed first, or instead of its 221: the
+                    // session is over, which is what QUIT asked for.
+                    Err(SessionError::Closed(_) | SessionError::NotConnected) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
                 if self.is_open() {
                     self.close().await;
                 }

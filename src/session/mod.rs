@@ -544,8 +544,9 @@ impl<S: EventSink> Session<S> {
 
     /// Input that could not be sent because the server closed the
     /// connection: says so, and the run fails (see the exit-code table).
-    pub fn not_sent(&mut self, lines: u64) {
-        self.dialog.not_sent(lines, &mut self.sink);
+    /// `more`: the input had not ended either.
+    pub fn not_sent(&mut self, lines: u64, more: bool) {
+        self.dialog.not_sent(lines, more, &mut self.sink);
     }
 
     /// Checks the last reply against an `:expect`. Once checked, the reply

@@ -408,16 +408,22 @@ impl Dialog {
     }
 
     /// Input that could not be sent because the server closed the
-    /// connection: said once, and the run fails by what the server said
-    /// last: 75 after a 421 (it is going away for now), 1 after a 5xx (a
-    /// 554 banner), otherwise 2, a dialog cut short. After our own QUIT
-    /// nothing is owed.
-    pub(crate) fn not_sent(&mut self, lines: u64, sink: &mut dyn EventSink) {
-        if lines == 0 || self.quit_sent {
+    /// connection (`lines` of it, and `more` when the input had not even
+    /// ended): said once, and the run fails by what the server said last:
+    /// 75 after a 421 (it is going away for now), 1 after a 5xx (a 554
+    /// banner), otherwise 2, a dialog cut short. After our own QUIT nothing
+    /// is owed.
+    pub(crate) fn not_sent(&mut self, lines: u64, more: bool, sink: &mut dyn EventSink) {
+        if (lines == 0 && !more) || self.quit_sent {
             return;
         }
+        let rest = if more {
+            ", and the input had not ended"
+        } else {
+            ""
+        };
         sink.event(Event::Warning(format!(
-            "the server closed the connection; {lines} line{} not sent",
+            "the server closed the connection; {lines} line{} not sent{rest}",
             plural(lines)
         )));
         let exit = match self.last_reply.as_ref().and_then(Reply::class_digit) {

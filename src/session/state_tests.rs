@@ -562,7 +562,7 @@ fn a_local_failure_outranks_everything() {
 fn lines_not_sent_after_a_close_exit_2() {
     let mut play = greeted();
     play.dialog.closed();
-    play.dialog.not_sent(3, &mut play.events);
+    play.dialog.not_sent(3, false, &mut play.events);
     assert_eq!(
         play.warnings(),
         ["the server closed the connection; 3 lines not sent"]
@@ -574,7 +574,7 @@ fn lines_not_sent_after_a_close_exit_2() {
 fn lines_not_sent_after_a_421_exit_75() {
     let mut play = greeted().says("MAIL FROM:<a@example.org>", "421 4.4.2 bye");
     play.dialog.closed();
-    play.dialog.not_sent(1, &mut play.events);
+    play.dialog.not_sent(1, false, &mut play.events);
     assert_eq!(
         play.warnings(),
         ["the server closed the connection; 1 line not sent"]
@@ -586,7 +586,7 @@ fn lines_not_sent_after_a_421_exit_75() {
 fn lines_not_sent_after_a_554_banner_exit_1() {
     let mut play = Play::new().banner("554 5.7.1 go away");
     play.dialog.closed();
-    play.dialog.not_sent(2, &mut play.events);
+    play.dialog.not_sent(2, false, &mut play.events);
     assert_eq!(play.warnings().len(), 1);
     assert_eq!(play.exit(), Exit::Permanent);
 }
@@ -595,15 +595,27 @@ fn lines_not_sent_after_a_554_banner_exit_1() {
 fn lines_after_our_own_quit_are_not_owed() {
     let mut play = greeted().says("QUIT", "221 2.0.0 Bye");
     play.dialog.closed();
-    play.dialog.not_sent(2, &mut play.events);
+    play.dialog.not_sent(2, false, &mut play.events);
     assert!(play.events.is_empty());
     assert_eq!(play.exit(), Exit::Success);
 }
 
 #[test]
+fn a_close_before_the_input_ended_fails_even_with_nothing_read() {
+    let mut play = greeted();
+    play.dialog.closed();
+    play.dialog.not_sent(0, true, &mut play.events);
+    assert_eq!(
+        play.warnings(),
+        ["the server closed the connection; 0 lines not sent, and the input had not ended"]
+    );
+    assert_eq!(play.exit(), Exit::Local);
+}
+
+#[test]
 fn nothing_left_unsent_says_nothing() {
     let mut play = greeted();
-    play.dialog.not_sent(0, &mut play.events);
+    play.dialog.not_sent(0, false, &mut play.events);
     assert!(play.events.is_empty());
     assert_eq!(play.exit(), Exit::Success);
 }

@@ -156,7 +156,7 @@ pub(crate) async fn run<O: Output>(
         session.sink().error(&e.to_string());
         session.fail_locally();
     }
-    session.not_sent(unsent);
+    session.not_sent(unsent, false);
     let table = table(&rows);
     session.sink().info(&table);
     Ok(super::finish(session)?)

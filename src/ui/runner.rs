@@ -252,8 +252,16 @@ impl<O: Output> Runner<O> {
     /// not be sent is said once.
     pub(crate) async fn end_of_input(&mut self) -> Result<(), SessionError> {
         let quit = self.session.quit().await;
-        self.session.not_sent(std::mem::take(&mut self.unsent));
+        self.session
+            .not_sent(std::mem::take(&mut self.unsent), false);
         quit
+    }
+
+    /// The server closed and the input goes on (a pipe still open): what
+    /// arrived so far was not sent, and the rest will not be.
+    pub(crate) fn input_left_open(&mut self) {
+        self.session
+            .not_sent(std::mem::take(&mut self.unsent), true);
     }
 
     /// A step failed in a mode that cannot ask anyone: the error is said,

@@ -68,7 +68,12 @@ pub(crate) async fn run<O: Output>(
                         runner.fail(reading_failed(&e)).await;
                         break End::Stopped;
                     }
-                    Ok(None) | Err(_) => break End::Input,
+                    Ok(None) => break End::Input,
+                    // The input goes on and the server is gone: stop here.
+                    Err(_) => {
+                        runner.input_left_open();
+                        break End::Stopped;
+                    }
                 }
                 continue;
             }

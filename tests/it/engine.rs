@@ -274,3 +274,34 @@ fn a_profile_with_tls_starttls_starts_tls_in_a_script() {
     // A 454 refusal is temporary.
     assert_eq!(out.status.code(), Some(75), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_hang_up_while_the_input_goes_on_fails_the_run() {
+    let mut script = greeting();
+    script.push(Step::Close);
+    let server = FakeServer::start(script);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("smtpcli"))
+        .args(["--color", "never", "--no-config", "--timeout", "1"])
+        .args(["127.0.0.1", &server.port()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // One line, and the pipe stays open, as a feeder that has more to say.
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"EHLO client.example.org\n").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "smtpcli did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    drop(stdin);
+    server.finish();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert_eq!(status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("and the input had not ended"), "{stdout}");
+}
