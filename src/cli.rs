@@ -253,6 +253,8 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
         let limit = Duration::try_from_secs_f64(secs).context("--timeout")?;
         timeouts.connect = limit;
         timeouts.reply = limit;
+        // Given, it bounds every wait: the reply after the final '.' too.
+        timeouts.data_end = limit;
     }
     let family = match (cli.ipv4, cli.ipv6) {
         (true, _) => Family::V4,

@@ -64,8 +64,9 @@ pub struct Options {
     #[arg(long, num_args = 0, default_missing_value = "true")]
     pub mx: Option<bool>,
 
-    /// Seconds to wait for the connection and for each reply (defaults: 10
-    /// and 30; the reply after a message's final '.' waits 10 minutes).
+    /// Seconds to wait for the connection and for each reply, the reply
+    /// after a message's final '.' included (defaults: 10 and 30, and 10
+    /// minutes after the final '.').
     #[arg(long, value_name = "SECS")]
     #[serde(default, deserialize_with = "timeout")]
     pub timeout: Option<f64>,

@@ -463,3 +463,30 @@ fn a_server_that_never_reads_hits_the_write_timeout() {
         memory: false,
     });
 }
+
+#[test]
+fn the_reply_after_the_final_dot_is_bounded_by_timeout() {
+    check(Scenario {
+        name: "final dot",
+        script: vec![
+            send("220 fake"),
+            expect("MAIL FROM:<a@example.org>"),
+            send("250 ok"),
+            expect("RCPT TO:<b@example.org>"),
+            send("250 ok"),
+            expect("DATA"),
+            send("354 go ahead"),
+            expect("hello"),
+            expect("."),
+            // A content filter that never answers.
+            Step::Hold(Duration::from_secs(4)),
+            Step::Close,
+        ],
+        input: "MAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\nhello\n.\n",
+        args: &[],
+        exit: 2,
+        shows: &["no reply from the server within 2 s"],
+        hides: &[],
+        memory: false,
+    });
+}
