@@ -389,6 +389,9 @@ pub enum Lint {
     LineTooLong(usize),
     /// A CR or LF inside the line: the server sees more than one line.
     EmbeddedLineBreak,
+    /// Control characters other than a line break (NUL, VT, NEL…), shown
+    /// escaped: servers may read them as line ends or refuse the line.
+    ControlCharacters(String),
     EmptyLine,
 }
 
@@ -452,6 +455,10 @@ impl Lint {
             Lint::EmbeddedLineBreak => "the line contains a CR or LF: the server sees more than \
                  one line (use :raw to send that on purpose)"
                 .into(),
+            Lint::ControlCharacters(found) => format!(
+                "the line holds control characters ({found}): servers may read them as line \
+                 ends or refuse the line"
+            ),
             Lint::EmptyLine => "an empty line is sent as a lone CRLF; servers answer 500 or \
                  ignore it"
                 .into(),
@@ -462,6 +469,21 @@ impl Lint {
 impl fmt::Display for Lint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message())
+    }
+}
+
+/// What in a command line would end it early, or cut it, on the wire: a
+/// bare CR, a bare LF or a NUL. Such a line is never sent as a command
+/// (`:raw` sends such bytes on purpose); `None` when there is none.
+pub fn line_breaker(line: &[u8]) -> Option<&'static str> {
+    if line.contains(&b'\r') {
+        Some("a bare CR")
+    } else if line.contains(&b'\n') {
+        Some("a bare LF")
+    } else if line.contains(&0) {
+        Some("a NUL")
+    } else {
+        None
     }
 }
 
@@ -521,6 +543,14 @@ pub fn read_typed(line: &str, ctx: &LintContext<'_>) -> Typed {
     }
     if text.contains(['\r', '\n']) {
         lints.push(Lint::EmbeddedLineBreak);
+    }
+    let controls: Vec<String> = text
+        .chars()
+        .filter(|&c| c != '\r' && c != '\n' && c != '\t' && c.is_control())
+        .map(|c| c.escape_unicode().to_string())
+        .collect();
+    if !controls.is_empty() {
+        lints.push(Lint::ControlCharacters(controls.join(" ")));
     }
     Typed {
         wire,
@@ -1293,6 +1323,26 @@ mod tests {
         assert_eq!(typed.wire, "NOOP\r\nQUIT\r\n");
         assert_eq!(typed.command, Some(Command::Noop(None)));
         assert_eq!(typed.lints, vec![Lint::EmbeddedLineBreak]);
+    }
+
+    #[test]
+    fn control_characters_are_noted_and_line_breakers_named() {
+        let typed = read_typed("NOOP a\u{b}b\u{85}", &LintContext::default());
+        assert!(
+            typed
+                .lints
+                .iter()
+                .any(|l| matches!(l, Lint::ControlCharacters(c) if c.contains("\\u{b}") && c.contains("\\u{85}"))),
+            "{:?}",
+            typed.lints
+        );
+        assert_eq!(
+            line_breaker(b"MAIL FROM:<a@b>\rRCPT TO:<x@y>"),
+            Some("a bare CR")
+        );
+        assert_eq!(line_breaker(b"NOOP\nQUIT"), Some("a bare LF"));
+        assert_eq!(line_breaker(b"NOOP \0"), Some("a NUL"));
+        assert_eq!(line_breaker(b"NOOP \x0b"), None);
     }
 
     #[test]

@@ -337,6 +337,9 @@ impl<S: EventSink> Session<S> {
         if self.dialog.phase == Phase::Closed {
             return Err(SessionError::NotConnected);
         }
+        if let Some(refusal) = out.refusal() {
+            return Err(SessionError::Refused(refusal));
+        }
         self.early_replies(&out.shown).await;
         if self.transport.is_closed() {
             // The server hung up before this could go out.
@@ -354,6 +357,7 @@ impl<S: EventSink> Session<S> {
             command,
             sasl,
             notes,
+            ..
         } = out;
         self.dialog.sent(verb, command, sasl);
         let tls = self.transport.is_tls();

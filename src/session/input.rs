@@ -185,6 +185,9 @@ pub fn strip_line_ending(line: &[u8]) -> &[u8] {
 #[derive(Clone, Debug)]
 pub(crate) struct Outgoing {
     pub(crate) wire: Vec<u8>,
+    /// How much of `wire` is the command line (before its CRLF; a BDAT
+    /// chunk follows it).
+    pub(crate) line_len: usize,
     pub(crate) shown: Sent,
     pub(crate) verb: Option<Verb>,
     pub(crate) command: Option<Command>,
@@ -200,6 +203,7 @@ impl Outgoing {
         let wire = command.to_string();
         let shown = Sent::Command(wire.trim_end_matches("\r\n").to_string());
         Outgoing {
+            line_len: wire.len().saturating_sub(2),
             wire: wire.into_bytes(),
             shown,
             verb: Some(command.verb()),
@@ -215,6 +219,7 @@ impl Outgoing {
         wire.extend_from_slice(&line.bytes);
         wire.extend_from_slice(b"\r\n");
         Outgoing {
+            line_len: line.bytes.len(),
             shown: Sent::Command(line.shown()),
             notes: line.notes(),
             verb: line.verb(),
@@ -230,6 +235,7 @@ impl Outgoing {
         wire.extend_from_slice(response);
         wire.extend_from_slice(b"\r\n");
         Outgoing {
+            line_len: response.len(),
             wire,
             shown,
             verb: None,
@@ -243,6 +249,18 @@ impl Outgoing {
     pub(crate) fn shown_as(mut self, shown: String) -> Self {
         self.shown = Sent::Command(shown);
         self
+    }
+
+    /// What in the command line would smuggle another command, if
+    /// anything: it is then not sent.
+    pub(crate) fn refusal(&self) -> Option<String> {
+        let line = self.wire.get(..self.line_len).unwrap_or(&self.wire);
+        crate::proto::command::line_breaker(line).map(|what| {
+            format!(
+                "not sent: the line holds {what}, which would end it early and start another \
+                 command; :raw sends such bytes on purpose"
+            )
+        })
     }
 
     /// With notes after it.

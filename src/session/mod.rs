@@ -234,6 +234,10 @@ pub enum SessionError {
     /// A local problem while sending (an unreadable message file).
     #[error("{0}")]
     Local(String),
+    /// A line that would smuggle a second command (a bare CR or LF, a
+    /// NUL): nothing was sent, and the session goes on.
+    #[error("{0}")]
+    Refused(String),
     /// The TLS handshake failed or the certificate was rejected.
     #[error(transparent)]
     Tls(#[from] TlsError),

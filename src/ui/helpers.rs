@@ -362,6 +362,12 @@ impl Helpers {
         let user = user.or_else(|| self.config.user.clone()).ok_or_else(|| {
             HelperError::Local(format!("usage: :auth {mechanism} USER (or --user)"))
         })?;
+        if user.chars().any(char::is_control) {
+            return Err(HelperError::Local(format!(
+                ":auth refused: the user name {} holds a control character",
+                user.escape_debug()
+            )));
+        }
         let status = session.status();
         let unprotected = if !status.tls {
             Some("over a cleartext connection: anyone on the path can read them")
@@ -662,6 +668,15 @@ impl SendArgs {
         if args.to.is_empty() {
             return Err(":send needs at least one --to ADDRESS".into());
         }
+        for address in args.from.iter().chain(&args.to) {
+            if let Some(what) = crate::proto::command::line_breaker(address.as_bytes()) {
+                return Err(format!(
+                    ":send refused: the address {} holds {what}, which would smuggle a command; \
+                     :raw sends such bytes on purpose",
+                    address.escape_debug()
+                ));
+            }
+        }
         if args.body.is_some() && args.file.is_some() {
             return Err(":send takes --body or --file, not both".into());
         }
@@ -745,6 +760,12 @@ mod tests {
         assert!(SendArgs::parse(&words("--from a@x")).is_err());
         assert!(SendArgs::parse(&words("--to a@x --bogus")).is_err());
         assert!(SendArgs::parse(&words("--to a@x --body x --file y")).is_err());
+        let smuggled = SendArgs::parse(&["--to".into(), "b@example.org>\rRCPT TO:<x@y".into()]);
+        assert!(smuggled.unwrap_err().contains(":raw"));
+        assert!(
+            SendArgs::parse(&["--from".into(), "a\0@x".into(), "--to".into(), "b@x".into()])
+                .is_err()
+        );
     }
 
     #[test]

@@ -52,14 +52,19 @@ const NO_TLS: &str = "STARTTLS did not succeed: stopping rather than going on in
 
 impl From<SessionError> for StepError {
     fn from(e: SessionError) -> Self {
-        StepError::Session(e)
+        match e {
+            // Nothing went out and the session is fine: a mistake in the
+            // input, like a bad argument.
+            SessionError::Refused(text) => StepError::Local(text),
+            e => StepError::Session(e),
+        }
     }
 }
 
 impl From<HelperError> for StepError {
     fn from(e: HelperError) -> Self {
         match e {
-            HelperError::Session(e) => StepError::Session(e),
+            HelperError::Session(e) => StepError::from(e),
             HelperError::Local(text) => StepError::Local(text),
             HelperError::NoTls => StepError::NoTls,
         }
@@ -207,7 +212,7 @@ impl<O: Output> Runner<O> {
                         self.cut_short = true;
                         return Err(e.into());
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => return Err(StepError::from(e)),
                 }
             }
         };

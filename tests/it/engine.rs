@@ -305,3 +305,37 @@ fn a_hang_up_while_the_input_goes_on_fails_the_run() {
     assert_eq!(status.code(), Some(2), "{stdout}");
     assert!(stdout.contains("and the input had not ended"), "{stdout}");
 }
+
+#[test]
+fn a_bare_cr_in_a_scripted_command_is_refused_not_smuggled() {
+    for (input, what) in [
+        (
+            "EHLO client.example.org\nMAIL FROM:<a@example.org>\rRCPT TO:<x@example.org>\n",
+            "a bare CR",
+        ),
+        ("EHLO client.example.org\nNOOP \0\n", "a NUL"),
+        (
+            "EHLO client.example.org\n:send --to 'b@example.org>\rRCPT TO:<x@example.org'\n",
+            "a bare CR",
+        ),
+    ] {
+        let mut script = greeting();
+        script.push(Step::ReadToEnd);
+        let port_server = FakeServer::start(script);
+        let port = port_server.port();
+        let out = smtpcli()
+            .args(["--color", "never", "127.0.0.1", &port])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        let received = text(&port_server.finish());
+        let stderr = text(&out.stderr);
+        assert!(
+            !received.contains("RCPT") && !received.contains("NOOP"),
+            "{received}"
+        );
+        assert!(!received.contains("MAIL"), "{received}");
+        assert!(stderr.contains(what) && stderr.contains(":raw"), "{stderr}");
+        assert_eq!(out.status.code(), Some(2), "{input:?}: {stderr}");
+    }
+}
