@@ -126,7 +126,8 @@ fn run_explain(args: &[String], theme: &Theme) -> Result<Exit> {
             .read_to_end(&mut bytes)
             .context("reading the bounce from stdin")?;
         let text = String::from_utf8_lossy(&bytes);
-        let bounce = match explain::read_bounce(&text) {
+        let (text, _) = strip_bom(&text);
+        let bounce = match explain::read_bounce(text) {
             Ok(bounce) => bounce,
             Err(e) => return usage_error(&e.to_string()),
         };
@@ -148,6 +149,13 @@ fn run_replay(
     theme: Theme,
 ) -> Result<Exit> {
     let text = match std::fs::read(&replay.path) {
+        // A transcript is text: a NUL says this is something else.
+        Ok(bytes) if bytes.contains(&0) => {
+            return usage_error(&format!(
+                "{} is not a recorded dialog: it holds binary data",
+                replay.path.display()
+            ));
+        }
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
             return usage_error(&format!(
@@ -157,7 +165,8 @@ fn run_replay(
             ));
         }
     };
-    let recorded = crate::transcript::read(&text);
+    let (text, bom) = strip_bom(&text);
+    let recorded = crate::transcript::read(text);
     let mut config = config.clone();
     let mut notes = vec![format!(
         "replaying {}: {}, {} steps",
@@ -165,6 +174,9 @@ fn run_replay(
         recorded.format,
         recorded.steps.len()
     )];
+    if bom {
+        notes.push(BOM_NOTE.to_string());
+    }
     if !config.host_given
         && let Some((host, port)) = &recorded.target
     {
@@ -181,6 +193,13 @@ fn run_replay(
             replay.path.display()
         ));
     }
+    if recorded.banner.is_none() && recorded.steps.iter().all(|step| step.reply.is_none()) {
+        // Nothing to compare with: the lines would go out unchecked.
+        return usage_error(&format!(
+            "{} is not a recorded dialog: it has lines to send but no reply of the server's",
+            replay.path.display()
+        ));
+    }
     let runtime = runtime()?;
     let stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     if config.json {
@@ -192,6 +211,18 @@ fn run_replay(
         output.timing = config.timing;
         output.info(&notes);
         runtime.block_on(replay::run(&config, recorded, replay.options, output))
+    }
+}
+
+/// What is said when a file started with a byte order mark.
+pub(crate) const BOM_NOTE: &str =
+    "a UTF-8 byte order mark at the start of the input was removed (an editor's, not SMTP)";
+
+/// Text without a leading byte order mark, and whether it had one.
+pub(crate) fn strip_bom(text: &str) -> (&str, bool) {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, true),
+        None => (text, false),
     }
 }
 

@@ -90,6 +90,7 @@ impl<S: EventSink> Session<S> {
     }
 
     pub(super) async fn read_banner(&mut self) -> Result<(), SessionError> {
+        self.sink.flush();
         let started = Instant::now();
         let deadline = started + self.timeouts.reply;
         let mut outcome = None;
@@ -136,6 +137,8 @@ impl<S: EventSink> Session<S> {
         to: ReplyTo,
         verb: Option<Verb>,
     ) -> Result<Reply, SessionError> {
+        // What was sent is shown before the wait, whatever cuts it short.
+        self.sink.flush();
         let mut deadline = deadline;
         loop {
             let outcome = self.transport.read_reply(deadline).await?;
@@ -402,6 +405,7 @@ impl<S: EventSink> Session<S> {
         recipients: Vec<String>,
     ) -> Result<Reply, SessionError> {
         let deadline = sent_at + self.timeouts.data_end;
+        self.sink.flush();
         let lmtp = self.dialog.is_lmtp();
         if !lmtp || recipients.len() < 2 {
             let reply = self

@@ -274,6 +274,7 @@ impl<S: EventSink> Session<S> {
             tls,
         });
         self.transport.flush().await?;
+        self.sink.flush();
         let expected = bytes.iter().filter(|&&b| b == b'\n').count();
         let mut replies = Vec::new();
         let sent_at = Instant::now();

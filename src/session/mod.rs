@@ -207,6 +207,10 @@ pub enum Event {
 pub trait EventSink {
     /// Takes one event.
     fn event(&mut self, event: Event);
+
+    /// Writes out what is buffered. The engine calls it before every wait,
+    /// so what was sent is shown even if the run is cut short there.
+    fn flush(&mut self) {}
 }
 
 impl EventSink for Vec<Event> {

@@ -94,6 +94,12 @@ fn reply_fields(reply: &Reply) -> Value {
 }
 
 impl<W: Write> EventSink for JsonOutput<W> {
+    fn flush(&mut self) {
+        if let Err(e) = self.out.flush() {
+            self.error.get_or_insert(e);
+        }
+    }
+
     fn event(&mut self, event: Event) {
         match event {
             Event::Connected(facts) => self.emit(
@@ -221,12 +227,6 @@ impl<W: Write> EventSink for JsonOutput<W> {
 }
 
 impl<W: Write> Output for JsonOutput<W> {
-    fn flush(&mut self) {
-        if let Err(e) = self.out.flush() {
-            self.error.get_or_insert(e);
-        }
-    }
-
     fn take_error(&mut self) -> Option<io::Error> {
         self.error.take()
     }

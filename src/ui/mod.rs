@@ -31,8 +31,6 @@ use crate::session::EventSink;
 
 /// Where a driver's output goes: the transcript renderer or JSON lines.
 pub(crate) trait Output: EventSink {
-    /// Writes everything buffered.
-    fn flush(&mut self);
     /// The first write error, if any (a closed pipe, usually).
     fn take_error(&mut self) -> Option<io::Error>;
     /// A problem that ends the run: one line on stderr (and, for machine

@@ -263,6 +263,10 @@ impl<W: Write> Renderer<W> {
 }
 
 impl<W: Write> EventSink for Renderer<W> {
+    fn flush(&mut self) {
+        Renderer::flush(self);
+    }
+
     fn event(&mut self, event: Event) {
         // The terminal may have been resized since the last event.
         self.width = None;
@@ -342,10 +346,6 @@ impl<W: Write> EventSink for Renderer<W> {
 }
 
 impl<W: Write> Output for Renderer<W> {
-    fn flush(&mut self) {
-        Renderer::flush(self);
-    }
-
     fn take_error(&mut self) -> Option<io::Error> {
         Renderer::take_error(self)
     }

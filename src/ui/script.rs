@@ -54,8 +54,20 @@ pub(crate) async fn run<O: Output>(
     // Once the server has closed, what is left of the input is only
     // counted; an input that never ends is not waited for past this.
     let linger = config.session.timeouts.reply;
+    // A script saved by a Windows editor may start with a byte order mark.
+    let mut first_line = true;
     let end = loop {
-        let step = if let Some(line) = ready.pop_front() {
+        let step = if let Some(mut line) = ready.pop_front() {
+            if first_line {
+                first_line = false;
+                if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
+                    line = rest.to_vec();
+                    runner
+                        .session
+                        .sink()
+                        .info(&[crate::app::BOM_NOTE.to_string()]);
+                }
+            }
             // Lines already read go out without a trip through `select!`.
             runner.line(&line, true, &mut NoOneToAsk).await
         } else {

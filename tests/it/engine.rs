@@ -339,3 +339,94 @@ fn a_bare_cr_in_a_scripted_command_is_refused_not_smuggled() {
         assert_eq!(out.status.code(), Some(2), "{input:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_byte_order_mark_before_a_script_is_removed_with_a_note() {
+    let mut script = greeting();
+    script.extend([expect("QUIT"), send("221 Bye"), Step::Close]);
+    let (out, received) = pipe(
+        FakeServer::start(script),
+        &[],
+        "\u{feff}EHLO client.example.org\n",
+    );
+    let stdout = text(&out.stdout);
+    assert!(received.starts_with("EHLO"), "{received:?}");
+    assert!(stdout.contains("byte order mark"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
+#[test]
+fn a_byte_order_mark_before_a_recording_is_removed_with_a_note() {
+    let mut script = greeting();
+    script.extend([expect("QUIT"), send("221 Bye"), Step::Close]);
+    let server = FakeServer::start(script);
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("dialog.txt");
+    std::fs::write(
+        &recording,
+        "\u{feff}<< 220 fake.example.net ESMTP\n>> EHLO client.example.org\n<< 250 fake.example.net\n",
+    )
+    .unwrap();
+    let out = smtpcli()
+        .args(["--color", "never", "--replay"])
+        .arg(&recording)
+        .args(["127.0.0.1", &server.port()])
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("byte order mark"), "{stdout}");
+    assert!(stdout.contains("every recorded reply matched"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
+#[test]
+fn what_was_sent_is_shown_while_its_reply_is_awaited() {
+    let (wait, go) = crate::support::fake_server::hold();
+    let server = FakeServer::start(vec![
+        send("220 fake.example.net ESMTP"),
+        expect("EHLO client.example.org"),
+        // No reply until the test has seen the line on smtpcli's stdout.
+        wait,
+        send("250 fake.example.net"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("smtpcli"))
+        .args(["--color", "never", "--no-config"])
+        .args(["127.0.0.1", &server.port()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"EHLO client.example.org\n").unwrap();
+    drop(stdin);
+    let stdout = child.stdout.take().unwrap();
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let shown = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match seen.recv_timeout(left) {
+            Ok(line) if line == ">> EHLO client.example.org" => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    let _ = go.send(());
+    let status = child.wait().unwrap();
+    server.finish();
+    assert!(
+        shown,
+        "the sent line stayed in a buffer while the reply was awaited"
+    );
+    assert_eq!(status.code(), Some(0));
+}

@@ -296,3 +296,31 @@ fn postfix_replay_with_starttls_runs_the_recording_inside_tls() {
     assert!(report < mail, "{stdout}");
     assert_eq!(out.status.code(), Some(0), "{stdout}");
 }
+
+#[test]
+fn a_file_that_holds_no_dialog_is_refused_and_nothing_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("binary.dat");
+    std::fs::write(&binary, b"\x7fELF\x02\x01\x01\x00\x00\r\nMAIL FROM:<x@y>\n").unwrap();
+    let prose = dir.path().join("notes.txt");
+    std::fs::write(&prose, "hello\nworld\n").unwrap();
+    for (file, says) in [
+        (&binary, "binary data"),
+        (&prose, "no reply of the server's"),
+    ] {
+        // Nothing listens: a connection attempt would be an error of its own.
+        let out = smtpcli()
+            .args(["--color", "never", "--replay"])
+            .arg(file)
+            .args(["127.0.0.1", "9"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("is not a recorded dialog") && stderr.contains(says),
+            "{stderr}"
+        );
+        assert!(!text(&out.stdout).contains("matched"));
+    }
+}

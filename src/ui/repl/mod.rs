@@ -95,6 +95,10 @@ impl ReplOutput {
 }
 
 impl EventSink for ReplOutput {
+    fn flush(&mut self) {
+        self.renderer.flush();
+    }
+
     fn event(&mut self, event: Event) {
         self.renderer.event(event);
         // Message text too is shown as it is sent, not in bulk.
@@ -103,10 +107,6 @@ impl EventSink for ReplOutput {
 }
 
 impl Output for ReplOutput {
-    fn flush(&mut self) {
-        self.renderer.flush();
-    }
-
     fn take_error(&mut self) -> Option<io::Error> {
         self.renderer.take_error()
     }
