@@ -28,6 +28,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("bounce_reader", check_bounce_reader),
     ("script_reader", check_script_reader),
     ("transcript_reader", check_transcript_reader),
+    ("sanitizer", check_sanitizer),
 ];
 
 /// Cuts `data` into chunks whose lengths cycle through the first (up to)
@@ -588,5 +589,34 @@ pub fn check_transcript_reader(data: &[u8]) {
         if let Some(reply) = &step.reply {
             assert!(!reply.lines.is_empty(), "a reply without lines");
         }
+    }
+}
+
+/// The sanitiser (`ui::sanitize`): whatever bytes go in, nothing comes out
+/// that a terminal would act on or hide: no control character, no format
+/// character (bidirectional controls, zero-width characters, the byte order
+/// mark), no line or paragraph separator, no tag; and printable ASCII comes
+/// out as it went in.
+pub fn check_sanitizer(data: &[u8]) {
+    use smtpcli::fuzzing::{escape, escape_str, is_invisible};
+    let forbidden = |c: char| {
+        c.is_control()
+            || is_invisible(c)
+            || matches!(
+                c,
+                '\u{200b}'..='\u{200f}'
+                    | '\u{2028}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{feff}'
+                    | '\u{e0000}'..='\u{e007f}'
+            )
+    };
+    for out in [escape(data), escape_str(&String::from_utf8_lossy(data))] {
+        if let Some(c) = out.chars().find(|&c| forbidden(c)) {
+            panic!("{c:?} reaches the terminal in {out:?}");
+        }
+    }
+    if data.iter().all(|b| (0x20..0x7f).contains(b)) {
+        assert_eq!(escape(data).as_bytes(), data, "printable ASCII changed");
     }
 }

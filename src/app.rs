@@ -227,6 +227,6 @@ pub(crate) fn strip_bom(text: &str) -> (&str, bool) {
 }
 
 fn usage_error(message: &str) -> Result<Exit> {
-    eprintln!("smtpcli: {message}");
+    crate::ui::sanitize::print_error(message);
     Ok(Exit::Local)
 }

@@ -24,6 +24,12 @@ mod ui;
 
 pub use app::run;
 
+/// Prints an error on stderr as `smtpcli: …`, with any outside text in it
+/// (a certificate's names, a host argument, a file's contents) escaped.
+pub fn print_error(message: &str) {
+    ui::sanitize::print_error(message);
+}
+
 /// What the fuzz targets (and the replay of their corpora in `cargo test`)
 /// drive beyond the public layers: the offline explainer and the
 /// meta-command reader. Not an API: it follows whatever the UI needs.
@@ -31,5 +37,6 @@ pub use app::run;
 pub mod fuzzing {
     pub use crate::ui::explain::{Explainer, items_from_bounce, parse_args, read_bounce};
     pub use crate::ui::meta::{Meta, help, parse as parse_meta, unescape};
+    pub use crate::ui::sanitize::{escape, escape_str, is_invisible};
     pub use crate::ui::theme::Theme;
 }

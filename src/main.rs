@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("smtpcli: {e:#}");
+            smtpcli::print_error(&format!("{e:#}"));
             Exit::Local.into()
         }
     }

@@ -239,6 +239,16 @@ pub fn xoauth2_response(user: &str, token: &Secret) -> Secret {
     Secret(STANDARD.encode(&*message))
 }
 
+/// Whether `name` is a SASL mechanism name as RFC 4422 §3.1 spells them:
+/// 1 to 20 upper-case letters, digits, `-` and `_`. (A server may send
+/// anything after `AUTH`; only such names are offered for completion.)
+pub fn is_mechanism_name(name: &str) -> bool {
+    (1..=20).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
 /// What a `334` reply's text decodes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Challenge {

@@ -54,7 +54,8 @@ impl<W: Write> JsonOutput<W> {
         if let Value::Object(rest) = &mut fields {
             object.append(rest);
         }
-        let mut line = serde_json::to_vec(&object).unwrap_or_default();
+        let text = serde_json::to_string(&object).unwrap_or_default();
+        let mut line = escape_invisible(&text).into_bytes();
         line.push(b'\n');
         if let Some(log) = self.log.as_mut()
             && log.write_all(&line).is_err()
@@ -91,6 +92,29 @@ fn reply_fields(reply: &Reply) -> Value {
         fields["raw_b64"] = json!(raw);
     }
     fields
+}
+
+/// Writes every character the sanitiser escapes on a terminal (DEL, C1
+/// controls, format characters such as bidirectional controls, separators,
+/// tags) as a JSON `\uXXXX` escape: serde escapes only C0, and a consumer
+/// that prints a field must not get them raw. Outside strings, JSON text is
+/// ASCII, so every such character is inside one.
+fn escape_invisible(json: &str) -> String {
+    if json.is_ascii() && !json.contains('\u{7f}') {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if super::sanitize::is_invisible(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl<W: Write> EventSink for JsonOutput<W> {
@@ -232,7 +256,7 @@ impl<W: Write> Output for JsonOutput<W> {
     }
 
     fn error(&mut self, message: &str) {
-        eprintln!("smtpcli: {message}");
+        super::sanitize::print_error(message);
         self.emit("error", json!({"text": escape_str(message)}));
     }
 
@@ -254,5 +278,28 @@ impl<W: Write> Output for JsonOutput<W> {
             let _ = old.flush();
         }
         self.log = log;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_characters_are_escaped_for_json_readers() {
+        let json = serde_json::to_string(&serde_json::json!({
+            "text": "del\u{7f} c1\u{9b} bidi\u{202e} zw\u{200b} tag\u{e0041} ok Grüße"
+        }))
+        .unwrap();
+        let escaped = escape_invisible(&json);
+        assert_eq!(
+            escaped,
+            r#"{"text":"del\u007f c1\u009b bidi\u202e zw\u200b tag\udb40\udc41 ok Grüße"}"#
+        );
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(
+            back["text"],
+            "del\u{7f} c1\u{9b} bidi\u{202e} zw\u{200b} tag\u{e0041} ok Grüße"
+        );
     }
 }

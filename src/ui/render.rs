@@ -353,7 +353,7 @@ impl<W: Write> Output for Renderer<W> {
     fn error(&mut self, message: &str) {
         // The transcript first, so the error line comes after what led to it.
         Renderer::flush(self);
-        eprintln!("smtpcli: {message}");
+        super::sanitize::print_error(message);
     }
 
     fn info(&mut self, lines: &[String]) {

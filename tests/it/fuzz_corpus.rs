@@ -147,7 +147,18 @@ fn every_target_is_replayed() {
             "data_encoder",
             "bounce_reader",
             "script_reader",
-            "transcript_reader"
+            "transcript_reader",
+            "sanitizer"
         ]
     );
+}
+
+#[test]
+fn sanitizer_corpus() {
+    corpus("sanitizer");
+}
+
+#[test]
+fn sanitizer_regressions() {
+    regressions("sanitizer");
 }

@@ -246,3 +246,57 @@ fn a_backend_not_built_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("this build has no native-tls TLS backend"));
 }
+
+/// A TLS server on loopback presenting a self-signed certificate whose
+/// names carry escape sequences (a window title, a screen clear, an OSC 52
+/// clipboard write); it serves one handshake and returns the port.
+#[cfg(feature = "openssl")]
+fn hostile_certificate_server() -> u16 {
+    use openssl::pkey::PKey;
+    use openssl::ssl::{SslAcceptor, SslMethod};
+    use openssl::x509::X509;
+    let evil = "evil\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}";
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec![format!("{evil}.example")]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, evil);
+    let cert = params.self_signed(&key).unwrap();
+    let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+    builder
+        .set_certificate(&X509::from_pem(cert.pem().as_bytes()).unwrap())
+        .unwrap();
+    builder
+        .set_private_key(&PKey::private_key_from_pem(key.serialize_pem().as_bytes()).unwrap())
+        .unwrap();
+    let acceptor = builder.build();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((tcp, _)) = listener.accept() {
+            // The client refuses the certificate: the handshake fails here.
+            let _ = acceptor.accept(tcp);
+        }
+    });
+    port
+}
+
+#[cfg(feature = "openssl")]
+#[test]
+fn certificate_names_in_a_verify_refusal_are_escaped() {
+    let port = hostile_certificate_server();
+    let out = smtpcli()
+        .args(["--color", "never", "--tls", "--verify", "--timeout", "5"])
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("evil\\e]0;pwned"), "{stderr}");
+    let all = format!("{stderr}{}", text(&out.stdout));
+    assert!(
+        !all.contains('\u{1b}') && !all.contains('\u{7}'),
+        "a raw escape reached the terminal: {all:?}"
+    );
+}

@@ -128,7 +128,13 @@ impl ReplHelper {
         let word = &before[word_start..];
         match Verb::from_word(verb_word) {
             Some(Verb::Auth) if before[..word_start].split_whitespace().count() == 1 => {
-                let mechanisms = caps.map(Capabilities::auth_mechanisms).unwrap_or_default();
+                // Server text: only names that are mechanism names.
+                let mechanisms = caps
+                    .map(Capabilities::auth_mechanisms)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|m| crate::proto::auth::is_mechanism_name(m))
+                    .collect();
                 (word_start, matching(word, mechanisms))
             }
             Some(verb @ (Verb::Mail | Verb::Rcpt)) => self.envelope(before, verb, caps),

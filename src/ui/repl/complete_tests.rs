@@ -238,3 +238,17 @@ fn file_arguments_complete_from_the_file_system() {
     let (_, all) = complete(&h, &format!(":data {base}"));
     assert_eq!(all.len(), 3, "hidden files only when asked for: {all:?}");
 }
+
+#[test]
+fn only_mechanism_names_are_offered_from_the_servers_auth_line() {
+    let mut h = ReplHelper::new(true);
+    h.set_situation(Situation {
+        status: Some(status()),
+        capabilities: Some(Capabilities::from_lines([
+            "mx",
+            "AUTH PLAIN \u{1b}]0;pwned\u{7} X-EVIL\u{202e}GNIRTS LOGIN",
+        ])),
+    });
+    let (_, offered) = complete(&h, "AUTH ");
+    assert_eq!(offered, ["PLAIN", "LOGIN"]);
+}
