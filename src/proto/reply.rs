@@ -244,6 +244,32 @@ impl Reply {
         self.lines.iter().map(ReplyLine::text_lossy).collect()
     }
 
+    /// The reply with every occurrence of a secret in its text replaced by
+    /// `[secret redacted]` (a server that echoes credentials back); `None`
+    /// when no secret occurs. Secrets shorter than 3 bytes are not looked
+    /// for: they would match by chance.
+    pub fn redacted<'a>(
+        &self,
+        secrets: impl IntoIterator<Item = &'a [u8]> + Clone,
+    ) -> Option<Reply> {
+        const MARK: &[u8] = b"[secret redacted]";
+        let mut changed = false;
+        let mut reply = self.clone();
+        for line in &mut reply.lines {
+            let start = line.raw.len() - line.text_bytes().len();
+            let mut text = line.raw[start..].to_vec();
+            for secret in secrets.clone().into_iter().filter(|s| s.len() >= 3) {
+                while let Some(at) = text.windows(secret.len()).position(|w| w == secret) {
+                    text.splice(at..at + secret.len(), MARK.iter().copied());
+                    changed = true;
+                }
+            }
+            line.raw.truncate(start);
+            line.raw.extend_from_slice(&text);
+        }
+        changed.then_some(reply)
+    }
+
     /// True if the reply has a code of the 2xx class.
     pub fn is_positive_completion(&self) -> bool {
         self.class_digit() == Some(2)
@@ -544,6 +570,22 @@ fn anomalies_of(reply: &Reply) -> Vec<Anomaly> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echoed_secrets_are_redacted_in_the_text_only() {
+        let reply =
+            Reply::parse_all(b"535-5.7.8 bad: hunter2\r\n535 AGFsaWNlAGh1bnRlcjI= rejected\r\n")
+                .remove(0);
+        let redacted = reply
+            .redacted([&b"hunter2"[..], b"AGFsaWNlAGh1bnRlcjI=", b"53"])
+            .unwrap();
+        assert_eq!(
+            redacted.text_lossy(),
+            "5.7.8 bad: [secret redacted]\n[secret redacted] rejected"
+        );
+        assert_eq!(redacted.code(), reply.code());
+        assert!(reply.redacted([&b"nothing"[..]]).is_none());
+    }
 
     fn parse(input: &[u8]) -> Vec<Reply> {
         Reply::parse_all(input)

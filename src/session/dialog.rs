@@ -185,8 +185,13 @@ impl<S: EventSink> Session<S> {
     }
 
     pub(super) fn show_reply(&mut self, reply: &Reply, to: ReplyTo, latency: Duration) {
+        // A server that echoes credentials back: redacted before anything
+        // shows or logs the reply.
+        let reply = reply
+            .redacted(self.secrets.iter().map(|s| s.expose().as_bytes()))
+            .unwrap_or_else(|| reply.clone());
         self.sink.event(Event::Reply {
-            reply: reply.clone(),
+            reply,
             to,
             tls: self.transport.is_tls(),
             latency,
@@ -283,6 +288,7 @@ impl<S: EventSink> Session<S> {
             }
             Input::Text(line) => self.message_line(line).await,
             Input::SaslResponse(line) => {
+                self.remember_response(line);
                 let out = Outgoing::sasl(line, Sent::Secret { len: line.len() });
                 self.send_line(out).await
             }
@@ -291,6 +297,13 @@ impl<S: EventSink> Session<S> {
     }
 
     async fn typed(&mut self, typed: TypedLine) -> Result<(), SessionError> {
+        if let Some(Command::Auth {
+            initial_response: Some(ir),
+            ..
+        }) = typed.command()
+        {
+            self.remember_response(ir.as_bytes());
+        }
         match self.dialog.gate(typed.verb(), false) {
             Gate::Closed => Err(SessionError::NotConnected),
             Gate::QuitInstead => self.quit_now().await,

@@ -181,6 +181,7 @@ impl<S: EventSink> Session<S> {
                 )));
             }
         }
+        self.remember_secret(secret.expose());
         let name = mechanism.name();
         let auth = |initial_response: Option<String>| Command::Auth {
             mechanism: name.to_string(),
@@ -189,11 +190,13 @@ impl<S: EventSink> Session<S> {
         let first = match mechanism {
             Mechanism::Plain => {
                 let ir = auth::plain_response(None, user, secret);
+                self.remember_secret(ir.expose());
                 Outgoing::command(auth(Some(ir.expose().to_string())))
                     .shown_as(format!("AUTH PLAIN [initial response for {user} redacted]"))
             }
             Mechanism::XOAuth2 => {
                 let ir = auth::xoauth2_response(user, secret);
+                self.remember_secret(ir.expose());
                 Outgoing::command(auth(Some(ir.expose().to_string())))
                     .shown_as(format!("AUTH XOAUTH2 [token for {user} redacted]"))
             }
@@ -217,12 +220,14 @@ impl<S: EventSink> Session<S> {
                 ),
                 (Mechanism::Login, 1) => {
                     let p = auth::login_password(secret);
+                    self.remember_secret(p.expose());
                     let len = p.expose().len();
                     (p.expose().to_string(), Sent::Secret { len })
                 }
                 (Mechanism::CramMd5, 0) => {
                     match auth::cram_md5_response(user, secret, &challenge) {
                         Ok(r) => {
+                            self.remember_secret(r.expose());
                             let len = r.expose().len();
                             (r.expose().to_string(), Sent::Secret { len })
                         }

@@ -28,6 +28,7 @@ use crate::net::stream::Stream;
 use crate::net::tls::{TlsError, TlsReport, TlsSettings};
 use crate::net::transport::ReadOutcome;
 use crate::net::{ConnectFacts, ConnectOptions, NetError, Target, Transport};
+use crate::proto::auth::Secret;
 use crate::proto::codes::ReplyCode;
 use crate::proto::command::{LintContext, Verb};
 use crate::proto::ehlo::Capabilities;
@@ -337,6 +338,10 @@ pub struct Session<S: EventSink> {
     /// The report of the last handshake.
     tls_report: Option<TlsReport>,
     keep_waiting: bool,
+    /// Credentials sent in this session, in every form they went out in:
+    /// a server that echoes one back gets it redacted wherever its text is
+    /// shown or logged.
+    secrets: Vec<Secret>,
 }
 
 impl<S: EventSink> Session<S> {
@@ -416,6 +421,7 @@ impl<S: EventSink> Session<S> {
             tls_settings: options.tls.clone(),
             tls_report: None,
             keep_waiting: options.keep_waiting,
+            secrets: Vec::new(),
         };
         if options.quit_after == Some(Stage::Connect) {
             session.close().await;
@@ -436,6 +442,33 @@ impl<S: EventSink> Session<S> {
             return Err((e, session.sink));
         }
         Ok(session)
+    }
+
+    /// Remembers a credential that goes out (and its base64 form), so that
+    /// a server echoing it back shows `[secret redacted]` instead.
+    pub(crate) fn remember_secret(&mut self, secret: &str) {
+        use base64::Engine as _;
+        if secret.len() < 3 || self.secrets.iter().any(|s| s.expose() == secret) {
+            return;
+        }
+        // Unpadded, so that an echo with or without `=` padding matches.
+        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(secret);
+        self.secrets.push(Secret::new(secret));
+        self.secrets.push(Secret::new(encoded));
+    }
+
+    /// Remembers a SASL response or initial response as it was typed: the
+    /// line, and what it decodes to (each NUL-separated part of a PLAIN
+    /// blob: the password among them).
+    pub(crate) fn remember_response(&mut self, response: &[u8]) {
+        use base64::Engine as _;
+        let text = String::from_utf8_lossy(response).into_owned();
+        if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(text.trim()) {
+            for part in decoded.split(|&b| b == 0) {
+                self.remember_secret(&String::from_utf8_lossy(part));
+            }
+        }
+        self.remember_secret(&text);
     }
 
     /// The event sink (for a driver that renders through it).

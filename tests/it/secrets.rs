@@ -149,3 +149,46 @@ fn interactive_auth_leaves_no_secret_on_screen_in_history_or_the_log() {
     assert_clean("the history file", &history);
     assert_clean("the :log file", &std::fs::read_to_string(&log).unwrap());
 }
+
+/// A server that echoes the credentials back (in a 535, and as a 334
+/// challenge): what it says is redacted on screen and in `--json`, and the
+/// echoed PLAIN blob is never decoded into the password.
+#[test]
+fn credentials_echoed_by_the_server_are_redacted() {
+    for json in [false, true] {
+        let server = FakeServer::start(vec![
+            send("220 fake ESMTP"),
+            expect("EHLO client.example.org"),
+            send("250-fake"),
+            send("250 AUTH PLAIN LOGIN"),
+            expect("AUTH PLAIN AGFsaWNlAEh1bnRlcjJ4"),
+            send("535 5.7.8 AGFsaWNlAEh1bnRlcjJ4 (alice/Hunter2x) is wrong"),
+            expect("AUTH LOGIN"),
+            send("334 VXNlcm5hbWU6"),
+            expect("YWxpY2U="),
+            send("334 AGFsaWNlAEh1bnRlcjJ4"),
+            expect("SHVudGVyMng="),
+            send("535 5.7.8 SHVudGVyMng= no"),
+            expect("QUIT"),
+            send("221 Bye"),
+            Step::Close,
+        ]);
+        let mut cmd = smtpcli();
+        cmd.args(["--color", "never", "--insecure", "--user", "alice"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .args(["127.0.0.1", &server.port()])
+            .env("SMTPCLI_PASSWORD", PASSWORD)
+            .write_stdin("EHLO client.example.org\n:auth plain\n:auth login\n")
+            .output()
+            .unwrap();
+        server.finish();
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        for form in FORMS {
+            assert!(!all.contains(form), "json {json}: {form} shown in\n{all}");
+        }
+        assert!(all.contains("[secret redacted]"), "{all}");
+    }
+}
