@@ -121,10 +121,15 @@ fn run_explain(args: &[String], theme: &Theme) -> Result<Exit> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if args.iter().any(|a| a == "-") {
+        // A bounce is a mail: 16 MiB is plenty, and /dev/zero never ends.
         let mut bytes = Vec::new();
         io::stdin()
+            .take(MAX_BOUNCE + 1)
             .read_to_end(&mut bytes)
             .context("reading the bounce from stdin")?;
+        if bytes.len() as u64 > MAX_BOUNCE {
+            return usage_error("the pasted bounce is larger than 16 MiB: paste the DSN part");
+        }
         let text = String::from_utf8_lossy(&bytes);
         let (text, _) = strip_bom(&text);
         let bounce = match explain::read_bounce(text) {
@@ -213,6 +218,9 @@ fn run_replay(
         runtime.block_on(replay::run(&config, recorded, replay.options, output))
     }
 }
+
+/// The most `--explain -` reads of a pasted bounce.
+const MAX_BOUNCE: u64 = 16 * 1024 * 1024;
 
 /// What is said when a file started with a byte order mark.
 pub(crate) const BOM_NOTE: &str =

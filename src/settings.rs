@@ -234,6 +234,9 @@ pub enum TlsMode {
     Plain,
 }
 
+/// The largest config file read: 1 MiB.
+const MAX_FILE: u64 = 1024 * 1024;
+
 /// A config file that could not be used.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -246,6 +249,12 @@ pub enum SettingsError {
         /// Why, from the system.
         reason: std::io::Error,
     },
+    /// The path names something other than a regular file.
+    #[error("the config file {} is not a regular file", .0.display())]
+    NotAFile(PathBuf),
+    /// The file is larger than a config file can be.
+    #[error("the config file {} is larger than 1 MiB", .0.display())]
+    TooLarge(PathBuf),
     /// The file is not valid TOML or has a key or value smtpcli does not
     /// take.
     #[error("config file {}{}: {}", path.display(), at_line(error.line), error.message)]
@@ -305,10 +314,20 @@ fn profile_line(text: &str, name: &str) -> Option<usize> {
 /// Reads and parses `path`. Relative paths in it are taken from the file's
 /// directory, and `~/` from the home directory.
 pub fn load(path: &Path) -> Result<Settings, SettingsError> {
-    let text = std::fs::read_to_string(path).map_err(|reason| SettingsError::Read {
+    let read = |reason| SettingsError::Read {
         path: path.to_path_buf(),
         reason,
-    })?;
+    };
+    // A config file is a small regular file: not a FIFO, a device or
+    // /dev/zero, whose reading would never end.
+    let meta = std::fs::metadata(path).map_err(read)?;
+    if !meta.is_file() {
+        return Err(SettingsError::NotAFile(path.to_path_buf()));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(SettingsError::TooLarge(path.to_path_buf()));
+    }
+    let text = std::fs::read_to_string(path).map_err(read)?;
     let mut settings = parse(&text).map_err(|error| SettingsError::Invalid {
         path: path.to_path_buf(),
         error,

@@ -210,3 +210,24 @@ fn the_default_location_is_the_xdg_config_directory() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_config_path_that_is_not_a_small_regular_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, format!("# {}\n", "x".repeat(2 * 1024 * 1024))).unwrap();
+    for (path, says) in [
+        (dir.path().to_path_buf(), "is not a regular file"),
+        (big, "is larger than 1 MiB"),
+    ] {
+        let out = smtpcli()
+            .env("SMTPCLI_CONFIG", &path)
+            .args(["127.0.0.1", "9"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}

@@ -218,3 +218,16 @@ fn colour_only_when_asked_or_on_a_terminal() {
         .unwrap();
     assert!(text(&forced.stdout).starts_with("\x1b[31m550"));
 }
+
+#[cfg(unix)]
+#[test]
+fn an_endless_pasted_bounce_is_refused_not_hoarded() {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("smtpcli"))
+        .args(["--no-config", "--explain", "-"])
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    let stderr = crate::support::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
+}
