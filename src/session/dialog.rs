@@ -347,6 +347,39 @@ impl<S: EventSink> Session<S> {
         Ok(())
     }
 
+    /// A piece of a line of message text too long to hold whole: sent as it
+    /// comes (line ending excluded, `end` says whether the line ends here);
+    /// the transcript shows the line once it ends, cut after its start.
+    pub async fn text_piece(&mut self, piece: &[u8], end: bool) -> Result<(), SessionError> {
+        const SHOWN: usize = 200;
+        if self.dialog.phase != Phase::Data {
+            return Err(SessionError::NotConnected);
+        }
+        let piece = if end {
+            super::input::strip_line_ending(piece)
+        } else {
+            piece
+        };
+        let wire = self.dialog.text_piece(piece, end);
+        self.transport.send(&wire).await?;
+        let (shown, sent) = self.long_text.get_or_insert_with(|| {
+            let head = &piece[..piece.len().min(SHOWN)];
+            (String::from_utf8_lossy(head).into_owned(), 0)
+        });
+        *sent += piece.len() as u64;
+        if end {
+            let more = sent.saturating_sub(shown.len() as u64);
+            let line = format!("{shown}… {more} more bytes");
+            self.long_text = None;
+            let tls = self.transport.is_tls();
+            self.sink.event(Event::Sent {
+                what: Sent::Text(line),
+                tls,
+            });
+        }
+        Ok(())
+    }
+
     /// Sends `out` (shown as its `shown`, with its notes after it), waits
     /// for the reply, and applies its protocol consequences.
     pub(crate) async fn exchange(&mut self, out: Outgoing) -> Result<Reply, SessionError> {

@@ -338,6 +338,9 @@ pub struct Session<S: EventSink> {
     /// The report of the last handshake.
     tls_report: Option<TlsReport>,
     keep_waiting: bool,
+    /// A long line of message text under way: its start, for the
+    /// transcript, and how many bytes went out.
+    long_text: Option<(String, u64)>,
     /// Credentials sent in this session, in every form they went out in:
     /// a server that echoes one back gets it redacted wherever its text is
     /// shown or logged.
@@ -422,6 +425,7 @@ impl<S: EventSink> Session<S> {
             tls_report: None,
             keep_waiting: options.keep_waiting,
             secrets: Vec::new(),
+            long_text: None,
         };
         if options.quit_after == Some(Stage::Connect) {
             session.close().await;

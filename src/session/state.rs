@@ -194,6 +194,17 @@ impl Dialog {
         wire
     }
 
+    /// A piece of a long line of message text: dot-stuffed, and, when it
+    /// ends the line, ended with CRLF after whatever the line held.
+    pub(crate) fn text_piece(&mut self, piece: &[u8], end: bool) -> Vec<u8> {
+        let mut wire = Vec::with_capacity(piece.len() + 3);
+        self.encoder.encode(piece, &mut wire);
+        if end {
+            self.encoder.encode(b"\r\n", &mut wire);
+        }
+        wire
+    }
+
     /// The final `.` of a message: its wire bytes. The dialog is back to
     /// commands and the transaction is over; the recipients are returned
     /// for LMTP's per-recipient replies.

@@ -71,6 +71,15 @@ impl From<HelperError> for StepError {
     }
 }
 
+/// What becomes of a line too long to hold whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Long {
+    /// Message text: streamed through the encoder piece by piece.
+    Text,
+    /// Queued text behind a refused DATA: dropped.
+    Dropped,
+}
+
 /// A session with the helpers' memory and the line handling around it.
 pub(crate) struct Runner<O: Output> {
     pub(crate) session: Session<O>,
@@ -82,6 +91,8 @@ pub(crate) struct Runner<O: Output> {
     /// The server closed while a reply was awaited: what follows is not
     /// sent, and no `:expect` after it checks a stale reply.
     cut_short: bool,
+    /// A line longer than a piece is under way (piped input).
+    long: Option<Long>,
     /// A person is at the prompt (`:reconnect` works).
     interactive: bool,
     /// `--demo` (`:demo` works).
@@ -104,6 +115,7 @@ pub(crate) async fn open<O: Output>(
         pipeline: None,
         unsent: 0,
         cut_short: false,
+        long: None,
         interactive,
         demo: config.demo,
     };
@@ -151,6 +163,47 @@ impl<O: Output> Runner<O> {
         }
         let input = self.session.classify(line, queued, Syntax::Interactive);
         self.input(line, input, asker).await
+    }
+
+    /// Handles a piece of a line: a whole line (`end`, and no line under
+    /// way), or part of one longer than [`super::script::MAX_PIECE`]. Such a
+    /// line is message text, streamed as it comes; or text dropped behind a
+    /// refused DATA; anything else that long (a command line over 64 KiB)
+    /// is refused, and nothing of it is sent.
+    pub(crate) async fn piece(
+        &mut self,
+        bytes: &[u8],
+        end: bool,
+        queued: bool,
+        asker: &mut dyn Asker,
+    ) -> Result<Flow, StepError> {
+        let long = match self.long {
+            None if end => return self.line(bytes, queued, asker).await,
+            Some(long) => long,
+            None => {
+                let long = match self.session.classify(bytes, queued, Syntax::Interactive) {
+                    Input::Text(_) => Long::Text,
+                    Input::Dropped(_) => Long::Dropped,
+                    _ => {
+                        return Err(StepError::Local(format!(
+                            "a line of over {} KiB is not a command: refused, not sent",
+                            super::script::MAX_PIECE / 1024
+                        )));
+                    }
+                };
+                self.long = Some(long);
+                long
+            }
+        };
+        if end {
+            self.long = None;
+        }
+        match long {
+            Long::Text => self.session.text_piece(bytes, end).await?,
+            Long::Dropped if end => self.session.input(Input::Dropped(b"")).await?,
+            Long::Dropped => {}
+        }
+        Ok(Flow::Continue)
     }
 
     /// Whether a `:pipeline` block is being collected (its lines are not

@@ -28,8 +28,9 @@ const READ_AHEAD: usize = 16;
 /// Lines in one batch at most.
 const BATCH: usize = 256;
 
-/// What the reader thread hands over: lines, then the end or an error.
-type Batch = std::io::Result<Vec<Vec<u8>>>;
+/// What the reader thread hands over: pieces of lines, then the end or an
+/// error.
+type Batch = std::io::Result<Vec<Piece>>;
 
 /// How the reading ended.
 enum End {
@@ -50,18 +51,18 @@ pub(crate) async fn run<O: Output>(
         Err((e, output)) => return Ok(super::report_open_failure(e, output)),
     };
     let mut batches = spawn_reader(input);
-    let mut ready: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut ready: VecDeque<Piece> = VecDeque::new();
     // Once the server has closed, what is left of the input is only
     // counted; an input that never ends is not waited for past this.
     let linger = config.session.timeouts.reply;
     // A script saved by a Windows editor may start with a byte order mark.
     let mut first_line = true;
     let end = loop {
-        let step = if let Some(mut line) = ready.pop_front() {
+        let step = if let Some(mut piece) = ready.pop_front() {
             if first_line {
                 first_line = false;
-                if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
-                    line = rest.to_vec();
+                if let Some(rest) = piece.bytes.strip_prefix(b"\xEF\xBB\xBF") {
+                    piece.bytes = rest.to_vec();
                     runner
                         .session
                         .sink()
@@ -69,7 +70,9 @@ pub(crate) async fn run<O: Output>(
                 }
             }
             // Lines already read go out without a trip through `select!`.
-            runner.line(&line, true, &mut NoOneToAsk).await
+            runner
+                .piece(&piece.bytes, piece.end, true, &mut NoOneToAsk)
+                .await
         } else {
             // Everything so far is shown before waiting for more input.
             runner.session.sink().flush();
@@ -144,24 +147,102 @@ fn reading_failed(e: &std::io::Error) -> StepError {
     StepError::Local(format!("reading the input: {e}"))
 }
 
-/// Reads `input` line by line (bytes, not necessarily UTF-8) on a thread, so
-/// a blocked read never holds up the session or the exit. Lines already
-/// buffered go over in batches; a batch ends when the buffer is empty, so
-/// typed or slowly piped input is not held back.
+/// The most of one line handed over at a time: a longer line comes in
+/// pieces, so no line, however long, is held whole.
+pub(crate) const MAX_PIECE: usize = 64 * 1024;
+
+/// Bytes in one batch at most (about): the reader stays at most
+/// [`READ_AHEAD`] batches ahead, so input in flight stays bounded.
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// A line of input, or a piece of a long one.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Piece {
+    /// The bytes, with the line ending if this piece ends the line.
+    pub(crate) bytes: Vec<u8>,
+    /// Whether the line ends with this piece.
+    pub(crate) end: bool,
+}
+
+/// Cuts input into lines, and long lines into pieces of at most
+/// [`MAX_PIECE`] bytes.
+struct Pieces<R> {
+    input: std::io::BufReader<R>,
+    partial: Vec<u8>,
+}
+
+impl<R: Read> Pieces<R> {
+    fn new(input: std::io::BufReader<R>) -> Self {
+        Pieces {
+            input,
+            partial: Vec::new(),
+        }
+    }
+
+    /// The next piece; `None` at the end of the input.
+    fn next_piece(&mut self) -> std::io::Result<Option<Piece>> {
+        loop {
+            let buf = match self.input.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                if self.partial.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(self.take(true)));
+            }
+            let room = MAX_PIECE - self.partial.len();
+            if let Some(i) = buf.iter().take(room).position(|&b| b == b'\n') {
+                self.partial.extend_from_slice(&buf[..=i]);
+                self.input.consume(i + 1);
+                return Ok(Some(self.take(true)));
+            }
+            let n = buf.len().min(room);
+            self.partial.extend_from_slice(&buf[..n]);
+            self.input.consume(n);
+            if self.partial.len() >= MAX_PIECE {
+                return Ok(Some(self.take(false)));
+            }
+        }
+    }
+
+    fn take(&mut self, end: bool) -> Piece {
+        Piece {
+            bytes: std::mem::take(&mut self.partial),
+            end,
+        }
+    }
+
+    /// Whether a read now would wait for more input.
+    fn is_drained(&self) -> bool {
+        self.input.buffer().is_empty()
+    }
+}
+
+/// Reads `input` (bytes, not necessarily UTF-8) on a thread, so a blocked
+/// read never holds up the session or the exit. Lines already buffered go
+/// over in batches; a batch ends when the buffer is empty, so typed or
+/// slowly piped input is not held back. However long a line, memory stays
+/// bounded: lines come in pieces, batches by size.
 fn spawn_reader(input: Box<dyn Read + Send>) -> mpsc::Receiver<Batch> {
     let (tx, rx) = mpsc::channel(READ_AHEAD);
     std::thread::spawn(move || {
-        let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
+        let mut pieces = Pieces::new(std::io::BufReader::with_capacity(64 * 1024, input));
         loop {
             let mut batch = Vec::new();
+            let mut bytes = 0;
             let end = loop {
-                let mut line = Vec::new();
-                match input.read_until(b'\n', &mut line) {
-                    Ok(0) => break Some(Ok(())),
-                    Ok(_) => batch.push(line),
+                match pieces.next_piece() {
+                    Ok(None) => break Some(Ok(())),
+                    Ok(Some(piece)) => {
+                        bytes += piece.bytes.len();
+                        batch.push(piece);
+                    }
                     Err(e) => break Some(Err(e)),
                 }
-                if batch.len() >= BATCH || input.buffer().is_empty() {
+                if batch.len() >= BATCH || bytes >= BATCH_BYTES || pieces.is_drained() {
                     break None;
                 }
             };
@@ -179,4 +260,32 @@ fn spawn_reader(input: Box<dyn Read + Send>) -> mpsc::Receiver<Batch> {
         }
     });
     rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(input: &[u8], capacity: usize) -> Vec<(usize, bool)> {
+        let mut p = Pieces::new(std::io::BufReader::with_capacity(capacity, input));
+        let mut out = Vec::new();
+        while let Some(piece) = p.next_piece().unwrap() {
+            out.push((piece.bytes.len(), piece.end));
+        }
+        out
+    }
+
+    #[test]
+    fn lines_come_whole_and_long_lines_in_pieces() {
+        assert_eq!(pieces(b"EHLO a\nQUIT\n", 8), [(7, true), (5, true)]);
+        assert_eq!(pieces(b"no newline", 4), [(10, true)]);
+        let long = vec![b'x'; MAX_PIECE * 2 + 10];
+        assert_eq!(
+            pieces(&long, 4096),
+            [(MAX_PIECE, false), (MAX_PIECE, false), (10, true)]
+        );
+        let mut exact = vec![b'y'; MAX_PIECE - 1];
+        exact.push(b'\n');
+        assert_eq!(pieces(&exact, 4096), [(MAX_PIECE, true)]);
+    }
 }

@@ -430,3 +430,98 @@ fn what_was_sent_is_shown_while_its_reply_is_awaited() {
     );
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_command_line_over_64_kib_is_refused_not_sent() {
+    let server = FakeServer::start(vec![send("220 fake.example.net ESMTP"), Step::ReadToEnd]);
+    let port = server.port();
+    let line = format!("NOOP {}\n", "x".repeat(100 * 1024));
+    let out = smtpcli()
+        .args(["--color", "never", "127.0.0.1", &port])
+        .write_stdin(line)
+        .output()
+        .unwrap();
+    let received = text(&server.finish());
+    let stderr = text(&out.stderr);
+    assert!(
+        !received.contains("NOOP"),
+        "{} bytes arrived",
+        received.len()
+    );
+    assert!(stderr.contains("refused, not sent"), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+}
+
+/// A 32 MiB message line, piped: it streams through in pieces (dot-stuffed
+/// across them), the transcript shows it cut, and memory stays bounded.
+#[test]
+fn a_huge_piped_message_line_streams_in_bounded_memory() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    const LEN: usize = 32 * 1024 * 1024;
+    let pid = Arc::new(AtomicU32::new(0));
+    let peak = Arc::new(AtomicU64::new(0));
+    let (p, k) = (pid.clone(), peak.clone());
+    let mut stuffed = b"..".to_vec();
+    stuffed.extend(std::iter::repeat_n(b'x', LEN));
+    stuffed.extend_from_slice(b"\r\n");
+    let mut script = greeting();
+    script.extend([
+        expect("MAIL FROM:<a@example.org>"),
+        send("250 Ok"),
+        expect("RCPT TO:<b@example.org>"),
+        send("250 Ok"),
+        expect("DATA"),
+        send("354 go"),
+        Step::Expect(stuffed),
+        expect("."),
+        Step::Call(Box::new(move || {
+            let kib = crate::support::peak_rss_kib(p.load(Ordering::SeqCst)).unwrap_or(u64::MAX);
+            k.store(kib, Ordering::SeqCst);
+        })),
+        send("250 queued"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let server = FakeServer::start(script);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("smtpcli"))
+        .args([
+            "--color",
+            "never",
+            "--no-config",
+            "127.0.0.1",
+            &server.port(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    pid.store(child.id(), Ordering::SeqCst);
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut input =
+            b"EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\n."
+                .to_vec();
+        input.extend(std::iter::repeat_n(b'x', LEN));
+        input.extend_from_slice(b"\n.\n");
+        let _ = std::io::Write::write_all(&mut stdin, &input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        &stdout[..stdout.len().min(2000)]
+    );
+    assert!(stdout.contains("more bytes"), "the long line is shown cut");
+    assert!(
+        stdout.len() < 64 * 1024,
+        "the transcript holds the whole line"
+    );
+    let kib = peak.load(Ordering::SeqCst);
+    assert!(kib < 64 * 1024, "peak RSS {kib} KiB");
+}

@@ -224,12 +224,15 @@ fn read_line(
         .set_read_timeout(Some(EXPECT_TIMEOUT))
         .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + EXPECT_TIMEOUT;
+    // Only bytes not searched yet are searched: a long line stays linear.
+    let mut from = 0;
     loop {
-        if let Some(at) = pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=at).collect();
+        if let Some(at) = pending[from..].iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=from + at).collect();
             received.extend_from_slice(&line);
             return Ok(line);
         }
+        from = pending.len();
         if Instant::now() > deadline {
             return Err(format!("timed out; had {:?}", show(pending)));
         }
@@ -245,5 +248,11 @@ fn read_line(
 }
 
 fn show(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    // A failure message stays readable when a line is megabytes long.
+    const SHOWN: usize = 300;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(SHOWN)]).into_owned();
+    match bytes.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{text}… ({more} more bytes)"),
+        _ => text,
+    }
 }
