@@ -125,6 +125,11 @@ pub(crate) struct Cli {
     #[arg(long, requires = "replay")]
     pub replay_auth: bool,
 
+    /// With --mx: try at most HOSTS MX hosts and ADDRESSES addresses of
+    /// each (default 5x2, like Postfix).
+    #[arg(long, value_name = "HOSTS[xADDRESSES]")]
+    pub mx_limit: Option<smtpcli::net::MxLimit>,
+
     /// Send QUIT once this stage is done (a probe).
     #[arg(long, value_enum, value_name = "STAGE")]
     pub quit_after: Option<Stage>,
@@ -270,6 +275,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
                 timeout: timeouts.connect,
                 mx: o.mx.unwrap_or(false),
                 resolver: cli.resolver,
+                mx_limit: cli.mx_limit.unwrap_or_default(),
             },
             starttls: o.tls == Some(TlsMode::Starttls),
             #[cfg(unix)]

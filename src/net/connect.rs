@@ -50,6 +50,47 @@ pub struct ConnectOptions {
     pub mx: bool,
     /// `--resolver`: the DNS server to ask (else the system's resolver).
     pub resolver: Option<SocketAddr>,
+    /// `--mx-limit`: how many MX hosts, and addresses of each, to try.
+    pub mx_limit: MxLimit,
+}
+
+/// How far `--mx` goes down the list: like Postfix's limits, 5 hosts and 2
+/// addresses of each by default, so a domain with 40 dead MX hosts does not
+/// take minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MxLimit {
+    /// MX hosts tried at most.
+    pub hosts: usize,
+    /// Addresses of each host tried at most.
+    pub addresses: usize,
+}
+
+impl Default for MxLimit {
+    fn default() -> Self {
+        MxLimit {
+            hosts: 5,
+            addresses: 2,
+        }
+    }
+}
+
+impl std::str::FromStr for MxLimit {
+    type Err = String;
+
+    /// `HOSTS` or `HOSTSxADDRESSES`: `5`, `5x2`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let number = |t: &str| t.parse::<usize>().ok().filter(|n| *n > 0);
+        let (hosts, addresses) = match text.split_once(['x', 'X']) {
+            Some((h, a)) => (number(h), number(a)),
+            None => (number(text), Some(MxLimit::default().addresses)),
+        };
+        match (hosts, addresses) {
+            (Some(hosts), Some(addresses)) => Ok(MxLimit { hosts, addresses }),
+            _ => Err(format!(
+                "'{text}' is not an MX limit: HOSTS or HOSTSxADDRESSES, like 5x2"
+            )),
+        }
+    }
 }
 
 impl Default for ConnectOptions {
@@ -60,6 +101,7 @@ impl Default for ConnectOptions {
             timeout: Duration::from_secs(10),
             mx: false,
             resolver: None,
+            mx_limit: MxLimit::default(),
         }
     }
 }
@@ -103,9 +145,16 @@ pub struct ConnectFacts {
 pub async fn connect(
     target: &Target,
     options: &ConnectOptions,
+    report: &mut dyn FnMut(String),
 ) -> Result<(TcpStream, ConnectFacts), NetError> {
     let started = Instant::now();
-    let (candidates, mx_list) = candidates(target, options).await?;
+    // DNS counts against the timeout too.
+    let (candidates, mx_list) = tokio::time::timeout(options.timeout, candidates(target, options))
+        .await
+        .map_err(|_| NetError::Resolve {
+            host: target.host.clone(),
+            reason: format!("no answer from DNS within {} s", options.timeout.as_secs()),
+        })??;
     let resolve_time = started.elapsed();
     let addresses: Vec<IpAddr> = candidates
         .iter()
@@ -124,7 +173,20 @@ pub async fn connect(
     }
 
     let mut failed = Vec::new();
-    for candidate in &candidates {
+    let (hosts, per_host) = if options.mx {
+        (options.mx_limit.hosts, options.mx_limit.addresses)
+    } else {
+        (usize::MAX, usize::MAX)
+    };
+    for (i, candidate) in candidates.iter().enumerate() {
+        if i == hosts {
+            report(format!(
+                "--mx-limit: {} more MX host{} not tried",
+                candidates.len() - i,
+                if candidates.len() - i == 1 { "" } else { "s" }
+            ));
+            break;
+        }
         if let Some(error) = &candidate.error {
             failed.push(Attempt {
                 addr: None,
@@ -136,8 +198,16 @@ pub async fn connect(
             .addresses
             .iter()
             .filter(|ip| options.family.allows(**ip))
+            .take(per_host)
         {
             let addr = SocketAddr::new(*ip, target.port);
+            if options.mx {
+                // A line per attempt, as it goes: dead MX hosts take time.
+                report(format!(
+                    "trying {} ({ip}) port {}",
+                    candidate.name, target.port
+                ));
+            }
             let attempt_started = Instant::now();
             match attempt(addr, options).await {
                 Ok(stream) => {

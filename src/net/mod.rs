@@ -15,7 +15,7 @@ pub mod transport;
 
 use thiserror::Error;
 
-pub use connect::{Attempt, ConnectFacts, ConnectOptions, Family};
+pub use connect::{Attempt, ConnectFacts, ConnectOptions, Family, MxLimit};
 pub use stream::Stream;
 pub use target::Target;
 pub use tls::{TlsError, TlsReport, TlsSettings};

@@ -356,7 +356,12 @@ impl<S: EventSink> Session<S> {
         options: SessionOptions,
         mut sink: S,
     ) -> Result<Self, (SessionError, S)> {
-        let (tcp, facts) = match crate::net::connect::connect(target, connect).await {
+        let mut report = |line: String| {
+            sink.event(Event::Note(line));
+            sink.flush();
+        };
+        let connected = crate::net::connect::connect(target, connect, &mut report).await;
+        let (tcp, facts) = match connected {
             Ok(ok) => ok,
             Err(e) => return Err((e.into(), sink)),
         };

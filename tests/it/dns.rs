@@ -212,3 +212,72 @@ fn postfix_over_ipv6() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("# connected to ::1 port"), "{stdout}");
 }
+
+#[test]
+fn mx_tries_five_hosts_of_two_addresses_and_says_each_attempt() {
+    let dns_port = dns::start();
+    // A port where nothing listens: every attempt is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let out = with_resolver(dns_port, &["--color", "never", "--mx", "many.test", &port]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    let tries = stdout.matches("# trying m").count();
+    assert_eq!(tries, 10, "{stdout}");
+    assert!(
+        stdout.contains("# trying m1.many.test (127.0.1.1)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("m6.many.test (127.0.6"), "{stdout}");
+    assert!(!stdout.contains("(127.0.1.3)"), "{stdout}");
+    assert!(
+        stdout.contains("--mx-limit: 2 more MX hosts not tried"),
+        "{stdout}"
+    );
+    let wider = with_resolver(
+        dns_port,
+        &[
+            "--color",
+            "never",
+            "--mx",
+            "--mx-limit",
+            "7x3",
+            "many.test",
+            &port,
+        ],
+    );
+    assert_eq!(text(&wider.stdout).matches("# trying m").count(), 21);
+}
+
+#[test]
+fn dns_that_never_answers_is_bounded_by_timeout() {
+    // A UDP port that takes queries and answers none.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dns_port = silent.local_addr().unwrap().port();
+    let started = std::time::Instant::now();
+    let out = with_resolver(
+        dns_port,
+        &[
+            "--color",
+            "never",
+            "--timeout",
+            "1",
+            "--mx",
+            "example.test",
+            "25",
+        ],
+    );
+    let elapsed = started.elapsed();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no answer from DNS within 1 s"), "{stderr}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(3),
+        "took {elapsed:?}"
+    );
+    drop(silent);
+}

@@ -12,7 +12,8 @@ use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 
 /// One zone `test.` holds every name, so a name that is not there gets a
-/// real NXDOMAIN. mx1 is on 127.0.0.2, where nothing listens.
+/// real NXDOMAIN. mx1 is on 127.0.0.2, where nothing listens; so are the
+/// seven MX hosts of many.test.
 const ZONE: &str = r#"
 $ORIGIN test.
 $TTL 60
@@ -25,6 +26,35 @@ mx1.example       IN A    127.0.0.2
 mx2.example       IN A    127.0.0.1
 nomx              IN A    127.0.0.1
 null              IN MX   0 .
+; seven MX hosts of three addresses each, where nothing listens
+many              IN MX   10 m1.many.test.
+many              IN MX   20 m2.many.test.
+many              IN MX   30 m3.many.test.
+many              IN MX   40 m4.many.test.
+many              IN MX   50 m5.many.test.
+many              IN MX   60 m6.many.test.
+many              IN MX   70 m7.many.test.
+m1.many           IN A    127.0.1.1
+m1.many           IN A    127.0.1.2
+m1.many           IN A    127.0.1.3
+m2.many           IN A    127.0.2.1
+m2.many           IN A    127.0.2.2
+m2.many           IN A    127.0.2.3
+m3.many           IN A    127.0.3.1
+m3.many           IN A    127.0.3.2
+m3.many           IN A    127.0.3.3
+m4.many           IN A    127.0.4.1
+m4.many           IN A    127.0.4.2
+m4.many           IN A    127.0.4.3
+m5.many           IN A    127.0.5.1
+m5.many           IN A    127.0.5.2
+m5.many           IN A    127.0.5.3
+m6.many           IN A    127.0.6.1
+m6.many           IN A    127.0.6.2
+m6.many           IN A    127.0.6.3
+m7.many           IN A    127.0.7.1
+m7.many           IN A    127.0.7.2
+m7.many           IN A    127.0.7.3
 "#;
 
 /// Starts the server on a thread of its own; returns its port. The socket
