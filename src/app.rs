@@ -153,7 +153,13 @@ fn run_replay(
     replay: &crate::config::Replay,
     theme: Theme,
 ) -> Result<Exit> {
-    let text = match std::fs::read(&replay.path) {
+    let text = match read_capped(&replay.path, MAX_RECORDING) {
+        Ok(bytes) if bytes.len() as u64 > MAX_RECORDING => {
+            return usage_error(&format!(
+                "{} is not a recorded dialog: it is larger than 8 MiB",
+                replay.path.display()
+            ));
+        }
         // A transcript is text: a NUL says this is something else.
         Ok(bytes) if bytes.contains(&0) => {
             return usage_error(&format!(
@@ -217,6 +223,19 @@ fn run_replay(
         output.info(&notes);
         runtime.block_on(replay::run(&config, recorded, replay.options, output))
     }
+}
+
+/// The most `--replay` reads of a recording: a dialog is a few kilobytes.
+const MAX_RECORDING: u64 = 8 * 1024 * 1024;
+
+/// Reads at most `limit + 1` bytes of `path` (a FIFO or /dev/zero too), so
+/// the caller can tell a file over the limit without holding all of it.
+fn read_capped(path: &std::path::Path, limit: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The most `--explain -` reads of a pasted bounce.

@@ -304,10 +304,15 @@ fn a_file_that_holds_no_dialog_is_refused_and_nothing_is_sent() {
     std::fs::write(&binary, b"\x7fELF\x02\x01\x01\x00\x00\r\nMAIL FROM:<x@y>\n").unwrap();
     let prose = dir.path().join("notes.txt");
     std::fs::write(&prose, "hello\nworld\n").unwrap();
-    for (file, says) in [
+    let endless = std::path::PathBuf::from("/dev/zero");
+    let mut cases = vec![
         (&binary, "binary data"),
         (&prose, "no reply of the server's"),
-    ] {
+    ];
+    if cfg!(unix) {
+        cases.push((&endless, "larger than 8 MiB"));
+    }
+    for (file, says) in cases {
         // Nothing listens: a connection attempt would be an error of its own.
         let out = smtpcli()
             .args(["--color", "never", "--replay"])
