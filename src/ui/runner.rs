@@ -78,6 +78,8 @@ enum Long {
     Text,
     /// Queued text behind a refused DATA: dropped.
     Dropped,
+    /// A line after the connection closed: counted as not sent.
+    Unsent,
 }
 
 /// A session with the helpers' memory and the line handling around it.
@@ -182,8 +184,10 @@ impl<O: Output> Runner<O> {
             Some(long) => long,
             None => {
                 let long = match self.session.classify(bytes, queued, Syntax::Interactive) {
+                    _ if self.unsent > 0 || self.cut_short => Long::Unsent,
                     Input::Text(_) => Long::Text,
                     Input::Dropped(_) => Long::Dropped,
+                    Input::NotSendable(_) => Long::Unsent,
                     _ => {
                         return Err(StepError::Local(format!(
                             "a line of over {} KiB is not a command: refused, not sent",
@@ -201,7 +205,8 @@ impl<O: Output> Runner<O> {
         match long {
             Long::Text => self.session.text_piece(bytes, end).await?,
             Long::Dropped if end => self.session.input(Input::Dropped(b"")).await?,
-            Long::Dropped => {}
+            Long::Unsent if end => self.unsent += 1,
+            Long::Dropped | Long::Unsent => {}
         }
         Ok(Flow::Continue)
     }
