@@ -30,6 +30,37 @@ fn greeting() -> Vec<Step> {
     ]
 }
 
+/// The greeting, then MAIL and RCPT accepted and DATA answered `354`.
+fn ready_for_text() -> Vec<Step> {
+    let mut script = greeting();
+    script.extend([
+        expect("MAIL FROM:<a@example.org>"),
+        send("250 Ok"),
+        expect("RCPT TO:<b@example.org>"),
+        send("250 Ok"),
+        expect("DATA"),
+        send("354 go"),
+    ]);
+    script
+}
+
+/// What the client types to get to message text with [`ready_for_text`].
+const TO_TEXT: &str =
+    "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\n";
+
+/// smtpcli against `port` with piped stdin and stdout, for tests that
+/// watch it while it runs.
+fn spawn(port: &str, options: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("smtpcli"))
+        .args(["--color", "never", "--no-config"])
+        .args(options)
+        .args(["127.0.0.1", port])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_server_that_hangs_up_with_input_left_fails_the_run_and_says_how_much() {
     let mut script = greeting();
@@ -175,14 +206,8 @@ fn reply_codes_outside_classes_2_to_5_exit_2() {
 
 #[test]
 fn piped_message_text_keeps_a_cr_before_the_line_end_as_data_files_do() {
-    let mut script = greeting();
+    let mut script = ready_for_text();
     script.extend([
-        expect("MAIL FROM:<a@example.org>"),
-        send("250 Ok"),
-        expect("RCPT TO:<b@example.org>"),
-        send("250 Ok"),
-        expect("DATA"),
-        send("354 go"),
         // `text CR CR LF`: the lone CR becomes a line end of its own, as
         // `:data` makes it; the line end after it is kept too.
         expect("text"),
@@ -196,8 +221,7 @@ fn piped_message_text_keeps_a_cr_before_the_line_end_as_data_files_do() {
     let (out, _) = pipe(
         FakeServer::start(script),
         &[],
-        "EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\n\
-         text\r\r\n.\n",
+        &format!("{TO_TEXT}text\r\r\n.\n"),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
@@ -280,13 +304,7 @@ fn a_hang_up_while_the_input_goes_on_fails_the_run() {
     let mut script = greeting();
     script.push(Step::Close);
     let server = FakeServer::start(script);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("smtpcli"))
-        .args(["--color", "never", "--no-config", "--timeout", "1"])
-        .args(["127.0.0.1", &server.port()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&server.port(), &["--timeout", "1"]);
     // One line, and the pipe stays open, as a feeder that has more to say.
     let mut stdin = child.stdin.take().unwrap();
     std::io::Write::write_all(&mut stdin, b"EHLO client.example.org\n").unwrap();
@@ -393,13 +411,7 @@ fn what_was_sent_is_shown_while_its_reply_is_awaited() {
         send("221 Bye"),
         Step::Close,
     ]);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("smtpcli"))
-        .args(["--color", "never", "--no-config"])
-        .args(["127.0.0.1", &server.port()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&server.port(), &[]);
     let mut stdin = child.stdin.take().unwrap();
     std::io::Write::write_all(&mut stdin, b"EHLO client.example.org\n").unwrap();
     drop(stdin);
@@ -465,14 +477,8 @@ fn a_huge_piped_message_line_streams_in_bounded_memory() {
     let mut stuffed = b"..".to_vec();
     stuffed.extend(std::iter::repeat_n(b'x', LEN));
     stuffed.extend_from_slice(b"\r\n");
-    let mut script = greeting();
+    let mut script = ready_for_text();
     script.extend([
-        expect("MAIL FROM:<a@example.org>"),
-        send("250 Ok"),
-        expect("RCPT TO:<b@example.org>"),
-        send("250 Ok"),
-        expect("DATA"),
-        send("354 go"),
         Step::Expect(stuffed),
         expect("."),
         Step::Call(Box::new(move || {
@@ -485,24 +491,11 @@ fn a_huge_piped_message_line_streams_in_bounded_memory() {
         Step::Close,
     ]);
     let server = FakeServer::start(script);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("smtpcli"))
-        .args([
-            "--color",
-            "never",
-            "--no-config",
-            "127.0.0.1",
-            &server.port(),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&server.port(), &[]);
     pid.store(child.id(), Ordering::SeqCst);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
-        let mut input =
-            b"EHLO client.example.org\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\n."
-                .to_vec();
+        let mut input = format!("{TO_TEXT}.").into_bytes();
         input.extend(std::iter::repeat_n(b'x', LEN));
         input.extend_from_slice(b"\n.\n");
         let _ = std::io::Write::write_all(&mut stdin, &input);
