@@ -155,14 +155,17 @@ impl Transport {
         if self.closed.is_some() {
             return None;
         }
-        // One read that completes only if bytes are ready: a read future
-        // polled once and dropped is cancel-safe.
-        let read = self.stream.read(&mut self.chunk);
-        match tokio::time::timeout(Duration::ZERO, read).await {
-            Ok(Ok(0)) => self.closed = Some(Closed::Orderly),
-            Ok(Ok(n)) => self.parser.feed(&self.chunk[..n]),
-            Ok(Err(e)) if is_reset(&e) => self.closed = Some(Closed::Reset),
-            Ok(Err(_)) | Err(_) => {}
+        // One read, polled once: it completes only if bytes are ready, and
+        // a read future dropped unfinished is cancel-safe. (Not a zero
+        // timeout: a timer would wait for the next tick of the clock.)
+        let mut read = std::pin::pin!(self.stream.read(&mut self.chunk));
+        let polled =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await;
+        match polled {
+            std::task::Poll::Ready(Ok(0)) => self.closed = Some(Closed::Orderly),
+            std::task::Poll::Ready(Ok(n)) => self.parser.feed(&self.chunk[..n]),
+            std::task::Poll::Ready(Err(e)) if is_reset(&e) => self.closed = Some(Closed::Reset),
+            std::task::Poll::Ready(Err(_)) | std::task::Poll::Pending => {}
         }
         self.parser.next_reply()
     }
