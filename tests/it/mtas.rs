@@ -195,11 +195,21 @@ impl Outcome {
 /// Polls `dir` for a file (name ending in `suffix`) that contains `token`.
 fn wait_for_file_with(dir: &std::path::Path, suffix: &str, token: &str, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
+    // A delivered file does not change: each is read once. Large ones (the
+    // 50 MiB message of another test, left from earlier runs) are not ours
+    // and would make every pass take seconds.
+    let mut seen = std::collections::HashSet::new();
     loop {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().ends_with(suffix)
-                    && let Ok(bytes) = std::fs::read(entry.path())
+                let name = entry.file_name();
+                if !name.to_string_lossy().ends_with(suffix)
+                    || entry.metadata().is_ok_and(|m| m.len() > 1024 * 1024)
+                    || !seen.insert(name)
+                {
+                    continue;
+                }
+                if let Ok(bytes) = std::fs::read(entry.path())
                     && bytes.windows(token.len()).any(|w| w == token.as_bytes())
                 {
                     return true;

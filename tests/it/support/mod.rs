@@ -84,9 +84,16 @@ pub fn token(label: &str) -> String {
 pub fn wait_for_mail(maildir: &str, token: &str, limit: Duration) -> Option<Vec<u8>> {
     let deadline = std::time::Instant::now() + limit;
     let dir = std::path::Path::new(maildir).join("new");
+    // A delivered file does not change: each is read once, so messages
+    // left from earlier runs (50 MiB ones among them) are not read again
+    // on every pass.
+    let mut seen = std::collections::HashSet::new();
     loop {
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for entry in entries.flatten() {
+                if !seen.insert(entry.file_name()) {
+                    continue;
+                }
                 if let Ok(bytes) = std::fs::read(entry.path())
                     && bytes.windows(token.len()).any(|w| w == token.as_bytes())
                 {
