@@ -7,7 +7,9 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::{need, need_server, peak_rss_kib, smtpcli, text, token, wait_for_mail};
+use crate::support::{
+    need, need_server, peak_rss_kib, smtpcli, text, token, wait_for_large_mail, wait_for_mail,
+};
 
 fn script(server: &FakeServer, script: &str, extra: &[&str]) -> std::process::Output {
     let port = server.port();
@@ -401,7 +403,7 @@ fn postfix_data_of_a_50_mib_file_arrives_intact_in_constant_memory() {
     assert!(status.success());
     assert!(peak < 20 * 1024, "peak RSS {peak} KiB");
 
-    let mail = wait_for_mail(&maildir, &token, Duration::from_secs(60)).expect("delivered");
+    let mail = wait_for_large_mail(&maildir, &token, Duration::from_secs(60)).expect("delivered");
     // Postfix stores LF line endings; compare with the file normalised the
     // same way, plus the newline smtpcli added at the end.
     assert_eq!(body_of(&mail, &token), expected_body(&message));

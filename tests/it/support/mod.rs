@@ -80,25 +80,48 @@ pub fn token(label: &str) -> String {
 }
 
 /// Waits up to `limit` for a file under `maildir/new` that contains
-/// `token`, and returns its contents. Delivery is asynchronous.
+/// `token`, and returns its contents. Delivery is asynchronous. Files over
+/// 1 MiB are passed over (other tests' large messages, left from earlier
+/// runs, would make every search take seconds); [`wait_for_large_mail`]
+/// looks at them too.
 pub fn wait_for_mail(maildir: &str, token: &str, limit: Duration) -> Option<Vec<u8>> {
+    find_mail(maildir, token, limit, Some(1024 * 1024))
+}
+
+/// [`wait_for_mail`] for a message of any size.
+pub fn wait_for_large_mail(maildir: &str, token: &str, limit: Duration) -> Option<Vec<u8>> {
+    find_mail(maildir, token, limit, None)
+}
+
+fn find_mail(maildir: &str, token: &str, limit: Duration, max: Option<u64>) -> Option<Vec<u8>> {
     let deadline = std::time::Instant::now() + limit;
     let dir = std::path::Path::new(maildir).join("new");
-    // A delivered file does not change: each is read once, so messages
-    // left from earlier runs (50 MiB ones among them) are not read again
-    // on every pass.
+    // A delivered file does not change: each is read once, newest first.
     let mut seen = std::collections::HashSet::new();
     loop {
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for entry in entries.flatten() {
-                if !seen.insert(entry.file_name()) {
-                    continue;
-                }
-                if let Ok(bytes) = std::fs::read(entry.path())
-                    && bytes.windows(token.len()).any(|w| w == token.as_bytes())
-                {
-                    return Some(bytes);
-                }
+        let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|entry| !seen.contains(&entry.file_name()))
+                    .filter_map(|entry| {
+                        let meta = entry.metadata().ok()?;
+                        let small = max.is_none_or(|max| meta.len() <= max);
+                        let modified = meta.modified().ok()?;
+                        small.then(|| (modified, entry.path()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+        for (_, path) in files {
+            if let Some(name) = path.file_name() {
+                seen.insert(name.to_os_string());
+            }
+            if let Ok(bytes) = std::fs::read(&path)
+                && bytes.windows(token.len()).any(|w| w == token.as_bytes())
+            {
+                return Some(bytes);
             }
         }
         if std::time::Instant::now() > deadline {
