@@ -467,15 +467,14 @@ impl<S: EventSink> Session<S> {
     }
 
     /// Remembers a SASL response or initial response as it was typed: the
-    /// line, and what it decodes to (each NUL-separated part of a PLAIN
-    /// blob: the password among them).
+    /// line, and what it decodes to (of a PLAIN blob, `authzid NUL user NUL
+    /// password`, the password: the user name is no secret).
     pub(crate) fn remember_response(&mut self, response: &[u8]) {
         use base64::Engine as _;
         let text = String::from_utf8_lossy(response).into_owned();
         if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(text.trim()) {
-            for part in decoded.split(|&b| b == 0) {
-                self.remember_secret(&String::from_utf8_lossy(part));
-            }
+            let secret = decoded.rsplit(|&b| b == 0).next().unwrap_or(&decoded);
+            self.remember_secret(&String::from_utf8_lossy(secret));
         }
         self.remember_secret(&text);
     }

@@ -20,6 +20,15 @@ fn fixture(name: &str) -> String {
     )
 }
 
+/// A recording written to a file of its own (kept while the guard lives).
+fn recording(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dialog.txt");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    (dir, path)
+}
+
 /// Replays `recording` against `host`:`port` with colours off, `options`
 /// first.
 fn replay(options: &[&str], recording: &str, host: &str, port: &str) -> Output {
@@ -265,29 +274,18 @@ fn postfix_refusing_the_recipient_is_a_mismatch() {
 #[test]
 #[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_replay_with_starttls_runs_the_recording_inside_tls() {
-    let (host, port) = crate::support::need_server("SMTPCLI_IT_SMTP");
-    let dir = tempfile::tempdir().unwrap();
-    let recording = dir.path().join("dialog.txt");
-    std::fs::write(
-        &recording,
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let (_dir, file) = recording(
         "<< 220 mailserver.example.com ESMTP Postfix\n>> EHLO pc0815.example.com\n\
          << 250 mailserver.example.com\n>> MAIL FROM:<absender@example.org>\n<< 250 2.1.0 Ok\n\
          >> QUIT\n<< 221 2.0.0 Bye\n",
-    )
-    .unwrap();
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--starttls",
-            "--ehlo",
-            "pc0815.example.com",
-        ])
-        .arg("--replay")
-        .arg(&recording)
-        .args([&host, &port])
-        .output()
-        .unwrap();
+    );
+    let out = replay(
+        &["--starttls", "--ehlo", "pc0815.example.com"],
+        &file,
+        &host,
+        &port,
+    );
     let stdout = text(&out.stdout);
     let report = stdout.find("# TLS: TLSv1.").expect("a TLS report");
     let mail = stdout
@@ -314,12 +312,7 @@ fn a_file_that_holds_no_dialog_is_refused_and_nothing_is_sent() {
     }
     for (file, says) in cases {
         // Nothing listens: a connection attempt would be an error of its own.
-        let out = smtpcli()
-            .args(["--color", "never", "--replay"])
-            .arg(file)
-            .args(["127.0.0.1", "9"])
-            .output()
-            .unwrap();
+        let out = replay(&[], &file.to_string_lossy(), "127.0.0.1", "9");
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(
@@ -328,4 +321,45 @@ fn a_file_that_holds_no_dialog_is_refused_and_nothing_is_sent() {
         );
         assert!(!text(&out.stdout).contains("matched"));
     }
+}
+
+#[test]
+fn replay_with_starttls_starts_tls_before_the_recording() {
+    let server = crate::engine::refuses_starttls();
+    let (_dir, file) =
+        recording("<< 220 fake.example.net ESMTP\n>> MAIL FROM:<a@example.org>\n<< 250 2.1.0 Ok\n");
+    let out = replay(
+        &["--starttls", "--ehlo", "client.example.org"],
+        &file,
+        "127.0.0.1",
+        &server.port(),
+    );
+    let received = text(&server.finish());
+    let stdout = text(&out.stdout);
+    assert!(!received.contains("MAIL FROM"), "{received}");
+    assert!(stdout.contains("STARTTLS did not succeed"), "{stdout}");
+    // The banner matched; the 454 refusal is temporary.
+    assert!(stdout.contains("banner "), "{stdout}");
+    assert_eq!(out.status.code(), Some(75), "{stdout}");
+}
+
+#[test]
+fn a_byte_order_mark_before_a_recording_is_removed_with_a_note() {
+    let server = FakeServer::start(vec![
+        send("220 fake.example.net ESMTP"),
+        expect("EHLO client.example.org"),
+        send("250 fake.example.net"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let (_dir, file) = recording(
+        "\u{feff}<< 220 fake.example.net ESMTP\n>> EHLO client.example.org\n<< 250 fake.example.net\n",
+    );
+    let out = replay(&[], &file, "127.0.0.1", &server.port());
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("byte order mark"), "{stdout}");
+    assert!(stdout.contains("every recorded reply matched"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
 }
