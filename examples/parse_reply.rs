@@ -18,7 +18,7 @@ fn main() {
             let code = reply.code().map_or("???".to_string(), |c| c.to_string());
             println!("reply {code}, {} line(s)", reply.lines.len());
             for text in reply.line_texts() {
-                println!("  | {text}");
+                println!("  | {}", text.escaped());
             }
             if let Some(enhanced) = reply.enhanced_code() {
                 let title = enhanced

@@ -132,8 +132,13 @@ fn check_replies(replies: &[Reply], limits: &Limits, len: usize) {
                 "reply {i} line {n}: no line ending, but not the unterminated end"
             );
             assert!(!line.raw.contains(&b'\n'), "reply {i} line {n} holds an LF");
-            // The accessors must not panic whatever the line holds.
-            let _ = line.text_lossy();
+            // The accessors must not panic whatever the line holds, and the
+            // shown form of the text holds no control character.
+            let shown = line.text().escaped().to_string();
+            assert!(
+                !shown.chars().any(char::is_control),
+                "reply {i} line {n} shows a control character: {shown:?}"
+            );
             wire += line.wire_len();
         }
         if !unterminated {
@@ -152,7 +157,7 @@ fn check_replies(replies: &[Reply], limits: &Limits, len: usize) {
         }
         let _ = (reply.code(), reply.enhanced_code(), reply.class_digit());
         let _ = (
-            reply.text_lossy(),
+            reply.text(),
             reply.line_texts(),
             reply.is_positive_completion(),
         );
@@ -592,7 +597,7 @@ pub fn check_transcript_reader(data: &[u8]) {
     }
 }
 
-/// The sanitiser (`ui::sanitize`): whatever bytes go in, nothing comes out
+/// The sanitiser (`text::escape`, behind every `Untrusted::escaped`): whatever bytes go in, nothing comes out
 /// that a terminal would act on or hide: no control character, no format
 /// character (bidirectional controls, zero-width characters, the byte order
 /// mark), no line or paragraph separator, no tag; and printable ASCII comes
@@ -611,7 +616,13 @@ pub fn check_sanitizer(data: &[u8]) {
                     | '\u{e0000}'..='\u{e007f}'
             )
     };
-    for out in [escape(data), escape_str(&String::from_utf8_lossy(data))] {
+    let untrusted = smtpcli::text::Untrusted::new(data);
+    for out in [
+        escape(data),
+        escape_str(&String::from_utf8_lossy(data)),
+        untrusted.escaped().to_string(),
+        format!("{untrusted:?}"),
+    ] {
         if let Some(c) = out.chars().find(|&c| forbidden(c)) {
             panic!("{c:?} reaches the terminal in {out:?}");
         }

@@ -254,6 +254,6 @@ pub(crate) fn strip_bom(text: &str) -> (&str, bool) {
 }
 
 fn usage_error(message: &str) -> Result<Exit> {
-    crate::ui::sanitize::print_error(message);
+    crate::text::print_error(message);
     Ok(Exit::Local)
 }

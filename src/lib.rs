@@ -1,7 +1,8 @@
 //! smtpcli: an interactive terminal SMTP test client.
 //!
 //! The crate is layered, each layer depending only on the ones before it:
-//! [`proto`] is sans-IO SMTP (parsing, encoding, meanings; no sockets, no
+//! [`text`] holds outside text ([`text::Untrusted`], which has no `Display`)
+//! and the sanitiser that is its only way to a screen; [`proto`] is sans-IO SMTP (parsing, encoding, meanings; no sockets, no
 //! printing); `net` is the tokio transport; `session` is the engine (the
 //! dialog's state machine, the one input classifier, and the I/O shell that
 //! sends and waits); `ui` (private) holds the runner every mode goes
@@ -19,6 +20,7 @@ pub mod net;
 pub mod proto;
 pub mod session;
 pub mod settings;
+pub mod text;
 pub mod transcript;
 mod ui;
 
@@ -27,7 +29,7 @@ pub use app::run;
 /// Prints an error on stderr as `smtpcli: …`, with any outside text in it
 /// (a certificate's names, a host argument, a file's contents) escaped.
 pub fn print_error(message: &str) {
-    ui::sanitize::print_error(message);
+    text::print_error(message);
 }
 
 /// What the fuzz targets (and the replay of their corpora in `cargo test`)
@@ -35,8 +37,8 @@ pub fn print_error(message: &str) {
 /// meta-command reader. Not an API: it follows whatever the UI needs.
 #[doc(hidden)]
 pub mod fuzzing {
+    pub use crate::text::{escape, escape_str, is_invisible};
     pub use crate::ui::explain::{Explainer, items_from_bounce, parse_args, read_bounce};
     pub use crate::ui::meta::{Meta, help, parse as parse_meta, unescape};
-    pub use crate::ui::sanitize::{escape, escape_str, is_invisible};
     pub use crate::ui::theme::Theme;
 }

@@ -6,6 +6,7 @@
 //! failed, which one answered, the local address and port used (what an
 //! allow-list, PTR or SPF check sees), and how long it all took.
 
+use crate::text::Untrusted;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -127,7 +128,7 @@ pub struct ConnectFacts {
     pub mx: Vec<Candidate>,
     /// The host name that answered, when it differs from the target (an MX
     /// host).
-    pub via: Option<String>,
+    pub via: Option<Untrusted>,
     /// Addresses that were tried and failed, in order.
     pub failed: Vec<Attempt>,
     /// The address that answered.
@@ -190,7 +191,7 @@ pub async fn connect(
         if let Some(error) = &candidate.error {
             failed.push(Attempt {
                 addr: None,
-                error: format!("{}: {error}", candidate.name),
+                error: format!("{}: {error}", candidate.name.escaped()),
             });
             continue;
         }
@@ -205,7 +206,8 @@ pub async fn connect(
                 // A line per attempt, as it goes: dead MX hosts take time.
                 report(format!(
                     "trying {} ({ip}) port {}",
-                    candidate.name, target.port
+                    candidate.name.escaped(),
+                    target.port
                 ));
             }
             let attempt_started = Instant::now();
@@ -217,7 +219,7 @@ pub async fn connect(
                     })?;
                     // SMTP is a dialog of small writes; do not let Nagle delay them.
                     let _ = stream.set_nodelay(true);
-                    let via = (candidate.name != target.host).then(|| candidate.name.clone());
+                    let via = (candidate.name != *target.host).then(|| candidate.name.clone());
                     let facts = ConnectFacts {
                         target: target.clone(),
                         addresses,
@@ -233,7 +235,7 @@ pub async fn connect(
                 }
                 Err(error) => {
                     let error = if options.mx {
-                        format!("{}: {error}", candidate.name)
+                        format!("{}: {error}", candidate.name.escaped())
                     } else {
                         error
                     };
@@ -283,7 +285,7 @@ async fn candidates(
 
 fn plain(target: &Target, addresses: Vec<IpAddr>) -> Candidate {
     Candidate {
-        name: target.host.clone(),
+        name: target.host.as_str().into(),
         preference: None,
         addresses,
         error: None,

@@ -8,6 +8,7 @@
 //! one on loopback). The result is a list of candidates for
 //! [`super::connect`] to try in order.
 
+use crate::text::Untrusted;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -24,8 +25,8 @@ use super::NetError;
 /// A host to try, with its addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
-    /// The name (an MX exchange, or the host itself).
-    pub name: String,
+    /// The name (an MX exchange from DNS, or the host itself).
+    pub name: Untrusted,
     /// Its MX preference, when it came from an MX record.
     pub preference: Option<u16>,
     /// Its addresses (possibly none, see `error`).
@@ -97,13 +98,13 @@ pub async fn plan(resolver: &TokioResolver, domain: &str) -> Result<MxPlan, NetE
             return Err(NetError::Dns(format!("MX lookup for {domain} failed: {e}")));
         }
     };
-    let mut exchanges: Vec<(u16, String, bool)> = lookup
+    let mut exchanges: Vec<(u16, Untrusted, bool)> = lookup
         .iter()
         .flat_map(|l| l.answers().iter())
         .filter_map(|r| match &r.data {
             RData::MX(mx) => Some((
                 mx.preference,
-                mx.exchange.to_utf8().trim_end_matches('.').to_string(),
+                Untrusted::from(mx.exchange.to_utf8().trim_end_matches('.')),
                 mx.exchange.is_root(),
             )),
             _ => None,
@@ -116,23 +117,19 @@ pub async fn plan(resolver: &TokioResolver, domain: &str) -> Result<MxPlan, NetE
     }
     if exchanges.is_empty() {
         let addresses = addresses(resolver, domain).await;
-        return Ok(MxPlan::Fallback(candidate(
-            domain.to_string(),
-            None,
-            addresses,
-        )));
+        return Ok(MxPlan::Fallback(candidate(domain.into(), None, addresses)));
     }
     exchanges.sort_by_key(|(preference, _, _)| *preference);
     let mut hosts = Vec::with_capacity(exchanges.len());
     for (preference, name, _) in exchanges {
-        let found = addresses(resolver, &name).await;
+        let found = addresses(resolver, &name.unchecked_str()).await;
         hosts.push(candidate(name, Some(preference), found));
     }
     Ok(MxPlan::Exchanges(hosts))
 }
 
 fn candidate(
-    name: String,
+    name: Untrusted,
     preference: Option<u16>,
     found: Result<Vec<IpAddr>, String>,
 ) -> Candidate {

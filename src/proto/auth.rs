@@ -10,6 +10,7 @@
 //! accident; only [`Secret::expose`] gives it out. Its memory is wiped on drop,
 //! and so are the intermediate buffers built here from one.
 
+use crate::text::Untrusted;
 use std::fmt;
 use std::str::FromStr;
 
@@ -203,7 +204,7 @@ pub fn login_password(password: &Secret) -> Secret {
 pub fn cram_md5_response(
     user: &str,
     password: &Secret,
-    challenge_b64: &str,
+    challenge_b64: impl AsRef<[u8]>,
 ) -> Result<Secret, AuthError> {
     let challenge = match decode_challenge(challenge_b64) {
         Challenge::Decoded(bytes) => bytes,
@@ -212,7 +213,7 @@ pub fn cram_md5_response(
     };
     let mut mac = <Hmac<Md5> as Mac>::new_from_slice(password.expose().as_bytes())
         .map_err(|_| AuthError::HmacKey)?;
-    mac.update(&challenge);
+    mac.update(challenge.as_bytes());
     let digest = mac.finalize().into_bytes();
 
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -256,20 +257,20 @@ pub enum Challenge {
     Empty,
     /// The decoded bytes, e.g. `Username:` for LOGIN, a nonce for CRAM-MD5,
     /// or a JSON error for XOAUTH2.
-    Decoded(Vec<u8>),
+    Decoded(Untrusted),
     /// The text is not base64; show it as it is.
     NotBase64,
 }
 
 /// Decodes the text of a `334` reply (the part after `334 `). Surrounding
 /// whitespace is ignored; padding may be present or missing.
-pub fn decode_challenge(text: &str) -> Challenge {
-    let text = text.trim();
+pub fn decode_challenge(text: impl AsRef<[u8]>) -> Challenge {
+    let text = text.as_ref().trim_ascii();
     if text.is_empty() {
         return Challenge::Empty;
     }
     match CHALLENGE_ENGINE.decode(text) {
-        Ok(bytes) => Challenge::Decoded(bytes),
+        Ok(bytes) => Challenge::Decoded(Untrusted::new(bytes)),
         Err(_) => Challenge::NotBase64,
     }
 }
@@ -283,7 +284,9 @@ mod tests {
         let challenge = "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+";
         assert_eq!(
             decode_challenge(challenge),
-            Challenge::Decoded(b"<1896.697170952@postoffice.reston.mci.net>".to_vec())
+            Challenge::Decoded(Untrusted::from(
+                &b"<1896.697170952@postoffice.reston.mci.net>"[..]
+            ))
         );
         let response = cram_md5_response("tim", &Secret::new("tanstaaftanstaaf"), challenge);
         assert_eq!(
@@ -352,7 +355,7 @@ mod tests {
         for &(text, want) in table {
             assert_eq!(
                 decode_challenge(text),
-                Challenge::Decoded(want.to_vec()),
+                Challenge::Decoded(want.to_vec().into()),
                 "{text:?}"
             );
         }
@@ -377,7 +380,7 @@ mod tests {
         let short = xoauth2_response("a", &Secret::new("t"));
         assert_eq!(
             decode_challenge(short.expose()),
-            Challenge::Decoded(b"user=a\x01auth=Bearer t\x01\x01".to_vec())
+            Challenge::Decoded(b"user=a\x01auth=Bearer t\x01\x01".to_vec().into())
         );
     }
 
@@ -386,11 +389,11 @@ mod tests {
         let table: &[(&str, Challenge)] = &[
             ("", Challenge::Empty),
             (" \t\r\n", Challenge::Empty),
-            ("PDE+", Challenge::Decoded(b"<1>".to_vec())),
-            ("dGlt", Challenge::Decoded(b"tim".to_vec())),
+            ("PDE+", Challenge::Decoded(b"<1>".to_vec().into())),
+            ("dGlt", Challenge::Decoded(b"tim".to_vec().into())),
             // Padding is optional when decoding.
-            ("dGltdA", Challenge::Decoded(b"timt".to_vec())),
-            ("dGltdA==", Challenge::Decoded(b"timt".to_vec())),
+            ("dGltdA", Challenge::Decoded(b"timt".to_vec().into())),
+            ("dGltdA==", Challenge::Decoded(b"timt".to_vec().into())),
             ("not base64", Challenge::NotBase64),
             ("Username:", Challenge::NotBase64),
             ("====", Challenge::NotBase64),

@@ -9,7 +9,11 @@
 //! legacy forms (`AUTH=LOGIN PLAIN`), and a test client must show them rather
 //! than refuse them. Unknown keywords are kept as received.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use super::auth::is_mechanism_name;
+use crate::text::{Untrusted, join_escaped as joined};
 
 /// One EHLO keyword with its parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +22,7 @@ pub enum Capability {
     /// `Some(0)`: the server declares no fixed maximum.
     Size(Option<u64>),
     /// RFC 4954. Mechanism names upper-cased, in the server's order.
-    Auth(Vec<String>),
+    Auth(Vec<Untrusted>),
     StartTls,
     Pipelining,
     EightBitMime,
@@ -29,20 +33,20 @@ pub enum Capability {
     EnhancedStatusCodes,
     RequireTls,
     /// RFC 2852; the parameter is the minimum BY time in seconds.
-    DeliverBy(Option<String>),
+    DeliverBy(Option<Untrusted>),
     /// RFC 6710; the parameter is the priority assignment policy.
-    MtPriority(Option<String>),
+    MtPriority(Option<Untrusted>),
     Prdr,
     /// Exim's early pipelining (draft-harris-early-pipe): a client that
     /// remembers this EHLO reply may send its next EHLO before the banner.
     PipeConnect,
     /// RFC 9422: `(name, value)` pairs, names upper-cased; a parameter without
     /// `=` has an empty value.
-    Limits(Vec<(String, String)>),
+    Limits(Vec<(Untrusted, Untrusted)>),
     /// Postfix XCLIENT: the attribute names the client may set.
-    XClient(Vec<String>),
+    XClient(Vec<Untrusted>),
     /// Postfix XFORWARD: the attribute names the client may forward.
-    XForward(Vec<String>),
+    XForward(Vec<Untrusted>),
     Etrn,
     Vrfy,
     Help,
@@ -52,8 +56,8 @@ pub enum Capability {
     /// not a valid EHLO keyword, but [`Capabilities::auth_mechanisms`] reads
     /// it.
     Other {
-        keyword: String,
-        params: Vec<String>,
+        keyword: Untrusted,
+        params: Vec<Untrusted>,
     },
 }
 
@@ -62,16 +66,16 @@ impl Capability {
     /// malformed parameter degrades (a non-numeric `SIZE` becomes
     /// `Size(None)`), parameters of keywords that take none are ignored, and
     /// anything unknown becomes [`Capability::Other`].
-    pub fn parse(line: &str) -> Capability {
-        let mut words = line.split_ascii_whitespace();
-        let keyword = words.next().unwrap_or("");
-        let params: Vec<&str> = words.collect();
-        let first = params.first().map(|p| (*p).to_owned());
-        let owned = || params.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
+    pub fn parse(line: impl Into<Untrusted>) -> Capability {
+        let line = line.into();
+        let mut words = line.words();
+        let keyword = words.next().unwrap_or_default();
+        let params: Vec<Untrusted> = words.collect();
+        let first = params.first().cloned();
 
-        match keyword.to_ascii_uppercase().as_str() {
-            "SIZE" => Capability::Size(params.first().and_then(|p| parse_digits(p))),
-            "AUTH" => Capability::Auth(params.iter().map(|p| p.to_ascii_uppercase()).collect()),
+        match keyword.to_ascii_uppercase().unchecked_str().as_ref() {
+            "SIZE" => Capability::Size(params.first().and_then(parse_digits)),
+            "AUTH" => Capability::Auth(params.iter().map(Untrusted::to_ascii_uppercase).collect()),
             "STARTTLS" => Capability::StartTls,
             "PIPELINING" => Capability::Pipelining,
             "8BITMIME" => Capability::EightBitMime,
@@ -88,29 +92,29 @@ impl Capability {
             "LIMITS" => Capability::Limits(
                 params
                     .iter()
-                    .map(|p| match p.split_once('=') {
-                        Some((name, value)) => (name.to_ascii_uppercase(), value.to_owned()),
-                        None => (p.to_ascii_uppercase(), String::new()),
+                    .map(|p| match p.as_bytes().iter().position(|&b| b == b'=') {
+                        Some(at) => (
+                            Untrusted::new(&p.as_bytes()[..at]).to_ascii_uppercase(),
+                            Untrusted::new(&p.as_bytes()[at + 1..]),
+                        ),
+                        None => (p.to_ascii_uppercase(), Untrusted::default()),
                     })
                     .collect(),
             ),
-            "XCLIENT" => Capability::XClient(owned()),
-            "XFORWARD" => Capability::XForward(owned()),
+            "XCLIENT" => Capability::XClient(params),
+            "XFORWARD" => Capability::XForward(params),
             "ETRN" => Capability::Etrn,
             "VRFY" => Capability::Vrfy,
             "HELP" => Capability::Help,
             "EXPN" => Capability::Expn,
-            _ => Capability::Other {
-                keyword: keyword.to_owned(),
-                params: owned(),
-            },
+            _ => Capability::Other { keyword, params },
         }
     }
 
     /// The canonical upper-case keyword (`"SIZE"`, `"8BITMIME"`, ...); for
-    /// [`Capability::Other`] the keyword as received.
-    pub fn keyword(&self) -> &str {
-        match self {
+    /// [`Capability::Other`] the keyword as received, escaped.
+    pub fn keyword(&self) -> Cow<'_, str> {
+        Cow::Borrowed(match self {
             Capability::Size(_) => "SIZE",
             Capability::Auth(_) => "AUTH",
             Capability::StartTls => "STARTTLS",
@@ -133,8 +137,10 @@ impl Capability {
             Capability::Vrfy => "VRFY",
             Capability::Help => "HELP",
             Capability::Expn => "EXPN",
-            Capability::Other { keyword, .. } => keyword,
-        }
+            Capability::Other { keyword, .. } => {
+                return Cow::Owned(keyword.escaped().to_string());
+            }
+        })
     }
 
     /// One line saying what the capability means for the client.
@@ -151,7 +157,7 @@ impl Capability {
             Capability::Auth(mechs) if mechs.is_empty() => {
                 "authentication offered, but no mechanisms listed".into()
             }
-            Capability::Auth(mechs) => format!("authentication: {}", mechs.join(", ")),
+            Capability::Auth(mechs) => format!("authentication: {}", joined(mechs)),
             Capability::StartTls => "the connection can be upgraded to TLS with STARTTLS".into(),
             Capability::Pipelining => "commands may be sent in batches".into(),
             Capability::EightBitMime => "8-bit message bodies accepted (BODY=8BITMIME)".into(),
@@ -172,11 +178,17 @@ impl Capability {
                 "REQUIRETLS on MAIL: the message may only travel over verified TLS".into()
             }
             Capability::DeliverBy(Some(secs)) => {
-                format!("a delivery deadline may be requested (BY=), at least {secs} s")
+                format!(
+                    "a delivery deadline may be requested (BY=), at least {} s",
+                    secs.escaped()
+                )
             }
             Capability::DeliverBy(None) => "a delivery deadline may be requested (BY=)".into(),
             Capability::MtPriority(Some(policy)) => {
-                format!("message priority may be set (MT-PRIORITY=), policy {policy}")
+                format!(
+                    "message priority may be set (MT-PRIORITY=), policy {}",
+                    policy.escaped()
+                )
             }
             Capability::MtPriority(None) => "message priority may be set (MT-PRIORITY=)".into(),
             Capability::Prdr => "one reply per recipient after the message data".into(),
@@ -210,7 +222,7 @@ impl Capability {
             Capability::Other { .. } => match self.legacy_auth_mechanisms() {
                 Some(mechs) => format!(
                     "authentication, old-style line for old clients: {}",
-                    mechs.join(", ")
+                    joined(&mechs)
                 ),
                 None => "extension not known to smtpcli".into(),
             },
@@ -246,19 +258,19 @@ impl Capability {
     }
 
     /// The mechanisms of a legacy `AUTH=MECH MECH...` line, upper-cased.
-    fn legacy_auth_mechanisms(&self) -> Option<Vec<String>> {
+    fn legacy_auth_mechanisms(&self) -> Option<Vec<Untrusted>> {
         let Capability::Other { keyword, params } = self else {
             return None;
         };
-        let first = keyword
-            .get(..5)
-            .filter(|prefix| prefix.eq_ignore_ascii_case("AUTH="))
-            .and_then(|_| keyword.get(5..))?;
+        let bytes = keyword.as_bytes();
+        if bytes.len() < 5 || !bytes[..5].eq_ignore_ascii_case(b"AUTH=") {
+            return None;
+        }
         Some(
-            std::iter::once(first)
-                .chain(params.iter().map(String::as_str))
+            std::iter::once(Untrusted::new(&bytes[5..]))
+                .chain(params.iter().cloned())
                 .filter(|m| !m.is_empty())
-                .map(str::to_ascii_uppercase)
+                .map(|m| m.to_ascii_uppercase())
                 .collect(),
         )
     }
@@ -268,22 +280,26 @@ impl Capability {
 /// received (parameters joined by single spaces).
 impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.keyword())?;
-        let write_all = |f: &mut fmt::Formatter<'_>, params: &[String]| {
-            params.iter().try_for_each(|p| write!(f, " {p}"))
+        f.write_str(&self.keyword())?;
+        let write_all = |f: &mut fmt::Formatter<'_>, params: &[Untrusted]| {
+            params
+                .iter()
+                .try_for_each(|p| write!(f, " {}", p.escaped()))
         };
         match self {
             Capability::Size(Some(n)) => write!(f, " {n}"),
-            Capability::DeliverBy(Some(p)) | Capability::MtPriority(Some(p)) => write!(f, " {p}"),
+            Capability::DeliverBy(Some(p)) | Capability::MtPriority(Some(p)) => {
+                write!(f, " {}", p.escaped())
+            }
             Capability::Auth(params)
             | Capability::XClient(params)
             | Capability::XForward(params)
             | Capability::Other { params, .. } => write_all(f, params),
             Capability::Limits(limits) => limits.iter().try_for_each(|(name, value)| {
                 if value.is_empty() {
-                    write!(f, " {name}")
+                    write!(f, " {}", name.escaped())
                 } else {
-                    write!(f, " {name}={value}")
+                    write!(f, " {}={}", name.escaped(), value.escaped())
                 }
             }),
             _ => Ok(()),
@@ -295,9 +311,9 @@ impl fmt::Display for Capability {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Capabilities {
     /// The first word of the first line: the name the server gives itself.
-    pub domain: String,
+    pub domain: Untrusted,
     /// The rest of the first line (`Hello client [192.0.2.1]`), maybe empty.
-    pub greeting: String,
+    pub greeting: Untrusted,
     /// The capabilities in the server's order, duplicates kept.
     pub list: Vec<Capability>,
 }
@@ -305,20 +321,23 @@ pub struct Capabilities {
 impl Capabilities {
     /// Reads the texts of all lines of a `250` reply to EHLO; the first is
     /// `domain [greeting]`, each further non-blank one a capability.
-    pub fn from_lines<'a>(texts: impl IntoIterator<Item = &'a str>) -> Capabilities {
-        let mut texts = texts.into_iter();
+    pub fn from_lines<T: Into<Untrusted>>(texts: impl IntoIterator<Item = T>) -> Capabilities {
+        let mut texts = texts.into_iter().map(Into::into);
         let (domain, greeting) = match texts.next() {
             Some(first) => {
-                let first = first.trim();
-                match first.split_once(|c: char| c.is_ascii_whitespace()) {
-                    Some((domain, rest)) => (domain.to_owned(), rest.trim().to_owned()),
-                    None => (first.to_owned(), String::new()),
+                let bytes = first.as_bytes().trim_ascii();
+                match bytes.iter().position(u8::is_ascii_whitespace) {
+                    Some(at) => (
+                        Untrusted::new(&bytes[..at]),
+                        Untrusted::new(bytes[at..].trim_ascii()),
+                    ),
+                    None => (Untrusted::new(bytes), Untrusted::default()),
                 }
             }
-            None => (String::new(), String::new()),
+            None => (Untrusted::default(), Untrusted::default()),
         };
         let list = texts
-            .filter(|text| !text.trim().is_empty())
+            .filter(|text| !text.as_bytes().trim_ascii().is_empty())
             .map(Capability::parse)
             .collect();
         Capabilities {
@@ -343,6 +362,9 @@ impl Capabilities {
 
     /// All SASL mechanisms offered, upper-cased, without duplicates, in the
     /// order first seen: the union of `AUTH` lines and legacy `AUTH=` lines.
+    /// Only names in RFC 4422's charset count (see
+    /// [`is_mechanism_name`]): anything else after `AUTH` is not a
+    /// mechanism a client could ask for, and is shown only escaped.
     pub fn auth_mechanisms(&self) -> Vec<String> {
         let mut all: Vec<String> = Vec::new();
         for cap in &self.list {
@@ -350,9 +372,15 @@ impl Capabilities {
                 Capability::Auth(mechs) => mechs.clone(),
                 other => other.legacy_auth_mechanisms().unwrap_or_default(),
             };
-            for mech in mechs {
-                if !all.contains(&mech) {
-                    all.push(mech);
+            for mech in &mechs {
+                let Some(name) = mech
+                    .checked(|c| c.is_ascii())
+                    .filter(|n| is_mechanism_name(n))
+                else {
+                    continue;
+                };
+                if !all.iter().any(|known| known == name) {
+                    all.push(name.to_owned());
                 }
             }
         }
@@ -402,7 +430,7 @@ impl Capabilities {
         let mut unmatched: Vec<Option<&Capability>> = after.list.iter().map(Some).collect();
         for old in &self.list {
             let partner = unmatched.iter_mut().find(|slot| {
-                slot.is_some_and(|new| new.keyword().eq_ignore_ascii_case(old.keyword()))
+                slot.is_some_and(|new| new.keyword().eq_ignore_ascii_case(&old.keyword()))
             });
             match partner.and_then(Option::take) {
                 Some(new) if new == old => {}
@@ -431,11 +459,11 @@ impl CapabilityDiff {
 }
 
 /// A decimal number of ASCII digits only (`u64::from_str` would take `+5`).
-fn parse_digits(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
+fn parse_digits(text: &Untrusted) -> Option<u64> {
+    text.checked(|c| c.is_ascii_digit())
+        .filter(|digits| !digits.is_empty())?
+        .parse()
+        .ok()
 }
 
 /// `52428800` → `50 MiB`, `10240000` → `9.8 MiB`.
@@ -455,21 +483,22 @@ fn human_size(bytes: u64) -> String {
     format!("{bytes} bytes")
 }
 
-fn describe_limit(name: &str, value: &str) -> String {
-    match name {
+fn describe_limit(name: &Untrusted, value: &Untrusted) -> String {
+    let (name, value) = (name.escaped(), value.escaped());
+    match name.to_string().as_str() {
         "RCPTMAX" => format!("{value} recipients per transaction"),
         "RCPTDOMAINMAX" => format!("{value} recipient domains per transaction"),
         "MAILMAX" => format!("{value} transactions per connection"),
-        _ if value.is_empty() => name.to_owned(),
-        _ => format!("{name}={value}"),
+        name if value.to_string().is_empty() => name.to_owned(),
+        name => format!("{name}={value}"),
     }
 }
 
-fn attr_list(attrs: &[String]) -> String {
+fn attr_list(attrs: &[Untrusted]) -> String {
     if attrs.is_empty() {
         "connection attributes".to_owned()
     } else {
-        attrs.join(", ")
+        joined(attrs)
     }
 }
 
@@ -478,11 +507,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn s(text: &str) -> String {
-        text.to_owned()
+    fn s(text: &str) -> Untrusted {
+        Untrusted::from(text)
     }
 
-    fn strings(items: &[&str]) -> Vec<String> {
+    fn strings(items: &[&str]) -> Vec<Untrusted> {
         items.iter().map(|item| s(item)).collect()
     }
 
@@ -762,7 +791,7 @@ mod tests {
         let after = Capabilities::from_lines(POSTFIX_TLS.iter().copied());
         assert_eq!(
             after.auth_mechanisms(),
-            strings(&["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"])
+            ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"]
         );
         assert!(!after.supports_starttls());
         let diff = before.diff(&after);
@@ -791,7 +820,7 @@ mod tests {
         assert!(caps.supports_8bitmime() && caps.supports_smtputf8() && caps.supports_starttls());
         assert!(caps.has("help"));
         assert!(!caps.supports_pipelining() && !caps.supports_chunking() && !caps.supports_dsn());
-        assert_eq!(caps.auth_mechanisms(), strings(&["LOGIN", "PLAIN"]));
+        assert_eq!(caps.auth_mechanisms(), ["LOGIN", "PLAIN"]);
     }
 
     #[test]
@@ -799,10 +828,7 @@ mod tests {
         let caps = Capabilities::from_lines(EXIM.iter().copied());
         assert_eq!(caps.domain, "mail.example.com");
         assert_eq!(caps.greeting, "Hello client.example.org [192.0.2.7]");
-        assert_eq!(
-            caps.auth_mechanisms(),
-            strings(&["PLAIN", "LOGIN", "CRAM-MD5"])
-        );
+        assert_eq!(caps.auth_mechanisms(), ["PLAIN", "LOGIN", "CRAM-MD5"]);
         assert!(caps.has("AUTH"));
     }
 
@@ -810,7 +836,7 @@ mod tests {
     fn old_style_auth_alone_counts_as_auth() {
         let caps = Capabilities::from_lines(["x", "auth=login plain", "AUTH="]);
         assert!(caps.has("auth"));
-        assert_eq!(caps.auth_mechanisms(), strings(&["LOGIN", "PLAIN"]));
+        assert_eq!(caps.auth_mechanisms(), ["LOGIN", "PLAIN"]);
     }
 
     #[test]
@@ -835,7 +861,10 @@ mod tests {
         );
         assert_eq!(caps.size_limit(), None);
         assert!(caps.has("SIZE"));
-        assert_eq!(Capabilities::from_lines([]), Capabilities::default());
+        assert_eq!(
+            Capabilities::from_lines::<&str>([]),
+            Capabilities::default()
+        );
     }
 
     #[test]
@@ -881,21 +910,24 @@ mod tests {
     }
 
     fn canonical_capability() -> impl Strategy<Value = Capability> {
-        let word = "[A-Z0-9][A-Z0-9-]{0,11}";
+        let word = || "[A-Z0-9][A-Z0-9-]{0,11}".prop_map(Untrusted::from);
+        let words = |n| proptest::collection::vec(word(), 0..n);
         prop_oneof![
             proptest::option::of(any::<u64>()).prop_map(Capability::Size),
-            proptest::collection::vec(word, 0..4).prop_map(Capability::Auth),
+            words(4).prop_map(Capability::Auth),
             Just(Capability::StartTls),
             Just(Capability::Pipelining),
             Just(Capability::Chunking),
             Just(Capability::PipeConnect),
-            proptest::option::of("[0-9]{1,5}").prop_map(Capability::DeliverBy),
-            proptest::option::of(word).prop_map(Capability::MtPriority),
-            proptest::collection::vec((word, "[0-9]{0,3}"), 0..3).prop_map(Capability::Limits),
-            proptest::collection::vec(word, 0..3).prop_map(Capability::XClient),
+            proptest::option::of("[0-9]{1,5}".prop_map(Untrusted::from))
+                .prop_map(Capability::DeliverBy),
+            proptest::option::of(word()).prop_map(Capability::MtPriority),
+            proptest::collection::vec((word(), "[0-9]{0,3}".prop_map(Untrusted::from)), 0..3)
+                .prop_map(Capability::Limits),
+            words(3).prop_map(Capability::XClient),
             (
-                "X-[A-Za-z0-9]{1,8}",
-                proptest::collection::vec("[!-~]{1,8}", 0..3)
+                "X-[A-Za-z0-9]{1,8}".prop_map(Untrusted::from),
+                proptest::collection::vec("[!-~]{1,8}".prop_map(Untrusted::from), 0..3)
             )
                 .prop_map(|(keyword, params)| Capability::Other { keyword, params }),
         ]
@@ -904,13 +936,22 @@ mod tests {
     proptest! {
         #[test]
         fn display_parses_back(cap in canonical_capability()) {
-            prop_assert_eq!(Capability::parse(&cap.to_string()), cap);
+            prop_assert_eq!(Capability::parse(cap.to_string()), cap);
         }
 
         #[test]
-        fn parse_never_panics(line in "\\PC{0,60}") {
-            let cap = Capability::parse(&line);
+        fn parse_never_panics(line in proptest::collection::vec(any::<u8>(), 0..60)) {
+            let cap = Capability::parse(Untrusted::new(line));
             let _ = (cap.to_string(), cap.description(), cap.rfc());
+        }
+
+        #[test]
+        fn shown_forms_hold_no_invisible_character(line in "\\PC{0,20}[\\x00-\\x1f\\u{80}-\\u{9f}\\u{202e}]\\PC{0,20}") {
+            let caps = Capabilities::from_lines(["mx.example", line.as_str()]);
+            for cap in &caps.list {
+                let shown = format!("{cap} {} {}", cap.keyword(), cap.description());
+                prop_assert!(!shown.chars().any(crate::text::is_invisible), "{shown:?}");
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use super::auth::{self, Challenge};
 use super::codes::ReplyCode;
 use super::enhanced::EnhancedCode;
 use super::reply::Reply;
+use crate::text::Untrusted;
 
 /// One thing a reply's codes or text mean.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,9 +74,9 @@ pub fn reply(reply: &Reply) -> Vec<Part> {
         let text = reply
             .lines
             .first()
-            .map(|l| l.text_lossy())
+            .map(|l| l.text_bytes())
             .unwrap_or_default();
-        parts.push(Part::Challenge(auth::decode_challenge(&text)));
+        parts.push(Part::Challenge(auth::decode_challenge(text)));
         return parts;
     }
     let class = code.value() / 100;
@@ -94,7 +95,7 @@ pub fn reply(reply: &Reply) -> Vec<Part> {
     {
         parts.extend(enhanced_part(enhanced));
     }
-    parts.extend(text_notes(code, &reply.text_lossy()));
+    parts.extend(text_notes(code, &reply.text()));
     parts
 }
 
@@ -118,7 +119,8 @@ pub fn enhanced_part(code: EnhancedCode) -> Option<Part> {
 
 /// What a refusal's text says that its codes do not: greylisting (450,
 /// 451), and texts of well-known servers.
-pub fn text_notes(code: ReplyCode, text: &str) -> Vec<Part> {
+pub fn text_notes(code: ReplyCode, text: &Untrusted) -> Vec<Part> {
+    let text = &text.unchecked_str();
     let mut parts = Vec::new();
     let class = code.value() / 100;
     if matches!(code.value(), 450 | 451) && looks_like_greylisting(text) {
@@ -221,7 +223,9 @@ mod tests {
     fn a_334_challenge_is_decoded() {
         assert_eq!(
             parts(b"334 VXNlcm5hbWU6\r\n"),
-            [Part::Challenge(Challenge::Decoded(b"Username:".to_vec()))]
+            [Part::Challenge(Challenge::Decoded(Untrusted::from(
+                "Username:"
+            )))]
         );
     }
 }

@@ -18,6 +18,7 @@ use std::fmt;
 
 use super::codes::ReplyCode;
 use super::enhanced::{self, EnhancedCode};
+use crate::text::Untrusted;
 
 /// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets including CRLF.
 pub const RFC_MAX_LINE: usize = 512;
@@ -95,10 +96,9 @@ impl ReplyLine {
         }
     }
 
-    /// The text after the code, with invalid UTF-8 replaced. For display use
-    /// a sanitiser: this may still hold control characters.
-    pub fn text_lossy(&self) -> String {
-        String::from_utf8_lossy(self.text_bytes()).into_owned()
+    /// The text after the code: outside text, shown only escaped.
+    pub fn text(&self) -> Untrusted {
+        Untrusted::new(self.text_bytes())
     }
 
     /// Length on the wire, including the line ending.
@@ -233,15 +233,15 @@ impl Reply {
         EnhancedCode::parse_prefix(text).map(|(code, _)| code)
     }
 
-    /// The text of every line, joined by newlines, invalid UTF-8 replaced.
-    pub fn text_lossy(&self) -> String {
-        let texts: Vec<String> = self.lines.iter().map(ReplyLine::text_lossy).collect();
-        texts.join("\n")
+    /// The text of every line, joined by newlines.
+    pub fn text(&self) -> Untrusted {
+        let texts: Vec<&[u8]> = self.lines.iter().map(ReplyLine::text_bytes).collect();
+        Untrusted::new(texts.join(&b'\n'))
     }
 
     /// The text of each line (for EHLO capability parsing and the like).
-    pub fn line_texts(&self) -> Vec<String> {
-        self.lines.iter().map(ReplyLine::text_lossy).collect()
+    pub fn line_texts(&self) -> Vec<Untrusted> {
+        self.lines.iter().map(ReplyLine::text).collect()
     }
 
     /// The reply with every occurrence of a secret in its text replaced by
@@ -580,7 +580,7 @@ mod tests {
             .redacted([&b"hunter2"[..], b"AGFsaWNlAGh1bnRlcjI=", b"53"])
             .unwrap();
         assert_eq!(
-            redacted.text_lossy(),
+            redacted.text().unchecked_str(),
             "5.7.8 bad: [secret redacted]\n[secret redacted] rejected"
         );
         assert_eq!(redacted.code(), reply.code());
@@ -605,7 +605,7 @@ mod tests {
     fn single_and_multi_line_replies() {
         let r = one(b"250 2.1.0 Ok\r\n");
         assert_eq!(r.code(), code(250));
-        assert_eq!(r.lines[0].text_lossy(), "2.1.0 Ok");
+        assert_eq!(r.lines[0].text().unchecked_str(), "2.1.0 Ok");
         assert!(r.anomalies.is_empty());
         assert_eq!(
             r.enhanced_code().map(|e| e.to_string()),
@@ -626,7 +626,7 @@ mod tests {
     fn a_code_alone_ends_a_reply() {
         let r = one(b"250\r\n");
         assert_eq!(r.lines[0].separator, Separator::End);
-        assert_eq!(r.lines[0].text_lossy(), "");
+        assert_eq!(r.lines[0].text().unchecked_str(), "");
         assert!(r.anomalies.is_empty());
     }
 
@@ -758,7 +758,7 @@ mod tests {
         p.feed(b"250 end\r\n");
         let r = p.next_reply().expect("complete");
         assert_eq!(r.lines.len(), 5);
-        assert_eq!(r.lines[4].text_lossy(), "end");
+        assert_eq!(r.lines[4].text().unchecked_str(), "end");
         assert!(matches!(
             r.anomalies.last(),
             Some(Anomaly::ReplyCut {

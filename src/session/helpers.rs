@@ -208,11 +208,7 @@ impl<S: EventSink> Session<S> {
             if !code_is(&reply, &[334]) {
                 break;
             }
-            let challenge = reply
-                .lines
-                .first()
-                .map(|l| l.text_lossy())
-                .unwrap_or_default();
+            let challenge = reply.lines.first().map(|l| l.text()).unwrap_or_default();
             let (wire, shown) = match (mechanism, round) {
                 (Mechanism::Login, 0) => (
                     auth::login_user(user),
@@ -225,7 +221,7 @@ impl<S: EventSink> Session<S> {
                     (p.expose().to_string(), Sent::Secret { len })
                 }
                 (Mechanism::CramMd5, 0) => {
-                    match auth::cram_md5_response(user, secret, &challenge) {
+                    match auth::cram_md5_response(user, secret, challenge.as_bytes()) {
                         Ok(r) => {
                             self.remember_secret(r.expose());
                             let len = r.expose().len();
@@ -242,11 +238,9 @@ impl<S: EventSink> Session<S> {
                 (Mechanism::XOAuth2, _) => {
                     // RFC 7628 §3.2.3 style: the 334 carries a JSON error;
                     // an empty response gets the final 535.
-                    if let Challenge::Decoded(bytes) = auth::decode_challenge(&challenge) {
-                        self.sink.event(Event::Note(format!(
-                            "XOAUTH2 error: {}",
-                            String::from_utf8_lossy(&bytes)
-                        )));
+                    if let Challenge::Decoded(text) = auth::decode_challenge(challenge.as_bytes()) {
+                        self.sink
+                            .event(Event::Note(format!("XOAUTH2 error: {}", text.escaped())));
                     }
                     (String::new(), Sent::Command("(empty response)".into()))
                 }

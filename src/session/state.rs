@@ -297,9 +297,7 @@ impl Dialog {
             (Some(Verb::Data), _) => self.phase = Phase::DroppingText,
             (Some(Verb::Ehlo | Verb::Lhlo), 250) => {
                 self.greeted = true;
-                let texts = reply.line_texts();
-                self.capabilities =
-                    Some(Capabilities::from_lines(texts.iter().map(String::as_str)));
+                self.capabilities = Some(Capabilities::from_lines(reply.line_texts()));
             }
             (Some(Verb::Helo), 250) => {
                 self.greeted = true;

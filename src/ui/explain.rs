@@ -5,15 +5,16 @@
 //! things to explain and renders each one as a block of text. Meanings come
 //! from `proto`; this module only chooses what to show and lays it out.
 
+use crate::text::Untrusted;
 use std::io::{self, Write};
 
 use thiserror::Error;
 
-use super::sanitize::escape_str;
 use super::theme::{Role, Theme};
 use crate::proto::bounce::{self, Bounce};
 use crate::proto::codes::{Class, ReplyCode};
 use crate::proto::enhanced::EnhancedCode;
+use crate::text::escape_str;
 
 /// Something the user asked to explain that is not a code.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -252,7 +253,7 @@ impl<'t> Explainer<'t> {
         }
         for reply in &bounce.replies {
             for line in &reply.lines {
-                writeln!(out, "{}", super::sanitize::escape(&line.raw))?;
+                writeln!(out, "{}", crate::text::escape(&line.raw))?;
             }
         }
         let items = items_from_bounce(bounce);
@@ -318,7 +319,7 @@ impl<'t> Explainer<'t> {
         }
         // What the text says that the codes do not (greylisting, known
         // refusals): the same notes the transcript shows.
-        for part in crate::proto::explain::text_notes(code, text) {
+        for part in crate::proto::explain::text_notes(code, &Untrusted::from(text)) {
             if let Some(phrase) = part.phrase() {
                 self.para(out, &indent, &phrase, None)?;
             }

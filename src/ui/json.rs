@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 
 use super::Output;
 use super::render::explanation;
-use super::sanitize::{escape, escape_str};
 use crate::exit::Exit;
 use crate::proto::reply::Reply;
 use crate::session::{Event, EventSink, ReplyTo, Sent};
+use crate::text::{escape, escape_str};
 
 /// The version of the event format.
 pub(crate) const VERSION: u32 = 1;
@@ -105,7 +105,7 @@ fn escape_invisible(json: &str) -> String {
     }
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if super::sanitize::is_invisible(c) {
+        if crate::text::is_invisible(c) {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{unit:04x}"));
@@ -256,7 +256,7 @@ impl<W: Write> Output for JsonOutput<W> {
     }
 
     fn error(&mut self, message: &str) {
-        super::sanitize::print_error(message);
+        crate::text::print_error(message);
         self.emit("error", json!({"text": escape_str(message)}));
     }
 

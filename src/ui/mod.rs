@@ -16,7 +16,6 @@ pub(crate) mod render;
 pub(crate) mod repl;
 pub(crate) mod replay;
 mod runner;
-pub(crate) mod sanitize;
 pub(crate) mod script;
 pub(crate) mod theme;
 pub(crate) mod tls;

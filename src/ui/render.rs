@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use super::Output;
 use super::hexdump;
-use super::sanitize::{escape, escape_str};
 use super::theme::{Role, Theme};
 pub(crate) use super::wrap::Wrap;
 use crate::exit::Exit;
@@ -25,6 +24,7 @@ use crate::proto::auth::Challenge;
 use crate::proto::explain;
 use crate::proto::reply::Reply;
 use crate::session::{Event, EventSink, ReplyTo, Sent};
+use crate::text::{escape, escape_str};
 
 /// Renders events to a writer.
 pub(crate) struct Renderer<W: Write> {
@@ -174,7 +174,7 @@ impl<W: Write> Renderer<W> {
                         self.note(&format!(
                             "  {:>5} {} ({addrs})",
                             h.preference.map(|p| p.to_string()).unwrap_or_default(),
-                            h.name
+                            h.name.escaped()
                         ));
                     }
                 }
@@ -189,7 +189,7 @@ impl<W: Write> Renderer<W> {
         let via = facts
             .via
             .as_ref()
-            .map(|v| format!(" ({v})"))
+            .map(|v| format!(" ({})", v.escaped()))
             .unwrap_or_default();
         self.note(&format!(
             "connected to {} port {}{via} from {} port {} in {}",
@@ -353,7 +353,7 @@ impl<W: Write> Output for Renderer<W> {
     fn error(&mut self, message: &str) {
         // The transcript first, so the error line comes after what led to it.
         Renderer::flush(self);
-        super::sanitize::print_error(message);
+        crate::text::print_error(message);
     }
 
     fn info(&mut self, lines: &[String]) {
@@ -390,8 +390,8 @@ pub(crate) fn explanation(reply: &Reply) -> Option<String> {
 pub(crate) fn part_text(part: &explain::Part) -> String {
     match part {
         explain::Part::Challenge(Challenge::Empty) => "challenge: (empty)".to_string(),
-        explain::Part::Challenge(Challenge::Decoded(bytes)) => {
-            format!("challenge: \"{}\"", escape(bytes))
+        explain::Part::Challenge(Challenge::Decoded(text)) => {
+            format!("challenge: \"{}\"", text.escaped())
         }
         explain::Part::Challenge(Challenge::NotBase64) => "challenge is not base64".to_string(),
         other => other.phrase().unwrap_or_default(),
@@ -479,14 +479,11 @@ pub(crate) fn delivery_table(d: &crate::session::helpers::Delivery) -> Vec<Strin
     }
     match (&d.data, &d.message) {
         (_, Some(message)) => {
-            let text = message
-                .lines
-                .last()
-                .map(|l| l.text_lossy())
-                .unwrap_or_default();
+            let text = message.lines.last().map(|l| l.text()).unwrap_or_default();
             lines.push(format!(
-                "message: {} ({text}); token {}",
+                "message: {} ({}); token {}",
                 summary(message),
+                text.escaped(),
                 d.token
             ));
         }

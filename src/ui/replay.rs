@@ -13,12 +13,12 @@ use anyhow::Result;
 
 use super::Output;
 use super::render::explanation;
-use super::sanitize::escape_str;
 use crate::config::{ConnectConfig, ReplayOptions};
 use crate::exit::Exit;
 use crate::proto::command::Verb;
 use crate::proto::reply::Reply;
 use crate::session::{Phase, Session, SessionError, TypedLine};
+use crate::text::escape_str;
 use crate::transcript::{Recorded, Step, StepKind};
 
 /// The verdict on one step.
@@ -224,7 +224,7 @@ fn compare<O: Output>(
     // The enhanced code counts only where the recording has one.
     let same_enhanced =
         recorded.enhanced_code().is_none() || live.enhanced_code() == recorded.enhanced_code();
-    let same_text = live.text_lossy() == recorded.text_lossy();
+    let same_text = live.text() == recorded.text();
     let verdict = match (same_code && same_enhanced, same_text) {
         (true, true) => Verdict::Match,
         (true, false) if !options.strict => Verdict::TextDiffers,
@@ -242,7 +242,12 @@ fn compare<O: Output>(
         }
         Verdict::Mismatch | Verdict::TextDiffers => format!(
             "recorded text: {}",
-            escape_str(&recorded.text_lossy().replace('\n', " / "))
+            recorded
+                .line_texts()
+                .iter()
+                .map(|t| t.escaped().to_string())
+                .collect::<Vec<_>>()
+                .join(" / ")
         ),
         _ => String::new(),
     };

@@ -75,10 +75,13 @@ pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
     }
     for (i, cert) in r.chain.iter().enumerate() {
         let pad = " ".repeat(format!("[{i}]").len());
-        out.push(line(format!("[{i}] subject {}", cert.subject)));
-        out.push(line(format!("{pad} issuer  {}", cert.issuer)));
+        out.push(line(format!("[{i}] subject {}", cert.subject.escaped())));
+        out.push(line(format!("{pad} issuer  {}", cert.issuer.escaped())));
         if !cert.sans.is_empty() {
-            out.push(line(format!("{pad} SANs    {}", cert.sans.join(", "))));
+            out.push(line(format!(
+                "{pad} SANs    {}",
+                crate::text::join_escaped(&cert.sans)
+            )));
         }
         out.push(line(format!(
             "{pad} key     {}, signed with {}",

@@ -50,6 +50,26 @@ fn mx_hosts_are_listed_and_tried_in_preference_order() {
     }
 }
 
+#[test]
+fn an_mx_name_with_escape_sequences_is_shown_escaped() {
+    let dns_port = dns::start();
+    let out = with_resolver(
+        dns_port,
+        &["--color", "never", "--json", "--mx", "hostile.test", "1"],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    // The resolver gives the name in DNS presentation form (`\033`);
+    // whatever form it takes, nothing of it reaches the terminal raw.
+    assert!(stderr.contains("evil\\033"), "{stderr}");
+    for output in [&stdout, &stderr] {
+        assert!(
+            !output.contains('\x1b') && !output.contains('\x07') && !output.contains('\u{202e}'),
+            "raw control characters: {output:?}"
+        );
+    }
+}
+
 fn server_port(stdout: &str) -> String {
     stdout
         .split("connected to 127.0.0.1 port ")

@@ -6,6 +6,7 @@
 //! its own (validity dates, the name against the SANs), for backends that
 //! cannot say what their own verification found. It decides no trust.
 
+use crate::text::Untrusted;
 use std::net::IpAddr;
 
 use sha2::{Digest, Sha256};
@@ -21,11 +22,11 @@ use x509_parser::time::ASN1Time;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertInfo {
     /// The subject's distinguished name, e.g. `CN=mail.example.com`.
-    pub subject: String,
+    pub subject: Untrusted,
     /// The issuer's distinguished name.
-    pub issuer: String,
+    pub issuer: Untrusted,
     /// Subject alternative names: DNS names, then IP addresses.
-    pub sans: Vec<String>,
+    pub sans: Vec<Untrusted>,
     /// Key type and size: `RSA 2048`, `EC P-256`, `Ed25519`.
     pub key: String,
     /// The signature algorithm's name: `sha256WithRSAEncryption`,
@@ -67,8 +68,8 @@ impl CertInfo {
     pub(crate) fn unreadable(der: &[u8], reason: &str) -> CertInfo {
         let unknown = || "?".to_string();
         CertInfo {
-            subject: format!("(unreadable certificate: {reason})"),
-            issuer: unknown(),
+            subject: Untrusted::from(format!("(unreadable certificate: {reason})")),
+            issuer: Untrusted::from("?"),
             sans: Vec::new(),
             key: unknown(),
             signature_algorithm: unknown(),
@@ -86,15 +87,15 @@ impl CertInfo {
     }
 }
 
-fn name_or_empty(name: String) -> String {
+fn name_or_empty(name: String) -> Untrusted {
     if name.is_empty() {
         "(empty name)".into()
     } else {
-        name
+        name.into()
     }
 }
 
-fn sans(cert: &X509Certificate<'_>) -> Vec<String> {
+fn sans(cert: &X509Certificate<'_>) -> Vec<Untrusted> {
     let Ok(Some(ext)) = cert.subject_alternative_name() else {
         return Vec::new();
     };
@@ -102,10 +103,10 @@ fn sans(cert: &X509Certificate<'_>) -> Vec<String> {
     let mut ips = Vec::new();
     for name in &ext.value.general_names {
         match name {
-            GeneralName::DNSName(d) => dns.push((*d).to_string()),
+            GeneralName::DNSName(d) => dns.push(Untrusted::from(*d)),
             GeneralName::IPAddress(bytes) => {
                 if let Some(ip) = ip_from_bytes(bytes) {
-                    ips.push(ip.to_string());
+                    ips.push(Untrusted::from(ip.to_string()));
                 }
             }
             _ => {}
@@ -220,10 +221,13 @@ pub(crate) fn check_leaf(der: &[u8], name: &str) -> Option<LeafCheck> {
             .trim_matches(|c| c == '[' || c == ']')
             .parse::<IpAddr>()
         {
-            Ok(ip) => sans.iter().any(|s| s.parse::<IpAddr>().ok() == Some(ip)),
+            Ok(ip) => sans
+                .iter()
+                .any(|s| s.unchecked_str().parse::<IpAddr>().ok() == Some(ip)),
             Err(_) => {
-                let dns: Vec<&String> = sans
+                let dns: Vec<String> = sans
                     .iter()
+                    .map(|s| s.unchecked_str().into_owned())
                     .filter(|s| s.parse::<IpAddr>().is_err())
                     .collect();
                 if dns.is_empty() {
@@ -330,7 +334,11 @@ mod tests {
     #[test]
     fn garbage_is_unreadable_not_a_panic() {
         let info = CertInfo::describe(b"not a certificate");
-        assert!(info.subject.starts_with("(unreadable"), "{}", info.subject);
+        assert!(
+            info.subject.as_bytes().starts_with(b"(unreadable"),
+            "{:?}",
+            info.subject
+        );
         assert_eq!(info.der, b"not a certificate");
     }
 

@@ -125,7 +125,7 @@ pub(super) async fn handshake(
 fn leaf_problems(der: &[u8], settings: &TlsSettings) -> Vec<Problem> {
     let info = CertInfo::describe(der);
     let Some(check) = check_leaf(der, &settings.check_name) else {
-        return vec![Problem::Other(info.subject)];
+        return vec![Problem::Other(info.subject.escaped().to_string())];
     };
     let mut problems = Vec::new();
     if check.self_issued {

@@ -270,11 +270,11 @@ fn classify(faults: &[Fault], check_name: &str) -> Vec<Problem> {
         let subject = cert
             .as_ref()
             .map(|c| c.subject.clone())
-            .unwrap_or_else(|| format!("the certificate at depth {}", fault.depth));
+            .unwrap_or_else(|| format!("the certificate at depth {}", fault.depth).into());
         let issuer = cert
             .as_ref()
             .map(|c| c.issuer.clone())
-            .unwrap_or_else(|| format!("the issuer of {subject}"));
+            .unwrap_or_else(|| format!("the issuer of {}", subject.escaped()).into());
         let problem = match fault.code {
             ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT => Problem::SelfSigned { subject },
             // A root the server sent that is not trusted here.
@@ -304,7 +304,7 @@ fn classify(faults: &[Fault], check_name: &str) -> Vec<Problem> {
                     sans: cert.map(|c| c.sans).unwrap_or_default(),
                 }
             }
-            _ => Problem::Other(format!("{} ({subject})", fault.text)),
+            _ => Problem::Other(format!("{} ({})", fault.text, subject.escaped())),
         };
         push_unique(&mut problems, problem);
     }

@@ -5,6 +5,7 @@
 //! the renderer; nothing here talks to the network or decides how a report
 //! looks on screen beyond the `Display` of a problem or verdict.
 
+use crate::text::Untrusted;
 use std::fmt;
 
 use super::Backend;
@@ -95,30 +96,30 @@ pub enum Problem {
     /// The leaf is signed by itself and is not a trusted root.
     SelfSigned {
         /// The certificate's subject.
-        subject: String,
+        subject: Untrusted,
     },
     /// The chain ends at a root this machine does not trust.
     UnknownIssuer {
         /// The last certificate's issuer: the root that is not trusted.
-        issuer: String,
+        issuer: Untrusted,
     },
     /// The leaf's issuer was neither sent nor known here: most likely the
     /// server does not send its intermediate certificate.
     IncompleteChain {
         /// The issuer that is missing.
-        issuer: String,
+        issuer: Untrusted,
     },
     /// A certificate of the chain has expired.
     Expired {
         /// Its subject.
-        subject: String,
+        subject: Untrusted,
         /// When it expired.
         not_after: String,
     },
     /// A certificate of the chain is not valid yet.
     NotYetValid {
         /// Its subject.
-        subject: String,
+        subject: Untrusted,
         /// When it becomes valid.
         not_before: String,
     },
@@ -127,7 +128,7 @@ pub enum Problem {
         /// The name checked.
         name: String,
         /// The names the certificate is for (its SANs).
-        sans: Vec<String>,
+        sans: Vec<Untrusted>,
     },
     /// Anything else, in the backend's words.
     Other(String),
@@ -138,34 +139,39 @@ impl fmt::Display for Problem {
         match self {
             Problem::SelfSigned { subject } => write!(
                 f,
-                "self-signed certificate ({subject}): no trusted authority vouches for it"
+                "self-signed certificate ({}): no trusted authority vouches for it",
+                subject.escaped()
             ),
             Problem::UnknownIssuer { issuer } => write!(
                 f,
-                "unknown root: the chain ends at {issuer}, which this machine does not trust \
-                 (a private CA needs --ca-file)"
+                "unknown root: the chain ends at {}, which this machine does not trust \
+                 (a private CA needs --ca-file)",
+                issuer.escaped()
             ),
             Problem::IncompleteChain { issuer } => write!(
                 f,
-                "incomplete chain: the server did not send its issuer's certificate ({issuer}) \
+                "incomplete chain: the server did not send its issuer's certificate ({}) \
                  and this machine does not have it; the server probably does not send its \
-                 intermediate certificate"
+                 intermediate certificate",
+                issuer.escaped()
             ),
             Problem::Expired { subject, not_after } => {
-                write!(f, "expired on {not_after} ({subject})")
+                write!(f, "expired on {not_after} ({})", subject.escaped())
             }
             Problem::NotYetValid {
                 subject,
                 not_before,
-            } => write!(f, "not valid before {not_before} ({subject})"),
+            } => write!(f, "not valid before {not_before} ({})", subject.escaped()),
             Problem::NameMismatch { name, sans } if sans.is_empty() => write!(
                 f,
-                "name mismatch: the certificate names no host, and {name} was expected"
+                "name mismatch: the certificate names no host, and {} was expected",
+                crate::text::escape_str(name)
             ),
             Problem::NameMismatch { name, sans } => write!(
                 f,
-                "name mismatch: the certificate is for {}, not for {name}",
-                sans.join(", ")
+                "name mismatch: the certificate is for {}, not for {}",
+                crate::text::join_escaped(sans),
+                crate::text::escape_str(name)
             ),
             Problem::Other(text) => f.write_str(text),
         }

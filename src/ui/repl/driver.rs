@@ -122,7 +122,7 @@ impl<'a> Repl<'a> {
         let (message, mut output) = failed;
         if first {
             self.screen.wait_idle(Duration::from_secs(1));
-            crate::ui::sanitize::print_error(&message);
+            crate::text::print_error(&message);
         } else {
             output.error(&message);
         }

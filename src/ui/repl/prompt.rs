@@ -8,7 +8,7 @@
 //! each prompt, never updated while one is up.
 
 use crate::session::{Phase, Status};
-use crate::ui::sanitize::escape_str;
+use crate::text::escape_str;
 use crate::ui::theme::{Role, Theme};
 
 /// A prompt as rustyline takes it: the plain text (for its width) and the

@@ -6,14 +6,18 @@ use std::sync::Arc;
 
 use hickory_server::Server;
 use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::{LowerName, Name};
+use hickory_server::proto::rr::rdata::MX;
+use hickory_server::proto::rr::{
+    Label, LowerName, Name, RData, Record, RecordSet, RecordType, RrKey,
+};
 use hickory_server::proto::serialize::txt::Parser;
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 
 /// One zone `test.` holds every name, so a name that is not there gets a
 /// real NXDOMAIN. mx1 is on 127.0.0.2, where nothing listens; so are the
-/// seven MX hosts of many.test.
+/// seven MX hosts of many.test. The MX of hostile.test has control
+/// characters in its name, and no address.
 const ZONE: &str = r#"
 $ORIGIN test.
 $TTL 60
@@ -64,7 +68,21 @@ pub fn start() -> u16 {
     socket.set_nonblocking(true).expect("non-blocking");
     let port = socket.local_addr().expect("local addr").port();
     let origin = Name::from_ascii("test.").expect("origin");
-    let (origin, records) = Parser::new(ZONE, None, Some(origin)).parse().expect("zone");
+    let (origin, mut records) = Parser::new(ZONE, None, Some(origin)).parse().expect("zone");
+    // hostile.test: an MX whose name carries a window-title escape
+    // (ESC ] 0 ; … BEL) and a right-to-left override, which no zone file
+    // may hold.
+    let evil = Label::from_raw_bytes("evil\x1b]0;owned\x07\u{202e}".as_bytes()).expect("label");
+    let exchange = Name::from_labels([evil])
+        .expect("name")
+        .append_domain(&Name::from_ascii("hostile.test.").expect("name"))
+        .expect("name");
+    let owner = Name::from_ascii("hostile.test.").expect("owner");
+    let record = Record::from_rdata(owner.clone(), 60, RData::MX(MX::new(10, exchange)));
+    records.insert(
+        RrKey::new(LowerName::from(&owner), RecordType::MX),
+        RecordSet::from(record),
+    );
     let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
         origin.clone(),
         records,
