@@ -91,6 +91,59 @@ fn every_form_replays_and_matches() {
     }
 }
 
+/// Each form as people paste it, with the shell prompt, the command that
+/// connected and what telnet, nc or ncat printed, marked as either side.
+const NOISY: [(&str, &str); 5] = [
+    ("noisy-telnet.txt", "telnet style"),
+    ("noisy-rfc.txt", "RFC style"),
+    ("noisy-swaks.txt", "swaks style"),
+    ("noisy-smtpcli.txt", "smtpcli transcript"),
+    ("noisy-plain.txt", "plain dialog"),
+];
+
+#[test]
+fn shell_and_tool_noise_is_ignored_in_every_form() {
+    for (file, form) in NOISY {
+        let server = reference_server();
+        let out = replay(&[], &fixture(file), "127.0.0.1", &server.port());
+        server.finish();
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}:\n{stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(stdout.contains(form), "{file}: format not named:\n{stdout}");
+        let banner = stdout
+            .lines()
+            .find(|l| l.starts_with("# banner (banner)"))
+            .unwrap_or_default();
+        assert!(
+            banner.contains("220         220") && banner.ends_with(" ok"),
+            "{file}: {banner}\n{stdout}"
+        );
+        assert!(
+            stdout.contains("# every recorded reply matched"),
+            "{file}:\n{stdout}"
+        );
+        for noise in [
+            "Trying",
+            "Ncat",
+            "succeeded",
+            "admin@pc0815",
+            "Escape character",
+        ] {
+            assert!(
+                !stdout
+                    .lines()
+                    .any(|l| l.starts_with(">> ") && l.contains(noise)),
+                "{file}: {noise} was sent:\n{stdout}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_changed_reply_is_a_mismatch_with_the_explanation() {
     let server = FakeServer::start(vec![
@@ -242,6 +295,19 @@ fn a_missing_recording_exits_2() {
 fn postfix_replays_the_telnet_recording() {
     let (host, port) = need_server("SMTPCLI_IT_SMTP");
     let out = replay(&[], &fixture("telnet.txt"), &host, &port);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("# every recorded reply matched"),
+        "{stdout}"
+    );
+}
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn postfix_replays_a_telnet_paste_with_its_noise_marked() {
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let out = replay(&[], &fixture("noisy-telnet.txt"), &host, &port);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(

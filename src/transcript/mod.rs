@@ -5,8 +5,12 @@
 //! shell noise around it, RFC style `C:`/`S:`, swaks (` -> `, `<- `, `~>`,
 //! `<~`), smtpcli's own transcript, and a bare alternation of typed lines
 //! and replies — and turns any of them into the same list of steps: the
-//! banner, then each client line with the reply it got. Pure: text in,
-//! steps out; sending them is the replay driver's business.
+//! banner, then each client line with the reply it got. What the shell,
+//! telnet, nc or `openssl s_client` added is left out wherever it stands
+//! ([`noise`]). Pure: text in, steps out; sending them is the replay
+//! driver's business.
+
+mod noise;
 
 use std::fmt;
 
@@ -90,6 +94,8 @@ struct Marked<'a> {
     side: Option<Side>,
     tls: bool,
     text: &'a str,
+    /// Shell or tool output, not SMTP (unless it stands in a message).
+    noise: bool,
 }
 
 /// Reads a transcript. Never fails: lines it does not understand are
@@ -97,24 +103,28 @@ struct Marked<'a> {
 pub fn read(text: &str) -> Recorded {
     let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
     let format = detect(&lines);
-    let mut target = None;
+    let mut filter = noise::Filter::default();
     let mut marked = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        if let Some(found) = telnet_target(line) {
-            target.get_or_insert(found);
+        if format == Format::Swaks && is_swaks_note(line) {
             continue;
         }
-        if is_noise(format, line) {
-            continue;
-        }
-        if let Some(m) = mark(format, i + 1, line) {
-            marked.push(m);
+        match mark(format, i + 1, line) {
+            Some(mut m) => {
+                m.noise = filter.is_noise(m.text, m.side == Some(Side::Client));
+                marked.push(m);
+            }
+            // An unmarked line in a marked form: not dialog, but maybe the
+            // command that opened the connection.
+            None => {
+                filter.is_noise(line, false);
+            }
         }
     }
     let (banner, steps) = assemble(format, &marked);
     Recorded {
         format,
-        target,
+        target: filter.target,
         banner,
         steps,
     }
@@ -140,35 +150,10 @@ fn detect(lines: &[&str]) -> Format {
     }
 }
 
-/// `$ telnet mail.example.com 25` (after any shell prompt).
-fn telnet_target(line: &str) -> Option<(String, Option<String>)> {
-    let at = line.find("telnet ")?;
-    let before = &line[..at];
-    // The word must start the command: line start, or after a prompt.
-    if !(before.is_empty()
-        || before.ends_with("$ ")
-        || before.ends_with("# ")
-        || before.ends_with("> "))
-    {
-        return None;
-    }
-    let mut words = line[at + "telnet ".len()..].split_whitespace();
-    let host = words.next()?.to_string();
-    Some((host, words.next().map(str::to_string)))
-}
-
-/// Lines a terminal session (or swaks) adds around the dialog.
-fn is_noise(format: Format, line: &str) -> bool {
+/// swaks' own lines (`=== Trying …`, `*** …`).
+fn is_swaks_note(line: &str) -> bool {
     let t = line.trim();
-    match format {
-        Format::Swaks => t.starts_with("=== ") || t.starts_with("*** "),
-        _ => {
-            t.starts_with("Trying ")
-                || t.starts_with("Connected to ")
-                || t.starts_with("Escape character is")
-                || t.starts_with("Connection closed by foreign host")
-        }
-    }
+    t.starts_with("=== ") || t.starts_with("*** ")
 }
 
 fn mark(format: Format, line_no: usize, line: &str) -> Option<Marked<'_>> {
@@ -178,6 +163,7 @@ fn mark(format: Format, line_no: usize, line: &str) -> Option<Marked<'_>> {
             side,
             tls,
             text,
+            noise: false,
         })
     };
     let after = |prefix: &str| line.strip_prefix(prefix);
@@ -268,6 +254,9 @@ fn assemble(format: Format, lines: &[Marked<'_>]) -> (Option<Reply>, Vec<Step>) 
                 }
                 continue;
             }
+        }
+        if l.noise {
+            continue;
         }
         if l.side.is_none() && l.text.trim().is_empty() {
             // Blank lines between commands of an unmarked dialog.
