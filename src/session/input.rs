@@ -34,8 +34,14 @@ pub enum LineRole {
     SaslResponse,
     /// Message text after `354` (a lone `.` ends the message).
     Text,
+    /// The first line after `354`, before any text: message text, but an
+    /// `:expect` here (in scripts and at the prompt) checks the `354`.
+    TextStart,
     /// Text queued behind a refused DATA: dropped, never sent as commands.
     Dropped,
+    /// The first line queued behind a refused DATA: dropped, but an
+    /// `:expect` here checks the reply to DATA, as it would a `354`.
+    DroppedStart,
     /// Nothing can be sent: the connection is closed.
     Closed,
 }
@@ -150,8 +156,14 @@ pub fn classify<'a>(
     context: &LintContext<'_>,
 ) -> Input<'a> {
     match role {
-        LineRole::Text => return Input::Text(line),
-        LineRole::Dropped => return Input::Dropped(line),
+        LineRole::TextStart if syntax == Syntax::Interactive && is_expect(line) => {
+            return Input::Meta(std::str::from_utf8(&line[1..]).unwrap_or(""));
+        }
+        LineRole::DroppedStart if syntax == Syntax::Interactive && is_expect(line) => {
+            return Input::Meta(std::str::from_utf8(&line[1..]).unwrap_or(""));
+        }
+        LineRole::Text | LineRole::TextStart => return Input::Text(line),
+        LineRole::Dropped | LineRole::DroppedStart => return Input::Dropped(line),
         LineRole::Closed | LineRole::Command | LineRole::SaslResponse => {}
     }
     let mut line = line;
@@ -173,6 +185,12 @@ pub fn classify<'a>(
         LineRole::SaslResponse => Input::SaslResponse(line),
         _ => Input::Command(TypedLine::new(line, context)),
     }
+}
+
+/// Whether a line is an `:expect` meta-command.
+fn is_expect(line: &[u8]) -> bool {
+    line.strip_prefix(b":expect")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(b" ") || rest.starts_with(b"\t"))
 }
 
 /// Removes one line ending (LF, or CRLF); a CR before it stays.
@@ -315,6 +333,46 @@ mod tests {
                 class(line, LineRole::Text, Syntax::Interactive),
                 Input::Text(line.as_bytes())
             );
+        }
+    }
+
+    #[test]
+    fn an_expect_before_any_message_text_checks_the_354() {
+        let table = [
+            (
+                ":expect 354",
+                LineRole::TextStart,
+                Syntax::Interactive,
+                true,
+            ),
+            (":expect", LineRole::TextStart, Syntax::Interactive, true),
+            (":expect 354", LineRole::Text, Syntax::Interactive, false),
+            (":expect 354", LineRole::TextStart, Syntax::Wire, false),
+            (
+                ":expected text",
+                LineRole::TextStart,
+                Syntax::Interactive,
+                false,
+            ),
+            (":caps", LineRole::TextStart, Syntax::Interactive, false),
+            (
+                "Subject: x",
+                LineRole::TextStart,
+                Syntax::Interactive,
+                false,
+            ),
+        ];
+        for (line, role, syntax, meta) in table {
+            let input = class(line, role, syntax);
+            if meta {
+                assert_eq!(input, Input::Meta(&line[1..]), "{line}");
+            } else {
+                assert_eq!(
+                    input,
+                    Input::Text(line.as_bytes()),
+                    "{line} {role:?} {syntax:?}"
+                );
+            }
         }
     }
 

@@ -152,7 +152,9 @@ impl Dialog {
     pub(crate) fn role(&self, queued: bool) -> LineRole {
         match self.phase {
             Phase::Closed => LineRole::Closed,
+            Phase::Data if self.encoder.lines() == 0 => LineRole::TextStart,
             Phase::Data => LineRole::Text,
+            Phase::DroppingText if queued && self.dropped == 0 => LineRole::DroppedStart,
             Phase::DroppingText if queued => LineRole::Dropped,
             Phase::DroppingText | Phase::Command if self.secret_next => LineRole::SaslResponse,
             Phase::DroppingText | Phase::Command => LineRole::Command,

@@ -145,7 +145,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         name: "expect",
         args: "CODE[|CODE…] [ENHANCED] [for ADDRESS]",
         kind: ArgKind::Free,
-        summary: "check the last reply (after '.', the message's final reply); codes may use x: 2xx, 25x",
+        summary: "check the last reply (right after DATA, the 354; after '.', the message's final reply); codes may use x: 2xx, 25x",
         example: ":expect 550 5.1.1",
         scope: Scope::Anywhere,
         parse: |a| Ok(Meta::Expect(Expectation::parse(a.rest)?)),

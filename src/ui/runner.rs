@@ -259,8 +259,16 @@ impl<O: Output> Runner<O> {
             }
             input => {
                 self.helpers.sent(line, &input);
+                let lint = matches!(input, Input::Text(_))
+                    .then(|| meta_as_text(line))
+                    .flatten();
                 match self.session.input(input).await {
-                    Ok(()) => Flow::Continue,
+                    Ok(()) => {
+                        if let Some(lint) = lint {
+                            self.session.sink().info(&[lint]);
+                        }
+                        Flow::Continue
+                    }
                     // The server hung up before the line could go.
                     Err(SessionError::NotConnected) => {
                         self.unsent += 1;
@@ -348,4 +356,19 @@ impl<O: Output> Runner<O> {
     pub(crate) fn finish(&mut self) -> std::io::Result<Exit> {
         super::finish(&mut self.session)
     }
+}
+
+/// The note for a line of message text that reads like a meta-command
+/// (`:expect 250` after the message began): it went out as text.
+fn meta_as_text(line: &[u8]) -> Option<String> {
+    let rest = line.strip_prefix(b":")?;
+    let name = rest.split(|b| b.is_ascii_whitespace()).next()?;
+    let name = std::str::from_utf8(name).ok()?;
+    let command = meta::find(name)?;
+    Some(format!(
+        "this line went out as message text: meta-commands such as :{} are not read inside \
+         a message (an :expect right after DATA checks the 354, one after the final '.' the \
+         reply to the message)",
+        command.name
+    ))
 }

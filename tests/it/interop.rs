@@ -118,15 +118,3 @@ fn postfix_idle_timeout_421_arrives_unasked() {
     );
     assert_eq!(out.status.code(), Some(75), "{stdout}");
 }
-
-#[test]
-#[ignore = "needs Postfix: scripts/test-servers start"]
-fn the_health_check_example_passes_against_postfix() {
-    let (host, port) = need_server("SMTPCLI_IT_SMTP");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/health-check.smtp");
-    let out = smtpcli()
-        .args(["--script", script, &host, &port])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-}

@@ -12,6 +12,7 @@ mod config_file;
 mod demo;
 mod dns;
 mod engine;
+mod examples;
 mod explain;
 mod fuzz_corpus;
 mod generate;

@@ -348,3 +348,77 @@ fn json_events_of_tls_auth_and_send_validate_too() {
         assert!(kinds.contains(kind), "no {kind} event in:\n{stdout}");
     }
 }
+
+/// A server that takes one message and checks its text line by line.
+fn data_server(data_reply: &str) -> FakeServer {
+    FakeServer::start(vec![
+        send("220 fake.example.org ESMTP"),
+        expect("MAIL FROM:<a@example.org>"),
+        send("250 2.1.0 Ok"),
+        expect("RCPT TO:<b@example.org>"),
+        send("250 2.1.5 Ok"),
+        expect("DATA"),
+        send(data_reply),
+        expect("Subject: checked"),
+        expect(""),
+        expect(":expect 250"),
+        expect("."),
+        send("250 2.0.0 Ok: queued"),
+        expect("QUIT"),
+        send("221 2.0.0 Bye"),
+        Step::Close,
+    ])
+}
+
+const DATA_SCRIPT: &str = "\
+MAIL FROM:<a@example.org>
+RCPT TO:<b@example.org>
+DATA
+:expect 354
+Subject: checked
+
+:expect 250
+.
+:expect 250
+";
+
+#[test]
+fn an_expect_right_after_data_checks_the_354_and_later_ones_are_text_with_a_note() {
+    let server = data_server("354 go ahead");
+    let out = run_script(&server, DATA_SCRIPT, &[]);
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("# expect 354: ok"), "{stdout}");
+    assert!(
+        stdout.contains(">> Subject: checked"),
+        "the text went out:\n{stdout}"
+    );
+    let sent_as_text = stdout.find(">> :expect 250").expect("sent as text");
+    let note = stdout
+        .find("this line went out as message text: meta-commands such as :expect")
+        .expect("a note");
+    assert!(sent_as_text < note, "{stdout}");
+}
+
+#[test]
+fn an_expect_354_fails_on_another_reply_to_data() {
+    let server = FakeServer::start(vec![
+        send("220 fake.example.org ESMTP"),
+        expect("MAIL FROM:<a@example.org>"),
+        send("250 2.1.0 Ok"),
+        expect("RCPT TO:<b@example.org>"),
+        send("250 2.1.5 Ok"),
+        expect("DATA"),
+        send("250 2.0.0 unexpected"),
+        Step::Close,
+    ]);
+    let out = run_script(&server, DATA_SCRIPT, &[]);
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("# warning: expect 354: FAILED, got 250"),
+        "{stdout}"
+    );
+}
