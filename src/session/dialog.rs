@@ -94,13 +94,17 @@ impl<S: EventSink> Session<S> {
         let started = Instant::now();
         let deadline = started + self.timeouts.reply;
         let mut outcome = None;
-        if self.target.port == 465 {
+        // A server on a port that speaks TLS from the first byte (465, or
+        // any port so configured) waits in silence for a ClientHello.
+        if !self.transport.is_tls() {
             let early = (started + WRONG_MODE_HINT_AFTER).min(deadline);
             match self.transport.read_reply(early).await? {
                 ReadOutcome::TimedOut if !self.transport.is_mid_reply() => {
-                    self.sink.event(Event::Note(
-                        "no banner yet: port 465 usually wants implicit TLS (--tls)".into(),
-                    ));
+                    let secs = WRONG_MODE_HINT_AFTER.as_secs();
+                    self.sink.event(Event::Note(format!(
+                        "no banner after {secs} s: a port that speaks TLS from the start \
+                         (like 465) needs --tls; still waiting for a plain banner"
+                    )));
                 }
                 ReadOutcome::TimedOut => {}
                 arrived => outcome = Some(arrived),

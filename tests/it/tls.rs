@@ -79,6 +79,60 @@ fn postfix_starttls_with_ca_file_is_trusted() {
 
 #[test]
 #[ignore = "needs Postfix: scripts/test-servers start"]
+fn postfix_implicit_tls_port_without_tls_gets_the_hint() {
+    let (host, port) = need_server("SMTPCLI_IT_SMTPS");
+    assert_ne!(port, "465", "the point is a port other than 465");
+    let out = smtpcli()
+        .args(["--color", "never", "--timeout", "4", &host, &port])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "# no banner after 3 s: a port that speaks TLS from the start (like 465) needs --tls"
+        ),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
+    assert_ne!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_silent_server_on_any_port_gets_the_implicit_tls_hint() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    // Like a server waiting for a ClientHello: it says nothing until the
+    // client goes away.
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        let _ = stream.read_to_end(&mut buf);
+    });
+    let out = smtpcli()
+        .args(["--color", "never", "--timeout", "4", "127.0.0.1", &port])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    server.join().unwrap();
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "# no banner after 3 s: a port that speaks TLS from the start (like 465) needs --tls"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("no reply from the server within 4 s"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_implicit_tls_port() {
     let (host, port) = need_server("SMTPCLI_IT_SMTPS");
     let out = smtpcli()
