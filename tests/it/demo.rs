@@ -52,6 +52,7 @@ fn the_demo_tour_in_a_terminal() {
     pty.wait_text("Hello");
     pty.wait_prompt(&authenticated);
     pty.send("QUIT\r");
+    pty.leave_after_quit();
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
 }
 
@@ -80,5 +81,6 @@ fn starttls_at_the_prompt_shows_the_report_before_the_first_prompt() {
     });
     pty.wait_prompt(&tls);
     pty.send("QUIT\r");
+    pty.leave_after_quit();
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
 }

@@ -8,9 +8,11 @@
 //! waiting (pasted, typed ahead) go out one per reply and count as queued,
 //! so the engine drops them behind a refused `DATA`. Ctrl-C while a reply
 //! is awaited stops waiting and drops the queue; Ctrl-D on an empty line
-//! sends `QUIT` (in a message: ends it, like a lone `.`). When the server
-//! closes the connection, that is said once, and the next Enter exits
-//! unless the line is `:reconnect`.
+//! sends `QUIT` and leaves (in a message: ends it, like a lone `.`). When
+//! the connection closes (a `221`, a `421`, the server going away), the
+//! prompt stays and says `closed`: meta-commands still work, a command gets
+//! a note offering `:reconnect` instead of being lost, and `:quit` or
+//! Ctrl-D leaves.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -134,12 +136,7 @@ impl<'a> Repl<'a> {
         let mut queue: VecDeque<String> = VecDeque::new();
         loop {
             if !runner.session.is_open() {
-                if runner.session.ended_by_quit() {
-                    // Like telnet: the server said goodbye, and that is the end.
-                    return End::Exit;
-                }
-                let status = runner.session.status();
-                return self.closed(Some(status)).await;
+                return self.closed_session(runner, None).await;
             }
             if let Some(line) = queue.pop_front() {
                 if let Some(end) = self.line(runner, &line, true, &mut queue).await {
@@ -159,14 +156,16 @@ impl<'a> Repl<'a> {
                             session.close().await;
                         }
                         if !session.is_open() {
-                            // The prompt is still up; its answer decides.
+                            // The prompt is still up; its answer is
+                            // handled as the closed prompt's.
                             session.sink().note(CLOSED_HINT);
                         }
                     }
                 }
             };
             if !runner.session.is_open() {
-                return self.leave_or_reconnect(&answer);
+                // The server went away while the prompt was up.
+                return self.closed_session(runner, Some(answer)).await;
             }
             match answer {
                 Answer::Interrupted => {}
@@ -295,7 +294,58 @@ impl<'a> Repl<'a> {
         end
     }
 
-    /// After the connection is gone: says so, then the next line decides.
+    /// The connection is gone, the session's state is not: the prompt says
+    /// `closed`, meta-commands (`:save`, `:tls`, `:help`…) still run, and
+    /// a command is not lost in silence. `pending` is an answer typed while
+    /// the server went away.
+    async fn closed_session(
+        &mut self,
+        runner: &mut Runner<ReplOutput>,
+        mut pending: Option<Answer>,
+    ) -> End {
+        if pending.is_none() {
+            runner.session.sink().note(CLOSED_HINT);
+        }
+        loop {
+            let answer = match pending.take() {
+                Some(answer) => answer,
+                None => {
+                    let turn = self.turn(runner);
+                    self.console.ask(turn);
+                    self.console.answer().await
+                }
+            };
+            let line = match answer {
+                Answer::Interrupted => continue,
+                Answer::End { .. } | Answer::Failed(_) => return End::Exit,
+                Answer::Lines { lines, rows, .. } => {
+                    if lines.len() > 1 {
+                        self.erase(rows);
+                    }
+                    let Some(line) = lines.into_iter().next() else {
+                        continue;
+                    };
+                    line
+                }
+            };
+            let input = runner
+                .session
+                .classify(line.as_bytes(), false, Syntax::Interactive);
+            match input {
+                Input::Blank | Input::Comment => {}
+                Input::Meta(_) => {
+                    let mut queue = VecDeque::new();
+                    if let Some(end) = self.line(runner, &line, false, &mut queue).await {
+                        return end;
+                    }
+                }
+                _ => runner.session.sink().note(NOT_SENT_CLOSED),
+            }
+        }
+    }
+
+    /// No connection could be made on `:reconnect`: the same prompt, with
+    /// nothing to run meta-commands on.
     async fn closed(&mut self, status: Option<Status>) -> End {
         self.output().note(CLOSED_HINT);
         let status = status.unwrap_or_else(|| Status::disconnected(&self.config.target));
@@ -308,23 +358,22 @@ impl<'a> Repl<'a> {
                 },
                 remember: std::mem::take(&mut self.remember),
             });
-            let answer = self.console.answer().await;
-            if answer != Answer::Interrupted {
-                return self.leave_or_reconnect(&answer);
+            match self.console.answer().await {
+                Answer::Interrupted => {}
+                Answer::End { .. } | Answer::Failed(_) => return End::Exit,
+                Answer::Lines { lines, .. } => {
+                    let line = lines.first().map(|l| l.trim()).unwrap_or_default();
+                    match meta::parse(line.strip_prefix(':').unwrap_or("-")) {
+                        _ if line.is_empty() => {}
+                        Ok(Meta::Reconnect) => {
+                            self.remember.push(":reconnect".into());
+                            return End::Reconnect;
+                        }
+                        Ok(Meta::Quit) => return End::Exit,
+                        _ => self.output().note(NOT_SENT_CLOSED),
+                    }
+                }
             }
-        }
-    }
-
-    /// What a line typed after the connection closed means.
-    fn leave_or_reconnect(&mut self, answer: &Answer) -> End {
-        match answer {
-            Answer::Lines { lines, .. }
-                if lines.first().is_some_and(|l| l.trim() == ":reconnect") =>
-            {
-                self.remember.push(":reconnect".into());
-                End::Reconnect
-            }
-            _ => End::Exit,
         }
     }
 
@@ -364,7 +413,11 @@ impl<'a> Repl<'a> {
     }
 }
 
-const CLOSED_HINT: &str = "Enter exits; :reconnect opens a new connection";
+const CLOSED_HINT: &str =
+    "the connection is closed: :reconnect opens a new one; :quit or Ctrl-D leaves";
+
+const NOT_SENT_CLOSED: &str =
+    "not sent: the connection is closed; :reconnect opens a new one (:quit or Ctrl-D leaves)";
 
 const STOPPED_WAITING: &str =
     "stopped waiting (Ctrl-C); a reply that still comes is shown when it arrives";

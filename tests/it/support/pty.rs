@@ -205,6 +205,17 @@ impl Pty {
         });
     }
 
+    /// Waits for the `closed` prompt (after a `QUIT`, the session stays)
+    /// and leaves with Ctrl-D.
+    pub fn leave_after_quit(&mut self) {
+        self.wait("the closed prompt", |s| {
+            let (r, c) = s.cursor_position();
+            let text = row_text(s, r);
+            text.ends_with(" closed>") && usize::from(c) == text.chars().count() + 1
+        });
+        self.send("\x04");
+    }
+
     /// The screen as text, one line per row.
     pub fn text(&self) -> String {
         self.with_screen(show)
