@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::input::{Input, Outgoing, Syntax, TypedLine};
 use super::state::{After, Gate};
-use super::{Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError};
+use super::{Awaited, Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError};
 use crate::net::tls;
 use crate::net::transport::ReadOutcome;
 use crate::proto::codes::ReplyCode;
@@ -24,6 +24,9 @@ use crate::proto::reply::Reply;
 /// When a banner is this late on a port that usually speaks TLS first, a
 /// hint says so.
 const WRONG_MODE_HINT_AFTER: Duration = Duration::from_secs(3);
+
+/// How often an interactive session says it is still waiting for a reply.
+const WAITING_TICK: Duration = Duration::from_secs(1);
 
 impl<S: EventSink> Session<S> {
     /// Runs the TLS handshake on the connection (implicit TLS, or after a
@@ -143,9 +146,31 @@ impl<S: EventSink> Session<S> {
     ) -> Result<Reply, SessionError> {
         // What was sent is shown before the wait, whatever cuts it short.
         self.sink.flush();
+        let awaited = match to {
+            ReplyTo::Banner => Awaited::Banner,
+            ReplyTo::Message => Awaited::Message,
+            _ => Awaited::Command(verb),
+        };
+        // Set until the reply is in: a wait dropped by Ctrl-C leaves it.
+        self.awaiting = Some(awaited);
         let mut deadline = deadline;
+        let mut tick = sent_at + WAITING_TICK;
         loop {
-            let outcome = self.transport.read_reply(deadline).await?;
+            // Interactively, a status once a second says what is awaited.
+            let until = if self.keep_waiting {
+                tick.min(deadline)
+            } else {
+                deadline
+            };
+            let outcome = self.transport.read_reply(until).await?;
+            if matches!(outcome, ReadOutcome::TimedOut) && until < deadline {
+                self.sink.event(Event::Waiting {
+                    awaited,
+                    elapsed: sent_at.elapsed(),
+                });
+                tick += WAITING_TICK;
+                continue;
+            }
             if matches!(outcome, ReadOutcome::TimedOut) && self.keep_waiting {
                 // Interactively a timeout never drops the session.
                 let waited = sent_at.elapsed().as_secs();
@@ -155,6 +180,7 @@ impl<S: EventSink> Session<S> {
                 deadline += self.timeouts.reply;
                 continue;
             }
+            self.awaiting = None;
             return self.handle_outcome(outcome, sent_at, deadline, to, verb);
         }
     }
@@ -221,8 +247,34 @@ impl<S: EventSink> Session<S> {
     }
 
     pub(super) fn unsolicited(&mut self, reply: Reply) {
+        if let Some(awaited) = self.awaiting.take() {
+            return self.late(reply, awaited);
+        }
         self.show_reply(&reply, ReplyTo::Unsolicited, Duration::ZERO);
         self.dialog.unsolicited(&reply, &mut self.sink);
+    }
+
+    /// The reply whose wait was stopped (Ctrl-C) came after all: it is
+    /// shown as late and applied as that reply, since the server's state
+    /// follows it (a late `354` means the server now takes message text).
+    fn late(&mut self, reply: Reply, awaited: Awaited) {
+        self.show_reply(&reply, ReplyTo::Late(awaited), Duration::ZERO);
+        match awaited {
+            Awaited::Command(_) => {
+                if self.dialog.reply(&reply, &mut self.sink) != After::Nothing {
+                    self.sink.event(Event::Warning(
+                        "that reply asked for a step smtpcli no longer takes (the wait was \
+                         stopped): :reconnect starts afresh"
+                            .into(),
+                    ));
+                }
+            }
+            Awaited::Banner => {
+                self.dialog.banner = Some(reply.clone());
+                self.dialog.account(&reply, &mut self.sink);
+            }
+            Awaited::Message => self.dialog.account(&reply, &mut self.sink),
+        }
     }
 
     /// Replies that are already here before a command goes out answer
@@ -230,6 +282,10 @@ impl<S: EventSink> Session<S> {
     /// warning, and none is taken for the command's reply.
     async fn early_replies(&mut self, what: &Sent) {
         while let Some(reply) = self.transport.ready_reply().await {
+            if let Some(awaited) = self.awaiting.take() {
+                self.late(reply, awaited);
+                continue;
+            }
             let code = reply
                 .code()
                 .map_or_else(|| "a reply".to_string(), |c| c.to_string());

@@ -19,6 +19,7 @@ pub mod input;
 mod loopback_tests;
 mod state;
 
+use std::fmt;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -124,6 +125,30 @@ pub enum ReplyTo {
     Message,
     /// Nothing: the server spoke unasked (an idle `421`, say).
     Unsolicited,
+    /// What was awaited when waiting was stopped (Ctrl-C): the reply came
+    /// after all.
+    Late(Awaited),
+}
+
+/// What a reply was awaited for, when it came late.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Awaited {
+    Banner,
+    /// A command (its verb, if smtpcli knows it).
+    Command(Option<Verb>),
+    /// The final `.` of a message.
+    Message,
+}
+
+impl fmt::Display for Awaited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Awaited::Banner => f.write_str("the banner"),
+            Awaited::Command(Some(verb)) => f.write_str(verb.name()),
+            Awaited::Command(None) => f.write_str("the last command"),
+            Awaited::Message => f.write_str("the message"),
+        }
+    }
 }
 
 /// What was sent, for display.
@@ -170,6 +195,14 @@ pub enum Event {
     Note(String),
     /// Something the user should not miss.
     Warning(String),
+    /// A reply is still awaited (interactive sessions, once a second after
+    /// the first): for the status line.
+    Waiting {
+        /// What the reply is for.
+        awaited: Awaited,
+        /// How long it has been.
+        elapsed: Duration,
+    },
     /// A TLS handshake finished: the report.
     Tls(Box<TlsReport>),
     /// Progress of a large message.
@@ -338,6 +371,9 @@ pub struct Session<S: EventSink> {
     /// The report of the last handshake.
     tls_report: Option<TlsReport>,
     keep_waiting: bool,
+    /// What a reply is being awaited for; still set when the wait was
+    /// dropped (Ctrl-C), so the reply that comes later is known as late.
+    awaiting: Option<Awaited>,
     /// A long line of message text under way: its start, for the
     /// transcript, and how many bytes went out.
     long_text: Option<(String, u64)>,
@@ -426,6 +462,7 @@ impl<S: EventSink> Session<S> {
             target,
             dialog: state::Dialog::new(options.quit_after, options.lmtp),
             tls_verified: false,
+            awaiting: None,
             tls_settings: options.tls.clone(),
             tls_report: None,
             keep_waiting: options.keep_waiting,

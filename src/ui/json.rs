@@ -17,7 +17,7 @@ use super::Output;
 use super::render::explanation;
 use crate::exit::Exit;
 use crate::proto::reply::Reply;
-use crate::session::{Event, EventSink, ReplyTo, Sent};
+use crate::session::{Awaited, Event, EventSink, ReplyTo, Sent};
 use crate::text::{escape, escape_str};
 
 /// The version of the event format.
@@ -126,6 +126,8 @@ impl<W: Write> EventSink for JsonOutput<W> {
 
     fn event(&mut self, event: Event) {
         match event {
+            // A status for a person at a terminal; nothing happened.
+            Event::Waiting { .. } => {}
             Event::Connected(facts) => self.emit(
                 "connected",
                 json!({
@@ -172,6 +174,9 @@ impl<W: Write> EventSink for JsonOutput<W> {
                     ReplyTo::Command(verb) => ("command", verb.map(|v| v.name())),
                     ReplyTo::Message => ("message", None),
                     ReplyTo::Unsolicited => ("unsolicited", None),
+                    ReplyTo::Late(Awaited::Command(verb)) => ("late", verb.map(|v| v.name())),
+                    ReplyTo::Late(Awaited::Message) => ("late", Some("DATA")),
+                    ReplyTo::Late(Awaited::Banner) => ("late", None),
                 };
                 fields["to"] = json!(to);
                 fields["verb"] = json!(verb);

@@ -240,6 +240,9 @@ impl<W: Write> Renderer<W> {
         match to {
             ReplyTo::Banner => notes.push(format!("banner after {}", millis(latency))),
             ReplyTo::Unsolicited => notes.push("sent by the server unasked".into()),
+            ReplyTo::Late(awaited) => notes.push(format!(
+                "late reply to {awaited} (waiting had been stopped with Ctrl-C)"
+            )),
             ReplyTo::Command(_) | ReplyTo::Message if self.timing => {
                 notes.push(millis(latency));
             }
@@ -291,6 +294,9 @@ impl<W: Write> EventSink for Renderer<W> {
             } => self.reply(reply, *to, *tls, *latency),
             Event::Note(text) => self.note(text),
             Event::Warning(text) => self.warning(text),
+            // The REPL shows it as a status line; a transcript has no use
+            // for it.
+            Event::Waiting { .. } => return,
             Event::Tls(report) => {
                 for l in super::tls::report_lines(report) {
                     if l.warning {

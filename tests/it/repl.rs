@@ -262,14 +262,22 @@ fn ctrl_c_clears_the_line_and_stops_waiting_without_ending_the_session() {
     pty.wait_prompt(&format!("{prompt}MAIL FROM:<never@example.org>"));
     pty.send("\x03");
     pty.wait_prompt(&prompt);
-    // While a reply is awaited: waiting stops, the session stays.
+    // While a reply is awaited, a status line says what for and how long,
+    // and how to stop; Ctrl-C stops waiting, the session stays.
     pty.send("NOOP\r");
     pty.wait_text(">> NOOP");
+    pty.wait_text("# waiting 1 s for the reply to NOOP · Ctrl-C stops waiting");
+    pty.wait_text("# waiting 2 s for the reply to NOOP · Ctrl-C stops waiting");
     pty.send("\x03");
     pty.wait_text("stopped waiting (Ctrl-C)");
     pty.wait_prompt(&prompt);
+    // The status line was replaced, not left behind.
+    assert!(!pty.text().contains("# waiting"), "{}", pty.text());
+    // The reply that comes after all is the late reply to NOOP.
     go.send(()).unwrap();
     pty.wait_text("<< 250 2.0.0 Ok");
+    pty.wait_text("late reply to NOOP (waiting had been stopped with Ctrl-C)");
+    assert!(!pty.text().contains("unasked"), "{}", pty.text());
     pty.wait_prompt(&prompt);
     pty.send("QUIT\r");
     pty.leave_after_quit();

@@ -141,6 +141,7 @@ fn interactive_auth_leaves_no_secret_on_screen_in_history_or_the_log() {
     }
     pty.wait_prompt(&format!("127.0.0.1:{port} alice> "));
     pty.send("QUIT\r");
+    pty.leave_after_quit();
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
     server.finish();
     assert_clean("the terminal", &String::from_utf8_lossy(&pty.raw()));

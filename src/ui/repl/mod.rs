@@ -23,6 +23,7 @@ mod prompt;
 mod terminal;
 
 use std::io::{self, IsTerminal};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -31,7 +32,8 @@ use super::render::{Renderer, Wrap};
 use super::theme::Theme;
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
-use crate::session::{Event, EventSink};
+use crate::session::{Awaited, Event, EventSink};
+use crate::ui::theme::Role;
 use printer::{Printer, Screen, ScreenWriter};
 
 /// Whether the REPL can run here: stdin and stdout are terminals that can
@@ -70,23 +72,50 @@ pub(crate) fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
     Ok(exit)
 }
 
-/// The engine's events, rendered onto the screen queue.
+/// The engine's events, rendered onto the screen queue; while a reply is
+/// awaited, a status line below them says what for and how long so far.
 pub(crate) struct ReplOutput {
     renderer: Renderer<ScreenWriter>,
+    screen: Screen,
+    theme: Theme,
+    /// The status line is on screen (the cursor is at its end).
+    status: bool,
 }
 
 impl ReplOutput {
     fn new(screen: Screen, theme: Theme, timing: bool, hex: bool) -> Self {
-        let mut renderer = Renderer::new(ScreenWriter::new(screen), theme);
+        let mut renderer = Renderer::new(ScreenWriter::new(screen.clone()), theme);
         renderer.timing = timing;
         renderer.hex = hex;
         renderer.wrap = Wrap::Terminal;
-        ReplOutput { renderer }
+        ReplOutput {
+            renderer,
+            screen,
+            theme,
+            status: false,
+        }
     }
 
     fn note(&mut self, text: &str) {
+        self.clear_status();
         self.renderer.note(text);
         self.renderer.flush();
+    }
+
+    /// Shows (or updates) the waiting line: no line end, so the next output
+    /// replaces it. The renderer's buffer is empty here: every event is
+    /// flushed as it is rendered.
+    fn show_status(&mut self, awaited: Awaited, elapsed: Duration) {
+        let text = waiting_text(awaited, elapsed, textwrap::termwidth());
+        let line = format!("\r\x1b[2K{}", self.theme.paint(Role::Note, &text));
+        self.screen.print(line);
+        self.status = true;
+    }
+
+    fn clear_status(&mut self) {
+        if std::mem::take(&mut self.status) {
+            self.screen.print("\r\x1b[2K".to_string());
+        }
     }
 
     fn settings(&self) -> (bool, bool) {
@@ -100,6 +129,11 @@ impl EventSink for ReplOutput {
     }
 
     fn event(&mut self, event: Event) {
+        if let Event::Waiting { awaited, elapsed } = event {
+            self.show_status(awaited, elapsed);
+            return;
+        }
+        self.clear_status();
         self.renderer.event(event);
         // Message text too is shown as it is sent, not in bulk.
         self.renderer.flush();
@@ -112,11 +146,13 @@ impl Output for ReplOutput {
     }
 
     fn error(&mut self, message: &str) {
+        self.clear_status();
         self.renderer.error_line(message);
         self.renderer.flush();
     }
 
     fn info(&mut self, lines: &[String]) {
+        self.clear_status();
         for line in lines {
             self.renderer.note(line);
         }
@@ -135,5 +171,40 @@ impl Output for ReplOutput {
 
     fn set_log(&mut self, log: Option<Box<dyn std::io::Write + Send>>) {
         self.renderer.set_log(log);
+    }
+}
+
+/// The waiting line, cut to the terminal's width so it never wraps (a
+/// wrapped line could not be replaced in place).
+fn waiting_text(awaited: Awaited, elapsed: Duration, width: usize) -> String {
+    let text = format!(
+        "# waiting {} s for the reply to {awaited} · Ctrl-C stops waiting",
+        elapsed.as_secs()
+    );
+    text.chars().take(width.saturating_sub(1)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::command::Verb;
+
+    #[test]
+    fn the_waiting_line_says_what_for_and_never_wraps() {
+        let rcpt = Awaited::Command(Some(Verb::Rcpt));
+        assert_eq!(
+            waiting_text(rcpt, Duration::from_millis(3400), 100),
+            "# waiting 3 s for the reply to RCPT · Ctrl-C stops waiting"
+        );
+        assert_eq!(
+            waiting_text(Awaited::Message, Duration::from_secs(1), 100),
+            "# waiting 1 s for the reply to the message · Ctrl-C stops waiting"
+        );
+        assert_eq!(
+            waiting_text(rcpt, Duration::from_secs(1), 20)
+                .chars()
+                .count(),
+            19
+        );
     }
 }
