@@ -97,7 +97,7 @@ fn start_demo(config: &ConnectConfig) -> Result<(ConnectConfig, Vec<String>, cra
     tls.backend = config.session.tls.backend;
     config.session.tls = tls;
     config.helpers.user = Some(crate::demo::USER.to_string());
-    config.helpers.password = Some(crate::proto::auth::Secret::new(demo.password.clone()));
+    config.helpers.password_hint = Some(demo.password.clone());
     let tour = vec![
         format!(
             "smtpcli demo: a real SMTP server inside this process on {} (STARTTLS, AUTH PLAIN and LOGIN)",
@@ -106,7 +106,7 @@ fn start_demo(config: &ConnectConfig) -> Result<(ConnectConfig, Vec<String>, cra
         format!("credentials: user {}, password {}", crate::demo::USER, demo.password),
         "try: EHLO demo.example.org   then :starttls   then :auth plain demo".to_string(),
         "then: :send --to friend@example.org --subject Hello   and :demo inbox (nosuchuser@… is refused)".to_string(),
-        ":help lists everything; Ctrl-D or QUIT ends the session".to_string(),
+        ":help lists everything; Ctrl-D or :quit ends the session".to_string(),
     ];
     Ok((config, tour, demo))
 }

@@ -320,6 +320,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
                 password_file: o.password_file,
                 insecure: cli.insecure,
                 password: None,
+                password_hint: None,
             },
         })),
         color,

@@ -80,9 +80,12 @@ pub struct HelperConfig {
     /// `--insecure`: credentials over cleartext or unverified TLS without
     /// asking.
     pub insecure: bool,
-    /// A password known in advance (the demo's); otherwise it is read from
+    /// A password known in advance; otherwise it is read from
     /// `--password-file`, `SMTPCLI_PASSWORD` or a prompt.
     pub password: Option<crate::proto::auth::Secret>,
+    /// A password that may be shown (the demo's): the prompt offers it, an
+    /// empty answer takes it, and it is used when nobody can be asked.
+    pub password_hint: Option<String>,
 }
 
 /// Where the lines to send come from.

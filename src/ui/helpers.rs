@@ -381,7 +381,14 @@ impl Helpers {
                 session
                     .sink()
                     .info(&[format!("warning: sending credentials {why} (--insecure)")]);
-            } else if !asker.confirm(&format!("Send credentials {why}? [y/N] ")) {
+            } else if !{
+                // The reason in the transcript (wrapped there), the question
+                // short, on a line of its own.
+                session
+                    .sink()
+                    .info(&[format!("warning: this would send the credentials {why}")]);
+                asker.confirm("Send them anyway? [y/N] ")
+            } {
                 return Err(HelperError::Local(format!(
                     "refusing to send credentials {why}; use STARTTLS (with a verified certificate) or --insecure"
                 )));
@@ -426,13 +433,20 @@ impl Helpers {
         } else {
             "password"
         };
-        asker
-            .password(&format!("{what} for {user}: "))
-            .ok_or_else(|| {
-                HelperError::Local(format!(
-                    "no terminal to ask for the {what}: use --password-file FILE or SMTPCLI_PASSWORD"
-                ))
-            })
+        let Some(hint) = &self.config.password_hint else {
+            return asker
+                .password(&format!("{what} for {user}: "))
+                .ok_or_else(|| {
+                    HelperError::Local(format!(
+                        "no terminal to ask for the {what}: use --password-file FILE or SMTPCLI_PASSWORD"
+                    ))
+                });
+        };
+        // The demo's password is no secret: offered, and taken by Enter.
+        Ok(asker
+            .password(&format!("{what} for {user} (Enter for {hint}): "))
+            .filter(|typed| !typed.is_empty())
+            .unwrap_or_else(|| Secret::new(hint.clone())))
     }
 
     pub(crate) async fn send<O: Output>(

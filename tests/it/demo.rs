@@ -39,8 +39,12 @@ fn the_demo_tour_in_a_terminal() {
     );
     let tls = format!("127.0.0.1:{port} tls> ");
     pty.wait_prompt(&tls);
-    // The demo's password is known: nothing is asked, nothing is confirmed.
+    // The password is asked, with the demo's offered: Enter takes it.
+    // Nothing is confirmed: the connection is TLS with a trusted certificate.
     pty.send(":auth plain demo\r");
+    pty.wait_text("password for demo (Enter for demo-");
+    pty.wait_echo_off();
+    pty.send("\r");
     pty.wait_text("235 Authentication succeeded");
     let authenticated = format!("127.0.0.1:{port} tls demo> ");
     pty.wait_prompt(&authenticated);

@@ -593,3 +593,51 @@ fn postfix_profile_with_starttls_at_the_prompt() {
         &format!("{host}:{port} tls> "),
     );
 }
+
+/// Over cleartext, `:auth` says why on a transcript line (wrapped at word
+/// boundaries), then asks a short question on a line of its own; the
+/// password prompt too starts its own line.
+#[test]
+fn the_plaintext_question_and_the_password_prompt_are_lines_of_their_own() {
+    let server = FakeServer::start(vec![
+        send("220 mailserver.example.com ESMTP"),
+        expect("AUTH PLAIN AGFsaWNlAHNlY3JldA=="),
+        send("235 2.7.0 Authentication successful"),
+        expect("QUIT"),
+        send("221 2.0.0 Bye"),
+        Step::Close,
+    ]);
+    let (mut pty, prompt) = start(&server, &[]);
+    pty.wait_prompt(&prompt);
+    pty.send(":auth plain alice\r");
+    pty.wait_prompt("Send them anyway? [y/N] ");
+    pty.with_screen(|s| {
+        let rows = pty::rows(s);
+        let at = rows.iter().position(|r| r.starts_with("Send them anyway?")).unwrap();
+        // The reason, above it, reads whole once its wrapping is undone.
+        let reason: Vec<&str> = rows[..at]
+            .iter()
+            .rev()
+            .take_while(|r| r.starts_with("# "))
+            .map(|r| r.trim_start_matches('#').trim())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        assert_eq!(
+            reason.join(" "),
+            "warning: this would send the credentials over a cleartext connection: anyone on the path can read them",
+            "{rows:#?}"
+        );
+    });
+    pty.send("y\r");
+    pty.wait_prompt("password for alice: ");
+    pty.wait_echo_off();
+    pty.send("secret\r");
+    pty.wait_text("<< 235 2.7.0 Authentication successful");
+    pty.wait_prompt(&format!("{} alice> ", prompt.trim_end_matches("> ")));
+    pty.send("QUIT\r");
+    pty.leave_after_quit();
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+    server.finish();
+}

@@ -240,10 +240,12 @@ impl<'a> Repl<'a> {
             self.remember.push(line.to_string());
         }
         let quitting = matches!(&input, Input::Meta(text) if meta::parse(text) == Ok(Meta::Quit));
+        let screen = self.screen.clone();
+        let mut asker = ReplAsker { screen: &screen };
         let ran = if runner.is_collecting() {
-            with_interrupt(runner.line(bytes, queued, &mut TtyAsker)).await
+            with_interrupt(runner.line(bytes, queued, &mut asker)).await
         } else {
-            with_interrupt(runner.input(bytes, input, &mut TtyAsker)).await
+            with_interrupt(runner.input(bytes, input, &mut asker)).await
         };
         let session = &mut runner.session;
         let end = match ran {
@@ -463,5 +465,26 @@ fn interrupted() -> impl Future<Output = ()> {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+}
+
+/// The person at the prompt, asked on the terminal once everything queued
+/// for the screen is out: a question never lands in the middle of the
+/// transcript, and starts a line of its own.
+struct ReplAsker<'a> {
+    screen: &'a Screen,
+}
+
+impl crate::ui::helpers::Asker for ReplAsker<'_> {
+    fn confirm(&mut self, question: &str) -> bool {
+        self.screen.wait_idle(Duration::from_secs(1));
+        // Between prompts echo is off; the answer should be seen.
+        let _echo = super::terminal::EchoOn::turn_on();
+        TtyAsker.confirm(question)
+    }
+
+    fn password(&mut self, prompt: &str) -> Option<crate::proto::auth::Secret> {
+        self.screen.wait_idle(Duration::from_secs(1));
+        TtyAsker.password(prompt)
     }
 }

@@ -16,6 +16,13 @@ pub(super) struct EchoOff {
     original: Option<nix::sys::termios::Termios>,
 }
 
+/// Echo on for as long as this lives (a question's answer is seen as it is
+/// typed, and its Enter ends the line); restored on drop.
+pub(super) struct EchoOn {
+    #[cfg(unix)]
+    original: Option<nix::sys::termios::Termios>,
+}
+
 /// What was waiting at the terminal.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum TypedAhead {
@@ -34,7 +41,7 @@ mod imp {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
 
-    use super::{EchoOff, TypedAhead};
+    use super::{EchoOff, EchoOn, TypedAhead};
 
     impl EchoOff {
         /// Turns echo off on stdin, if it is a terminal.
@@ -50,6 +57,32 @@ mod imp {
                     original: Some(original),
                 },
                 Err(_) => EchoOff { original: None },
+            }
+        }
+    }
+
+    impl EchoOn {
+        /// Turns echo on on stdin, if it is a terminal.
+        pub(crate) fn turn_on() -> EchoOn {
+            let stdin = io::stdin();
+            let Ok(original) = tcgetattr(stdin.as_fd()) else {
+                return EchoOn { original: None };
+            };
+            let mut echo = original.clone();
+            echo.local_flags.insert(LocalFlags::ECHO);
+            match tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &echo) {
+                Ok(()) => EchoOn {
+                    original: Some(original),
+                },
+                Err(_) => EchoOn { original: None },
+            }
+        }
+    }
+
+    impl Drop for EchoOn {
+        fn drop(&mut self) {
+            if let Some(original) = &self.original {
+                let _ = tcsetattr(io::stdin().as_fd(), SetArg::TCSANOW, original);
             }
         }
     }
@@ -95,6 +128,14 @@ impl EchoOff {
     /// Does nothing where termios is not available.
     pub fn turn_off() -> EchoOff {
         EchoOff {}
+    }
+}
+
+#[cfg(not(unix))]
+impl EchoOn {
+    /// Does nothing where termios is not available.
+    pub fn turn_on() -> EchoOn {
+        EchoOn {}
     }
 }
 
