@@ -42,6 +42,9 @@ pub(crate) enum HelperError {
 pub(crate) trait Asker {
     /// A yes/no question; `false` when nobody can answer.
     fn confirm(&mut self, question: &str) -> bool;
+    /// A line of text (a user name), echoed; `None` when nobody can
+    /// answer.
+    fn line(&mut self, prompt: &str) -> Option<String>;
     /// A password with echo off; `None` when there is no terminal.
     fn password(&mut self, prompt: &str) -> Option<Secret>;
 }
@@ -55,6 +58,10 @@ impl Asker for NoOneToAsk {
         false
     }
 
+    fn line(&mut self, _prompt: &str) -> Option<String> {
+        None
+    }
+
     fn password(&mut self, prompt: &str) -> Option<Secret> {
         rpassword::prompt_password(prompt).ok().map(Secret::new)
     }
@@ -66,34 +73,49 @@ pub(crate) struct TtyAsker;
 
 impl Asker for TtyAsker {
     fn confirm(&mut self, question: &str) -> bool {
+        self.line(question)
+            .is_some_and(|answer| matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"))
+    }
+
+    fn line(&mut self, prompt: &str) -> Option<String> {
         use std::io::{BufRead, Write};
-        let Ok(tty) = std::fs::OpenOptions::new()
+        let tty = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open("/dev/tty")
-        else {
-            return false;
-        };
+            .ok()?;
         let mut writer = &tty;
-        if write!(writer, "{question}")
+        write!(writer, "{prompt}")
             .and_then(|()| writer.flush())
-            .is_err()
-        {
-            return false;
-        }
+            .ok()?;
         let mut answer = String::new();
-        if std::io::BufReader::new(&tty)
+        std::io::BufReader::new(std::io::Read::take(&tty, 4096))
             .read_line(&mut answer)
-            .is_err()
-        {
-            return false;
-        }
-        matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+            .ok()?;
+        Some(answer.trim().to_string())
     }
 
     fn password(&mut self, prompt: &str) -> Option<Secret> {
         rpassword::prompt_password(prompt).ok().map(Secret::new)
     }
+}
+
+/// The sender address for the authenticated identity: the login if it is an
+/// address, else the login at the server's own domain (from its EHLO
+/// reply). `None` before a successful AUTH, or when the login is unknown
+/// (AUTH typed raw) or cannot make an address.
+fn login_sender<O: Output>(session: &Session<O>) -> Option<String> {
+    let login = session.status().authenticated.flatten()?;
+    let usable = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\' | ','))
+    };
+    if let Some((local, domain)) = login.rsplit_once('@') {
+        return (usable(local) && usable(domain)).then_some(login);
+    }
+    let domain = session.capabilities()?.domain.unchecked_str().into_owned();
+    (usable(&login) && usable(&domain) && domain.contains('.')).then(|| format!("{login}@{domain}"))
 }
 
 /// What `:save` keeps at most, in bytes.
@@ -359,9 +381,17 @@ impl Helpers {
         user: Option<String>,
         asker: &mut dyn Asker,
     ) -> Result<(), HelperError> {
-        let user = user.or_else(|| self.config.user.clone()).ok_or_else(|| {
-            HelperError::Local(format!("usage: :auth {mechanism} USER (or --user)"))
-        })?;
+        let user = user
+            .or_else(|| self.config.user.clone())
+            .or_else(|| {
+                // Asked at the prompt, like the password after it.
+                asker
+                    .line(&format!("user for AUTH {}: ", mechanism.name()))
+                    .filter(|user| !user.is_empty())
+            })
+            .ok_or_else(|| {
+                HelperError::Local(format!("usage: :auth {mechanism} USER (or --user)"))
+            })?;
         if user.chars().any(char::is_control) {
             return Err(HelperError::Local(format!(
                 ":auth refused: the user name {} holds a control character",
@@ -465,12 +495,21 @@ impl Helpers {
             self.record_reply(session);
         }
         let ehlo = self.ehlo_name(session);
-        let from = args.from.clone().unwrap_or_else(|| {
-            format!(
+        let from = match (&args.from, login_sender(session)) {
+            (Some(from), _) => from.clone(),
+            // Submission servers that check the sender against the login
+            // refuse anything else.
+            (None, Some(login)) => {
+                session.sink().info(&[format!(
+                    "MAIL FROM:<{login}>: the authenticated identity (--from sets another)"
+                )]);
+                login
+            }
+            (None, None) => format!(
                 "smtpcli@{}",
                 ehlo.trim_start_matches('[').trim_end_matches(']')
-            )
-        });
+            ),
+        };
         let from = if from == "<>" { String::new() } else { from };
         let body = match &args.file {
             Some(path) => String::from_utf8_lossy(&std::fs::read(path).map_err(|e| {

@@ -211,7 +211,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         name: "auth",
         args: "MECH [USER]",
         kind: ArgKind::Mechanism,
-        summary: "authenticate with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2; the password is asked for, never shown",
+        summary: "authenticate with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2; the user (without --user) and the password are asked for, the password never shown",
         example: ":auth plain alice",
         scope: Scope::Anywhere,
         parse: |a| match a.words.as_slice() {
@@ -228,7 +228,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         name: "send",
         args: "--to ADDR… [--from ADDR] [--subject S] [--body TEXT|--file F] [--header 'H: v']…",
         kind: ArgKind::SendOptions,
-        summary: "a whole test mail as an MTA sends it, then a table per recipient",
+        summary: "a whole test mail as an MTA sends it, then a table per recipient; after AUTH the sender is the login",
         example: ":send --from a@example.org --to b@example.org --subject Test",
         scope: Scope::Anywhere,
         parse: |a| Ok(Meta::Send(a.shell_words()?)),

@@ -591,3 +591,60 @@ fn aiosmtpd_xoauth2_success_and_error_step() {
     assert!(stdout.contains("<~ 535 5.7.8"), "{stdout}");
     assert!(!stdout.contains("not-the-token"), "{stdout}");
 }
+
+/// The submission port checks the sender against the login
+/// (`reject_sender_login_mismatch`): `:send` after AUTH uses the
+/// authenticated identity, and is delivered; another `--from` is refused.
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn postfix_submission_send_after_auth_uses_the_login_as_sender() {
+    let (host, port) = need_server("SMTPCLI_IT_SUBMISSION");
+    let maildir = need("SMTPCLI_IT_MAILDIR");
+    let mailhost = need("SMTPCLI_IT_HOSTNAME");
+    let (ca, user, password) = (
+        need("SMTPCLI_IT_CA"),
+        need("SMTPCLI_IT_USER"),
+        need("SMTPCLI_IT_PASSWORD"),
+    );
+    let mut password_file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(password_file, "{password}").unwrap();
+    let run = |send: &str| {
+        smtpcli()
+            .args([
+                "--color",
+                "never",
+                "--starttls",
+                "--ca-file",
+                &ca,
+                "--user",
+                &user,
+            ])
+            .arg("--password-file")
+            .arg(password_file.path())
+            .args(["--script", "-", &host, &port])
+            .write_stdin(format!(":auth plain\n:expect 235\n{send}\n"))
+            .output()
+            .unwrap()
+    };
+    let token = token("login-sender");
+    let out = run(&format!(
+        ":send --to empfaenger@example.org --subject {token}"
+    ));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let sender = format!("{user}@{mailhost}");
+    assert!(
+        stdout.contains(&format!("~> MAIL FROM:<{sender}>")),
+        "{stdout}"
+    );
+    let mail = text(&wait_for_mail(&maildir, &token, Duration::from_secs(15)).expect("delivered"));
+    assert!(
+        mail.starts_with(&format!("Return-Path: <{sender}>")),
+        "{mail}"
+    );
+
+    let out = run(":send --from someone@example.org --to empfaenger@example.org");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("not owned by user"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+}

@@ -641,3 +641,33 @@ fn the_plaintext_question_and_the_password_prompt_are_lines_of_their_own() {
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
     server.finish();
 }
+
+/// `:auth plain` without a user (and no `--user`) asks for one, then for
+/// the password.
+#[test]
+fn auth_without_a_user_asks_for_one() {
+    let server = FakeServer::start(vec![
+        send("220 mailserver.example.com ESMTP"),
+        expect("AUTH PLAIN AGFsaWNlAHNlY3JldA=="),
+        send("235 2.7.0 Authentication successful"),
+        expect("QUIT"),
+        send("221 2.0.0 Bye"),
+        Step::Close,
+    ]);
+    let port = server.port();
+    let mut pty = pty::spawn(&["--insecure", "127.0.0.1", &port], &[]);
+    let prompt = format!("127.0.0.1:{port}> ");
+    pty.wait_prompt(&prompt);
+    pty.send(":auth plain\r");
+    pty.wait_prompt("user for AUTH PLAIN: ");
+    pty.send("alice\r");
+    pty.wait_prompt("password for alice: ");
+    pty.wait_echo_off();
+    pty.send("secret\r");
+    pty.wait_text("<< 235 2.7.0 Authentication successful");
+    pty.wait_prompt(&format!("127.0.0.1:{port} alice> "));
+    pty.send("QUIT\r");
+    pty.leave_after_quit();
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+    server.finish();
+}

@@ -483,6 +483,12 @@ impl crate::ui::helpers::Asker for ReplAsker<'_> {
         TtyAsker.confirm(question)
     }
 
+    fn line(&mut self, prompt: &str) -> Option<String> {
+        self.screen.wait_idle(Duration::from_secs(1));
+        let _echo = super::terminal::EchoOn::turn_on();
+        TtyAsker.line(prompt)
+    }
+
     fn password(&mut self, prompt: &str) -> Option<crate::proto::auth::Secret> {
         self.screen.wait_idle(Duration::from_secs(1));
         TtyAsker.password(prompt)
