@@ -568,7 +568,7 @@ impl<S: EventSink> Session<S> {
                 self.sink.event(Event::Warning(
                     "input ended inside a message: closing without the final '.', so nothing is delivered".into(),
                 ));
-                self.fail_locally();
+                self.fail_locally("the input ended inside a message: nothing was delivered");
                 self.close().await;
                 Ok(())
             }

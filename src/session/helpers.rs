@@ -134,7 +134,7 @@ impl<S: EventSink> Session<S> {
             self.sink.event(Event::Warning(
                 "the server does not offer STARTTLS: not sending credentials or mail over this connection is up to you".into(),
             ));
-            self.judge_last(false);
+            self.judge_last(false, "STARTTLS is not offered");
             return Ok(false);
         }
         let reply = self.command(Command::StartTls).await?;

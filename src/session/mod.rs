@@ -563,9 +563,10 @@ impl<S: EventSink> Session<S> {
         self.dialog.banner.as_ref()
     }
 
-    /// Counts an earlier reply (not the last) as not what was expected.
-    pub fn disagree(&mut self, reply: &Reply) {
-        self.dialog.disagree(reply);
+    /// Counts an earlier reply (not the last) as not what was expected;
+    /// `why` says how.
+    pub fn disagree(&mut self, reply: &Reply, why: &str) {
+        self.dialog.disagree(reply, why);
     }
 
     /// How many replies have arrived so far.
@@ -620,12 +621,24 @@ impl<S: EventSink> Session<S> {
 
     /// How the session would end now, by the exit-code table.
     pub fn outcome(&self) -> Exit {
-        self.dialog.outcome()
+        self.dialog.outcome().exit
     }
 
-    /// Counts a local failure into the outcome.
-    pub fn fail_locally(&mut self) {
-        self.dialog.fail_locally();
+    /// The step that decided an exit code other than 0, and why; a
+    /// credential the server echoed in its reply is redacted, as on screen.
+    pub fn outcome_reason(&self) -> Option<String> {
+        let mut why = self.dialog.outcome().why?;
+        for secret in self.secrets.iter().map(Secret::expose) {
+            if secret.len() >= 3 {
+                why = why.replace(secret, "[secret redacted]");
+            }
+        }
+        Some(why)
+    }
+
+    /// Counts a local failure into the outcome; `why` is what went wrong.
+    pub fn fail_locally(&mut self, why: &str) {
+        self.dialog.fail_locally(why);
     }
 
     /// Input that could not be sent because the server closed the
@@ -644,7 +657,7 @@ impl<S: EventSink> Session<S> {
 
     /// Judges the last reply as expected (`ok`) or not, silently: the
     /// caller reports. A failure is temporary when the reply was a 4xx.
-    pub fn judge_last(&mut self, ok: bool) {
-        self.dialog.judge_last(ok);
+    pub fn judge_last(&mut self, ok: bool, why: &str) {
+        self.dialog.judge_last(ok, why);
     }
 }

@@ -20,13 +20,38 @@ use crate::proto::command::{Command, Verb};
 use crate::proto::data::ContentEncoder;
 use crate::proto::ehlo::Capabilities;
 use crate::proto::reply::Reply;
+use crate::text::escape_str;
 
 /// One reply's share of the outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Judged {
     exit: Exit,
     /// Whether an `:expect` judged it (then it counts by the expectation).
     expected: bool,
+    /// Why it counts as it does, when that is not success.
+    why: String,
+}
+
+/// An exit code with the step that decided it: of two outcomes the worse
+/// wins, and of two as bad the first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) exit: Exit,
+    /// The step that decided a code other than 0, and why.
+    pub(crate) why: Option<String>,
+}
+
+impl Outcome {
+    fn worst(self, exit: Exit, why: impl FnOnce() -> String) -> Outcome {
+        if exit > self.exit {
+            Outcome {
+                exit,
+                why: Some(why()),
+            }
+        } else {
+            self
+        }
+    }
 }
 
 /// What the I/O shell must do after a reply.
@@ -87,7 +112,9 @@ pub(crate) struct Dialog {
     /// Whether a 421 has been received (the server is going away).
     got_421: bool,
     /// The outcome of everything before the last group of replies.
-    settled: Exit,
+    settled: Outcome,
+    /// What the next reply answers, for the reason of an exit code.
+    step: String,
     /// The last group's share of the outcome, one entry per reply: the last
     /// reply alone, or an LMTP message's reply for each recipient.
     last_group: Vec<Judged>,
@@ -123,7 +150,11 @@ impl Dialog {
             last_reply: None,
             banner: None,
             got_421: false,
-            settled: Exit::Success,
+            settled: Outcome {
+                exit: Exit::Success,
+                why: None,
+            },
+            step: "the banner".into(),
             last_group: Vec::new(),
             reply_count: 0,
             quit_after,
@@ -219,6 +250,7 @@ impl Dialog {
 
     /// A whole message went out (streamed by a helper).
     pub(crate) fn message_sent(&mut self) {
+        self.step = "the message".into();
         self.phase = Phase::Command;
         self.in_transaction = false;
         self.per_recipient.clear();
@@ -269,6 +301,7 @@ impl Dialog {
         self.in_auth = sasl || verb == Some(Verb::Auth);
         self.quit_sent |= verb == Some(Verb::Quit);
         self.secret_next = false;
+        self.step = describe_step(verb, command.as_ref(), sasl);
         self.pending = Pending {
             verb,
             command,
@@ -340,6 +373,7 @@ impl Dialog {
     /// A reply nobody asked for (an idle 421, or one that arrived before
     /// the command it would otherwise be taken for).
     pub(crate) fn unsolicited(&mut self, reply: &Reply, sink: &mut dyn EventSink) {
+        self.step = "nothing (the server spoke unasked)".into();
         self.account(reply, sink);
     }
 
@@ -368,7 +402,10 @@ impl Dialog {
     /// Counts a reply into the outcome as a group of its own.
     pub(crate) fn account(&mut self, reply: &Reply, sink: &mut dyn EventSink) {
         let group = std::mem::take(&mut self.last_group);
-        self.settled = group.iter().fold(self.settled, |w, j| w.worst(j.exit));
+        self.settled = group.into_iter().fold(self.settled.clone(), |w, j| {
+            let why = j.why;
+            w.worst(j.exit, || why)
+        });
         self.account_more(reply, sink);
     }
 
@@ -393,9 +430,15 @@ impl Dialog {
         if reply.code().map(ReplyCode::value) == Some(421) {
             self.got_421 = true;
         }
+        let why = match exit {
+            Exit::Success => String::new(),
+            Exit::Local => format!("{}: not an SMTP reply", self.step),
+            _ => format!("{}: {}", self.step, reply_summary(reply)),
+        };
         self.last_group.push(Judged {
             exit,
             expected: false,
+            why,
         });
         self.last_reply = Some(reply.clone());
         self.reply_count += 1;
@@ -406,16 +449,18 @@ impl Dialog {
         self.per_recipient.push((rcpt, reply));
     }
 
-    /// How the session would end now, by the exit-code table.
-    pub(crate) fn outcome(&self) -> Exit {
+    /// How the session would end now, by the exit-code table, and why.
+    pub(crate) fn outcome(&self) -> Outcome {
         self.last_group
             .iter()
-            .fold(self.settled, |worst, j| worst.worst(j.exit))
+            .fold(self.settled.clone(), |worst, j| {
+                worst.worst(j.exit, || j.why.clone())
+            })
     }
 
-    /// Counts a local failure into the outcome.
-    pub(crate) fn fail_locally(&mut self) {
-        self.settled = self.settled.worst(Exit::Local);
+    /// Counts a local failure into the outcome; `why` is what went wrong.
+    pub(crate) fn fail_locally(&mut self, why: &str) {
+        self.settled = self.settled.clone().worst(Exit::Local, || why.to_string());
     }
 
     /// Input that could not be sent because the server closed the
@@ -442,7 +487,12 @@ impl Dialog {
             Some(5) => Exit::Permanent,
             _ => Exit::Local,
         };
-        self.settled = self.settled.worst(exit);
+        self.settled = self.settled.clone().worst(exit, || {
+            format!(
+                "the server closed the connection with {lines} line{} not sent",
+                plural(lines)
+            )
+        });
     }
 
     /// Checks the last reply against an `:expect`. Once checked, the reply
@@ -465,26 +515,37 @@ impl Dialog {
         };
         let met = got.is_some_and(|r| expected.is_met_by(r));
         let class = got.and_then(Reply::class_digit);
+        let why = match got {
+            Some(reply) => format!(
+                ":expect {expected} failed at {}: {}",
+                self.step,
+                reply_summary(reply)
+            ),
+            None => format!(":expect {expected} failed: no such reply"),
+        };
         let got = got.map(|r| (r.code(), r.enhanced_code()));
-        self.judge(index, class, met);
+        self.judge(index, class, met, why);
         sink.event(Event::Expect { expected, got, met });
         met
     }
 
     /// Judges the last reply as expected (`ok`) or not, silently: the
     /// caller reports. A failure is temporary when the reply was a 4xx.
-    pub(crate) fn judge_last(&mut self, ok: bool) {
+    /// `why` says what was wrong with it.
+    pub(crate) fn judge_last(&mut self, ok: bool, why: &str) {
         let class = self.last_reply.as_ref().and_then(Reply::class_digit);
-        self.judge(self.last_group.len().checked_sub(1), class, ok);
+        let why = format!("{}: {why}", self.step);
+        self.judge(self.last_group.len().checked_sub(1), class, ok, why);
     }
 
     /// An earlier reply (not the last) did not match what was expected:
     /// a failure by its class, on top of how it already counted.
-    pub(crate) fn disagree(&mut self, reply: &Reply) {
-        self.judge(None, reply.class_digit(), false);
+    pub(crate) fn disagree(&mut self, reply: &Reply, why: &str) {
+        let why = format!("{why}: {}", reply_summary(reply));
+        self.judge(None, reply.class_digit(), false, why);
     }
 
-    fn judge(&mut self, index: Option<usize>, class: Option<u8>, ok: bool) {
+    fn judge(&mut self, index: Option<usize>, class: Option<u8>, ok: bool, why: String) {
         let exit = match (ok, class) {
             (true, _) => Exit::Success,
             (false, Some(4)) => Exit::Temporary,
@@ -492,17 +553,58 @@ impl Dialog {
         };
         match index.and_then(|i| self.last_group.get_mut(i)) {
             Some(judged) => {
-                judged.exit = if judged.expected {
-                    judged.exit.worst(exit)
+                let before = if judged.expected {
+                    judged.exit
                 } else {
-                    exit
+                    Exit::Success
                 };
+                if exit > before {
+                    judged.why = why;
+                }
+                judged.exit = before.worst(exit);
                 judged.expected = true;
             }
             // Nothing to judge (no reply yet, an unknown recipient): a
             // failed expectation still counts.
-            None => self.settled = self.settled.worst(exit),
+            None => self.settled = self.settled.clone().worst(exit, || why),
         }
+    }
+}
+
+/// A reply as a reason names it: its code, enhanced code and the start of
+/// its text, escaped.
+fn reply_summary(reply: &Reply) -> String {
+    const MAX: usize = 100;
+    let text = reply
+        .lines
+        .last()
+        .map(|l| l.text().escaped().to_string())
+        .unwrap_or_default();
+    let text = match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    };
+    match reply.code() {
+        Some(code) if text.is_empty() => code.to_string(),
+        Some(code) => format!("{code} {text}"),
+        None => format!("\"{text}\""),
+    }
+}
+
+/// What a command's reply answers, for reasons: MAIL and RCPT with their
+/// address, anything else by its verb (an AUTH line never with its
+/// initial response).
+fn describe_step(verb: Option<Verb>, command: Option<&Command>, sasl: bool) -> String {
+    match (command, verb) {
+        _ if sasl => "the SASL response".into(),
+        (Some(Command::Mail { reverse_path, .. }), _) => {
+            format!("MAIL FROM:<{}>", escape_str(reverse_path))
+        }
+        (Some(Command::Rcpt { forward_path, .. }), _) => {
+            format!("RCPT TO:<{}>", escape_str(forward_path))
+        }
+        (_, Some(verb)) => verb.name().to_string(),
+        (_, None) => "a command smtpcli does not know".into(),
     }
 }
 

@@ -78,7 +78,11 @@ impl Play {
     }
 
     fn exit(&self) -> Exit {
-        self.dialog.outcome()
+        self.dialog.outcome().exit
+    }
+
+    fn why(&self) -> Option<String> {
+        self.dialog.outcome().why
     }
 }
 
@@ -552,15 +556,47 @@ fn lmtp_expect_for_a_recipient_judges_that_reply() {
 #[test]
 fn a_replay_mismatch_on_a_250_is_permanent() {
     let mut play = greeted().says("NOOP", "250 ok");
-    play.dialog.judge_last(false);
+    play.dialog
+        .judge_last(false, "the reply differs from the recording");
     assert_eq!(play.exit(), Exit::Permanent);
+    assert_eq!(
+        play.why().as_deref(),
+        Some("NOOP: the reply differs from the recording")
+    );
 }
 
 #[test]
 fn a_local_failure_outranks_everything() {
     let mut play = greeted().says("MAIL FROM:<a@example.org>", "550 no");
-    play.dialog.fail_locally();
+    play.dialog.fail_locally("the script could not be read");
     assert_eq!(play.exit(), Exit::Local);
+    assert_eq!(play.why().as_deref(), Some("the script could not be read"));
+}
+
+#[test]
+fn a_failing_exit_names_the_step_that_decided_it() {
+    let play = greeted().says("MAIL FROM:<a@example.org>", "250 2.1.0 Ok");
+    assert_eq!(play.why(), None);
+    let play = play
+        .says("RCPT TO:<x@example.org>", "450 4.2.0 greylisted")
+        .says("RCPT TO:<b@example.org>", "550 5.1.1 unknown")
+        .says("RCPT TO:<c@example.org>", "550 5.7.1 denied");
+    assert_eq!(play.exit(), Exit::Permanent);
+    // The worse outcome wins; of two as bad, the first.
+    assert_eq!(
+        play.why().as_deref(),
+        Some("RCPT TO:<b@example.org>: 550 5.1.1 unknown")
+    );
+}
+
+#[test]
+fn a_failed_expect_names_the_command_and_what_came() {
+    let mut play = greeted().says("DATA", "554 5.5.1 no valid recipients");
+    assert!(!play.dialog.expect(expectation("354"), &mut play.events));
+    assert_eq!(
+        play.why().as_deref(),
+        Some(":expect 354 failed at DATA: 554 5.5.1 no valid recipients")
+    );
 }
 
 // Input left when the server closed.

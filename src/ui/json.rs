@@ -274,8 +274,12 @@ impl<W: Write> Output for JsonOutput<W> {
         // Every reply event carries its latency already.
     }
 
-    fn end(&mut self, exit: Exit) {
-        self.emit("end", json!({"exit": exit.code()}));
+    fn end(&mut self, exit: Exit, why: Option<&str>) {
+        let mut fields = json!({"exit": exit.code()});
+        if exit != Exit::Success {
+            fields["why"] = json!(why.map(escape_str));
+        }
+        self.emit("end", fields);
     }
 
     fn set_log(&mut self, log: Option<Box<dyn Write + Send>>) {

@@ -41,8 +41,9 @@ pub(crate) trait Output: EventSink {
     fn set_timing(&mut self, on: bool);
     /// `:hex on|off`: outputs that cannot show a dump ignore it.
     fn set_hex(&mut self, _on: bool) {}
-    /// The run is over, with this exit code.
-    fn end(&mut self, exit: Exit);
+    /// The run is over, with this exit code; `why` names the step that
+    /// decided a code other than 0.
+    fn end(&mut self, exit: Exit, why: Option<&str>);
     /// Starts (or, with `None`, stops) copying the output to a log.
     fn set_log(&mut self, log: Option<Box<dyn Write + Send>>);
 }
@@ -54,7 +55,8 @@ pub(crate) fn report_open_failure<O: Output>(
     mut output: O,
 ) -> Exit {
     output.error(&e.to_string());
-    output.end(e.exit());
+    // The error line above says why.
+    output.end(e.exit(), None);
     output.flush();
     e.exit()
 }
@@ -63,7 +65,8 @@ pub(crate) fn report_open_failure<O: Output>(
 /// write to the output (a closed pipe) comes back as the error.
 pub(crate) fn finish<O: Output>(session: &mut crate::session::Session<O>) -> io::Result<Exit> {
     let exit = session.outcome();
-    session.sink().end(exit);
+    let why = session.outcome_reason();
+    session.sink().end(exit, why.as_deref());
     session.sink().flush();
     if let Some(e) = session.sink().take_error() {
         return Err(e);

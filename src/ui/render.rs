@@ -377,7 +377,12 @@ impl<W: Write> Output for Renderer<W> {
         self.hex = on;
     }
 
-    fn end(&mut self, _exit: Exit) {}
+    fn end(&mut self, exit: Exit, why: Option<&str>) {
+        if let Some(why) = why.filter(|_| exit != Exit::Success) {
+            self.warning(&format!("exit {}: {why}", exit.code()));
+            self.flush();
+        }
+    }
 
     fn set_log(&mut self, log: Option<Box<dyn Write + Send>>) {
         Renderer::set_log(self, log);

@@ -154,7 +154,7 @@ pub(crate) async fn run<O: Output>(
     }
     if let Some(e) = failed {
         session.sink().error(&e.to_string());
-        session.fail_locally();
+        session.fail_locally(&e.to_string());
     }
     session.not_sent(unsent, false);
     let table = table(&rows);
@@ -232,9 +232,9 @@ fn compare<O: Output>(
     };
     let ok = verdict != Verdict::Mismatch;
     if session.last_reply() == Some(&live) {
-        session.judge_last(ok);
+        session.judge_last(ok, "the reply differs from the recording");
     } else if !ok {
-        session.disagree(&live);
+        session.disagree(&live, "a reply differs from the recording");
     }
     let note = match verdict {
         Verdict::Mismatch if !(same_code && same_enhanced) => {

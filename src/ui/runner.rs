@@ -345,7 +345,7 @@ impl<O: Output> Runner<O> {
             }
             other => {
                 self.session.sink().error(&other.to_string());
-                self.session.fail_locally();
+                self.session.fail_locally(&other.to_string());
                 self.session.close().await;
             }
         }

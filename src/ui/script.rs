@@ -124,7 +124,7 @@ pub(crate) async fn run<O: Output>(
             Err(StepError::Session(e @ SessionError::Closed(_))) => {
                 // The server hung up: what is left of the input is counted.
                 runner.session.sink().error(&e.to_string());
-                runner.session.fail_locally();
+                runner.session.fail_locally(&e.to_string());
             }
             Err(e) => {
                 // A mistake in a script is a local problem: stop before the
@@ -138,7 +138,7 @@ pub(crate) async fn run<O: Output>(
         && let Err(e) = runner.end_of_input().await
     {
         runner.session.sink().error(&e.to_string());
-        runner.session.fail_locally();
+        runner.session.fail_locally(&e.to_string());
     }
     Ok(runner.finish()?)
 }

@@ -64,6 +64,15 @@ fn a_failed_expectation_on_a_rejection_exits_1() {
         stdout.contains("# warning: expect 250|251: FAILED, got 550 5.1.1"),
         "{stdout}"
     );
+    // The last line says which step decided the exit code, and why.
+    assert_eq!(
+        stdout.lines().last(),
+        Some(
+            "# warning: exit 1: :expect 250|251 failed at RCPT TO:<b@example.org>: \
+             550 5.1.1 <b@example.org>: User unknown"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -72,6 +81,13 @@ fn a_temporary_failure_alone_exits_75() {
     let out = run_script(&server, DIALOG, &[]);
     server.finish();
     assert_eq!(out.status.code(), Some(75), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stdout).lines().last(),
+        Some(
+            "# warning: exit 75: :expect 250|251 failed at RCPT TO:<b@example.org>: \
+             450 4.7.1 <b@example.org>: Recipient address rejected: Greylisted"
+        )
+    );
 
     // Without expectations, the 450 alone also means 75.
     let server = dialog_server("450 4.7.1 Greylisted, try again later");
@@ -304,8 +320,10 @@ fn postfix_delivers_body_lines_starting_with_hash_colon_and_dot_intact() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let mail = wait_for_mail(&maildir, &token, Duration::from_secs(15)).expect("delivered");
     let mail = text(&mail);
+    // The `:expect 354` right after DATA checked the 354; it is not text.
     assert!(
-        mail.contains(":expect 354\n")
+        !mail.contains(":expect 354")
+            && mail.contains(&format!("\nSubject: {token}\n"))
             && mail.contains(
                 "\n# not a comment\n:expect 999 not a meta-command\n.leading dot\n..two dots\n"
             ),

@@ -167,7 +167,7 @@ impl Output for ReplOutput {
         self.renderer.hex = on;
     }
 
-    fn end(&mut self, _exit: Exit) {}
+    fn end(&mut self, _exit: Exit, _why: Option<&str>) {}
 
     fn set_log(&mut self, log: Option<Box<dyn std::io::Write + Send>>) {
         self.renderer.set_log(log);
