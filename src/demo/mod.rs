@@ -1,32 +1,53 @@
 //! `--demo`: a real SMTP server inside the process, to try everything with
 //! one command and no mail server installed.
 //!
-//! The server is the `mailin-embedded` crate (with its OpenSSL backend, so
-//! no third TLS stack comes in), listening on 127.0.0.1 port 0. STARTTLS
-//! uses a certificate from a throw-away CA made at start (rcgen, ECDSA),
-//! which the demo's own client trusts, so the verdict reads "trusted". AUTH
-//! PLAIN and LOGIN take the demo credentials. What the server receives goes
-//! into an in-memory inbox that `:demo inbox` and `:demo show N` read.
+//! The server is smtpcli's own, on tokio and OpenSSL (the crates the client
+//! uses already): an embedded crate (mailin-embedded, before) could not
+//! offer PIPELINING, CHUNKING, SIZE or an enhanced code on every reply, so
+//! the demo did not look like the servers smtpcli is for. It listens on
+//! 127.0.0.1 port 0 and answers as a Postfix submission port would: the
+//! host name first in the banner and EHLO, PIPELINING, SIZE, DSN, CHUNKING,
+//! SMTPUTF8, STARTTLS with a certificate from a throw-away CA made at start
+//! (rcgen, ECDSA, which the demo's own client trusts, so the verdict reads
+//! "trusted"), and AUTH PLAIN and LOGIN only over TLS with the demo
+//! credentials. What it receives goes, under a `Received:` header, into an
+//! in-memory inbox that `:demo inbox` and `:demo show N` read.
+//!
+//! `session` holds the dialog's rules without a socket, `command` reads a
+//! client's line, `reply` spells the answers, `server` is the I/O shell (one
+//! thread, one tokio runtime, a task per connection). Nothing here prints;
+//! it does not know the client's `ui`.
 
-use std::net::{SocketAddr, TcpListener};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
-use mailin_embedded::response::{self, Response};
-use mailin_embedded::{AuthMechanism, Handler, Server, SslConfig};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
 };
 use thiserror::Error;
 
+mod command;
+mod reply;
+mod server;
+mod session;
+
 /// The demo user.
 pub const USER: &str = "demo";
 
+/// The server's name, in the banner, EHLO and `Received:` headers.
+const HOST: &str = "demo.smtpcli.invalid";
 /// Messages kept at most; the oldest go first.
 const INBOX_LIMIT: usize = 100;
-/// Bytes kept of one message.
+/// The largest message taken (EHLO's SIZE): 10 MiB.
 const MESSAGE_LIMIT: usize = 10 * 1024 * 1024;
+/// How long the server waits for a client that says nothing.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Connections served at once.
+const CONNECTION_LIMIT: usize = 20;
 
 /// A message the demo server received.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,9 +56,10 @@ pub struct Received {
     pub from: String,
     /// The envelope recipients.
     pub to: Vec<String>,
-    /// The message as received (dot-unstuffed).
+    /// The message as received (dot-unstuffed), under the server's
+    /// `Received:` header.
     pub data: Vec<u8>,
-    /// Whether it came over TLS, as far as the server knows.
+    /// Whether the client had authenticated (AUTH succeeded).
     pub authenticated: bool,
 }
 
@@ -77,59 +99,77 @@ pub enum DemoError {
     Server(String),
 }
 
-fn inbox() -> &'static Mutex<Vec<Received>> {
-    static INBOX: OnceLock<Mutex<Vec<Received>>> = OnceLock::new();
-    INBOX.get_or_init(|| Mutex::new(Vec::new()))
+/// The messages a server received, numbered as it queued them.
+#[derive(Debug, Default)]
+struct Inbox {
+    state: Mutex<InboxState>,
+}
+
+#[derive(Debug, Default)]
+struct InboxState {
+    messages: VecDeque<Received>,
+    queued: u64,
+}
+
+impl Inbox {
+    /// Keeps the message `make` builds under the next queue id (1, 2, …),
+    /// dropping the oldest past [`INBOX_LIMIT`]; the id, or `None` if the
+    /// inbox is unusable.
+    fn queue(&self, make: impl FnOnce(u64) -> Received) -> Option<u64> {
+        let mut state = self.state.lock().ok()?;
+        state.queued += 1;
+        let id = state.queued;
+        if state.messages.len() >= INBOX_LIMIT {
+            state.messages.pop_front();
+        }
+        state.messages.push_back(make(id));
+        Some(id)
+    }
+
+    fn messages(&self) -> Vec<Received> {
+        self.state
+            .lock()
+            .map(|state| state.messages.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The inbox of the process's demo server.
+fn inbox() -> &'static Arc<Inbox> {
+    static INBOX: OnceLock<Arc<Inbox>> = OnceLock::new();
+    INBOX.get_or_init(Arc::default)
 }
 
 /// The messages received so far.
 pub fn messages() -> Vec<Received> {
-    inbox().lock().map(|m| m.clone()).unwrap_or_default()
+    inbox().messages()
 }
 
-/// Starts the demo server on a thread of its own.
+/// Starts the demo server on a thread of its own, where it serves until the
+/// process ends.
 pub fn start() -> Result<Demo, DemoError> {
     let dir = tempfile::tempdir().map_err(|e| DemoError::Certificates(e.to_string()))?;
     let (ca_pem, cert_pem, key_pem) = certificates()?;
-    let write = |name: &str, text: &str| -> Result<String, DemoError> {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).map_err(|e| DemoError::Certificates(e.to_string()))?;
-        Ok(path.to_string_lossy().into_owned())
-    };
-    let ca_file = write("demo-ca.pem", &ca_pem)?;
-    let cert_path = write("demo-cert.pem", &cert_pem)?;
-    let key_path = write("demo-key.pem", &key_pem)?;
+    // Only the CA goes to a file, for the client; the server's key stays
+    // in memory.
+    let ca_file = dir.path().join("demo-ca.pem");
+    std::fs::write(&ca_file, &ca_pem).map_err(|e| DemoError::Certificates(e.to_string()))?;
+    let acceptor = server::acceptor(&cert_pem, &key_pem, &ca_pem)
+        .map_err(|e| DemoError::Certificates(e.to_string()))?;
 
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| DemoError::Server(e.to_string()))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| DemoError::Server(e.to_string()))?;
     let password = password();
-    let mut server = Server::new(DemoHandler::new(password.clone()));
-    server
-        .with_name("demo.smtpcli.invalid")
-        .with_ssl(SslConfig::Trusted {
-            cert_path,
-            key_path,
-            chain_path: ca_file.clone(),
-        })
-        .map_err(|e| DemoError::Server(e.to_string()))?
-        .with_auth(AuthMechanism::Plain)
-        .with_auth(AuthMechanism::Login)
-        .with_num_threads(4)
-        .with_tcp_listener(listener);
-    std::thread::Builder::new()
-        .name("demo-smtp-server".into())
-        .spawn(move || {
-            // It serves until the process ends; an error here has no one to
-            // tell but the client, which will see the connection fail.
-            let _ = server.serve();
-        })
+    let server = server::Server {
+        acceptor,
+        password: Arc::from(password.as_str()),
+        inbox: Arc::clone(inbox()),
+        idle: IDLE_TIMEOUT,
+    };
+    let addr = server
+        .spawn("127.0.0.1:0")
         .map_err(|e| DemoError::Server(e.to_string()))?;
     Ok(Demo {
         addr,
-        ca_file: PathBuf::from(ca_file),
+        ca_file,
         password,
         _dir: Arc::new(dir),
     })
@@ -174,88 +214,6 @@ fn password() -> String {
         .build_hasher()
         .finish();
     format!("demo-{:06}", random % 1_000_000)
-}
-
-/// The server's side of each connection.
-#[derive(Clone)]
-struct DemoHandler {
-    password: String,
-    from: String,
-    to: Vec<String>,
-    data: Vec<u8>,
-    authenticated: bool,
-}
-
-impl DemoHandler {
-    fn new(password: String) -> Self {
-        DemoHandler {
-            password,
-            from: String::new(),
-            to: Vec::new(),
-            data: Vec::new(),
-            authenticated: false,
-        }
-    }
-
-    fn login(&mut self, user: &str, password: &str) -> Response {
-        if user == USER && password == self.password {
-            self.authenticated = true;
-            response::AUTH_OK
-        } else {
-            response::INVALID_CREDENTIALS
-        }
-    }
-}
-
-impl Handler for DemoHandler {
-    fn rcpt(&mut self, to: &str) -> Response {
-        // One address that does not exist, to see a refusal explained.
-        if to.to_ascii_lowercase().starts_with("nosuchuser@") {
-            return Response::custom(550, "5.1.1 No such user here".to_string());
-        }
-        response::OK
-    }
-
-    fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
-        self.from = from.to_string();
-        self.to = to.to_vec();
-        self.data.clear();
-        response::OK
-    }
-
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        let room = MESSAGE_LIMIT.saturating_sub(self.data.len());
-        self.data.extend_from_slice(&buf[..buf.len().min(room)]);
-        Ok(())
-    }
-
-    fn data_end(&mut self) -> Response {
-        let message = Received {
-            from: std::mem::take(&mut self.from),
-            to: std::mem::take(&mut self.to),
-            data: std::mem::take(&mut self.data),
-            authenticated: self.authenticated,
-        };
-        let n = match inbox().lock() {
-            Ok(mut inbox) => {
-                if inbox.len() >= INBOX_LIMIT {
-                    inbox.remove(0);
-                }
-                inbox.push(message);
-                inbox.len()
-            }
-            Err(_) => return response::INTERNAL_ERROR,
-        };
-        Response::custom(250, format!("2.0.0 Ok: queued as demo-{n}"))
-    }
-
-    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
-        self.login(user, password)
-    }
-
-    fn auth_login(&mut self, user: &str, password: &str) -> Response {
-        self.login(user, password)
-    }
 }
 
 #[cfg(test)]

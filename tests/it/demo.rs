@@ -28,6 +28,7 @@ fn the_demo_tour_in_a_terminal() {
     let prompt = format!("127.0.0.1:{port}> ");
     pty.wait_prompt(&prompt);
     pty.send("EHLO demo.example.org\r");
+    pty.wait_text("250-demo.smtpcli.invalid Hello demo.example.org [127.0.0.1]");
     pty.wait_text("250 STARTTLS");
     pty.wait_prompt(&prompt);
     pty.send(":starttls\r");
@@ -45,7 +46,7 @@ fn the_demo_tour_in_a_terminal() {
     pty.wait_text("password for demo (Enter for demo-");
     pty.wait_echo_off();
     pty.send("\r");
-    pty.wait_text("235 Authentication succeeded");
+    pty.wait_text("235 2.7.0 Authentication successful");
     let authenticated = format!("127.0.0.1:{port} tls demo> ");
     pty.wait_prompt(&authenticated);
     pty.send(":send --to friend@example.org --subject Hello\r");

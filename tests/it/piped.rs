@@ -360,10 +360,16 @@ fn the_demo_tour_works_piped() {
     for want in [
         "# credentials: user demo, password demo-",
         "# certificate: trusted",
+        "<< 220 demo.smtpcli.invalid ESMTP smtpcli demo",
+        "<< 250-demo.smtpcli.invalid Hello demo.example.org [127.0.0.1]",
+        "<< 250-PIPELINING",
+        "<< 250 STARTTLS",
         "~> EHLO demo.example.org",
-        "<~ 235 Authentication succeeded",
+        "<~ 250 AUTH PLAIN LOGIN",
+        "<~ 235 2.7.0 Authentication successful",
         "# expect 235: ok",
         "# nosuchuser@example.org  550 5.1.1 refused: Bad destination mailbox address",
+        "<~ 250 2.0.0 Ok: queued as demo-1",
         "# 1   smtpcli@demo.example.org",
         "# Subject: Hello",
     ] {
