@@ -655,7 +655,14 @@ pub(crate) fn demo_lines(show: Option<usize>) -> Vec<String> {
                     format!("from {} to {}", from(m), m.to.join(", ")),
                     String::new(),
                 ];
-                lines.extend(String::from_utf8_lossy(&m.data).lines().map(str::to_string));
+                // The server folds its Received: header with tabs, which
+                // the sanitiser would show as `\t`: they show as the eight
+                // columns a tab stands for at the start of a line.
+                lines.extend(
+                    String::from_utf8_lossy(&m.data)
+                        .lines()
+                        .map(|line| line.replace('\t', "        ")),
+                );
                 lines
             }
             None => vec![format!(
