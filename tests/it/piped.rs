@@ -370,7 +370,7 @@ fn the_demo_tour_works_piped() {
         "# expect 235: ok",
         "# nosuchuser@example.org  550 5.1.1 refused: Bad destination mailbox address",
         "<~ 250 2.0.0 Ok: queued as demo-1",
-        "# 1   smtpcli@demo.example.org",
+        "# 1   demo@demo.smtpcli.invalid",
         "# Received: from demo.example.org (localhost [127.0.0.1])\n\
          #         by demo.smtpcli.invalid (smtpcli demo) with ESMTPSA id demo-1\n\
          #         for <friend@example.org>; ",
