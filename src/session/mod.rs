@@ -324,6 +324,8 @@ pub struct Status {
     pub port: u16,
     /// Whether the connection is TLS now.
     pub tls: bool,
+    /// Whether that TLS has a certificate verified as trusted.
+    pub tls_trusted: bool,
     /// `Some` after a successful AUTH; the user inside when known.
     pub authenticated: Option<Option<String>>,
     /// Where in the dialog.
@@ -346,6 +348,7 @@ impl Status {
             host: target.host.clone(),
             port: target.port,
             tls: false,
+            tls_trusted: false,
             authenticated: None,
             phase: Phase::Closed,
             message_lines: 0,
@@ -595,6 +598,7 @@ impl<S: EventSink> Session<S> {
             host: self.target.host.clone(),
             port: self.target.port,
             tls: self.transport.is_tls(),
+            tls_trusted: self.tls_verified,
             authenticated: self.dialog.authenticated.clone(),
             phase: self.dialog.phase,
             message_lines: self.dialog.message_lines(),

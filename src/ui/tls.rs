@@ -70,6 +70,12 @@ pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
             for p in problems {
                 out.push(warn(format!("  {p}")));
             }
+            // What to do about it, whichever way the user wants it.
+            out.push(line(
+                "next: --ca-file FILE trusts a private CA's certificates; --verify refuses \
+                 an untrusted certificate instead of going on"
+                    .into(),
+            ));
         }
         other => out.push(warn(format!("certificate: {other}"))),
     }

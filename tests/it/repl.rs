@@ -543,7 +543,8 @@ fn reconnect_after_a_close_and_from_an_open_session_and_no_history_file() {
 
 /// `--starttls` against Postfix at a terminal, and the same through a
 /// profile's `tls = "starttls"`: the TLS report comes before the first
-/// prompt, the prompt says `tls`, and `:tls` repeats the report.
+/// prompt, the prompt says `tls` (`tls?` while the certificate is not
+/// trusted, with the next step named), and `:tls` repeats the report.
 fn postfix_starttls_at_the_prompt(args: &[&str], env: &[(&str, &str)], prompt: &str) {
     let mut pty = pty::spawn(args, env);
     pty.wait_prompt(prompt);
@@ -554,7 +555,7 @@ fn postfix_starttls_at_the_prompt(args: &[&str], env: &[(&str, &str)], prompt: &
     pty.wait(":tls repeats the report", |screen| {
         let rows = rows(screen);
         rows.iter()
-            .position(|row| row.ends_with("tls> :tls"))
+            .position(|row| row.ends_with("> :tls"))
             .is_some_and(|at| rows[at..].iter().any(|r| r.starts_with("# TLS: TLSv1.")))
     });
     pty.wait_prompt(prompt);
@@ -567,11 +568,33 @@ fn postfix_starttls_at_the_prompt(args: &[&str], env: &[(&str, &str)], prompt: &
 #[ignore = "needs Postfix: scripts/test-servers start"]
 fn postfix_starttls_flag_at_the_prompt() {
     let (host, port) = crate::support::need_server("SMTPCLI_IT_SMTP");
+    // Postfix's test certificate is self-signed: encrypted, not trusted.
     postfix_starttls_at_the_prompt(
         &["--starttls", "--ehlo", "pc0815.example.com", &host, &port],
         &[],
-        &format!("{host}:{port} tls> "),
+        &format!("{host}:{port} tls?> "),
     );
+}
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn an_untrusted_certificate_shows_in_the_prompt_and_names_the_next_step() {
+    let (host, port) = crate::support::need_server("SMTPCLI_IT_SMTP");
+    let mut pty = pty::spawn(&["--starttls", &host, &port], &[]);
+    pty.wait_prompt(&format!("{host}:{port} tls?> "));
+    let text = pty.text();
+    assert!(
+        text.contains("# warning: certificate: NOT TRUSTED"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "# next: --ca-file FILE trusts a private CA's certificates; --verify refuses"
+        ),
+        "{text}"
+    );
+    pty.send("\x04");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
 }
 
 #[test]
@@ -583,7 +606,8 @@ fn postfix_profile_with_starttls_at_the_prompt() {
     std::fs::write(
         &config,
         format!(
-            "[profiles.mx]\nhost = \"{host}\"\nport = {port}\ntls = \"starttls\"\nehlo = \"pc0815.example.com\"\n"
+            "[profiles.mx]\nhost = \"{host}\"\nport = {port}\ntls = \"starttls\"\nehlo = \"pc0815.example.com\"\nca_file = \"{}\"\n",
+            crate::support::need("SMTPCLI_IT_CA")
         ),
     )
     .unwrap();

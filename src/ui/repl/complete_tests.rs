@@ -22,6 +22,7 @@ fn status() -> Status {
         host: "mailserver.example.com".into(),
         port: 25,
         tls: false,
+        tls_trusted: false,
         authenticated: None,
         phase: Phase::Command,
         message_lines: 0,

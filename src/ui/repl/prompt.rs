@@ -1,7 +1,8 @@
 //! The prompt: where the session is, at a glance.
 //!
 //! `host:port`, then what is true now: `tls` once the connection is
-//! encrypted, the authenticated user (or `auth` when the AUTH line was typed
+//! encrypted (`tls?`, in the warning colour, when its certificate is not
+//! trusted), the authenticated user (or `auth` when the AUTH line was typed
 //! raw), `DATA n` inside a message with the number of lines sent so far,
 //! `secret` when the next line answers a `334` (and is masked), `closed`
 //! once the connection is gone. Built from the engine's [`Status`] before
@@ -44,9 +45,13 @@ pub(super) fn prompt(status: &Status, theme: &Theme) -> Prompt {
         prompt.push(theme, Role::Plain, "> ");
         return prompt;
     }
-    if status.tls {
+    if status.tls && status.tls_trusted {
         prompt.push(theme, Role::Plain, " ");
         prompt.push(theme, Role::Class(2), "tls");
+    } else if status.tls {
+        // Encrypted, but to whom is not known: the TLS report said why.
+        prompt.push(theme, Role::Plain, " ");
+        prompt.push(theme, Role::Class(4), "tls?");
     }
     if let Some(user) = &status.authenticated {
         let user = user.as_deref().map_or("auth".to_string(), escape_str);
@@ -78,6 +83,7 @@ mod tests {
             host: "mail.example.org".into(),
             port: 587,
             tls: false,
+            tls_trusted: false,
             authenticated: None,
             phase: Phase::Command,
             message_lines: 0,
@@ -93,6 +99,8 @@ mod tests {
         let mut s = status();
         assert_eq!(prompt(&s, &plain).raw, "mail.example.org:587> ");
         s.tls = true;
+        assert_eq!(prompt(&s, &plain).raw, "mail.example.org:587 tls?> ");
+        s.tls_trusted = true;
         s.authenticated = Some(Some("alice".into()));
         assert_eq!(prompt(&s, &plain).raw, "mail.example.org:587 tls alice> ");
         s.authenticated = Some(None);
@@ -118,6 +126,7 @@ mod tests {
     fn colour_does_not_change_the_text() {
         let mut s = status();
         s.tls = true;
+        s.tls_trusted = true;
         let coloured = prompt(&s, &Theme::new(true));
         assert_eq!(coloured.raw, "mail.example.org:587 tls> ");
         assert!(
