@@ -65,6 +65,14 @@ impl Part {
 
 /// The parts that explain `reply`, most important first; empty for a plain
 /// success that needs no words.
+///
+/// A positive reply (2xx, 3xx) is explained only where it says more than
+/// "done" or "go on": its basic code when that is not plain success (251,
+/// 252), its enhanced code when the detail says something the basic code
+/// does not (`2.6.4` conversion with loss; not `2.1.0`, `2.1.5`, `2.7.0`
+/// or `2.0.0`). So 220, 221, 250, 235 and 354 read alike: no words. A
+/// refusal gets its basic and enhanced codes. `:explain` and `--explain`
+/// say everything about any code.
 pub fn reply(reply: &Reply) -> Vec<Part> {
     let Some(code) = reply.code() else {
         return Vec::new();
@@ -88,15 +96,21 @@ pub fn reply(reply: &Reply) -> Vec<Part> {
             title: info.title,
         });
     }
-    // 2.0.0 says nothing ("other undefined status") that the 2xx does not.
     if let Some(enhanced) = reply
         .enhanced_code()
-        .filter(|e| (e.class, e.subject, e.detail) != (2, 0, 0))
+        .filter(|e| class >= 4 || says_more_than_success(*e))
     {
         parts.extend(enhanced_part(enhanced));
     }
     parts.extend(text_notes(code, &reply.text()));
     parts
+}
+
+/// Whether a success's enhanced code tells more than that it succeeded: a
+/// detail of 0 is "other or undefined" of its subject, and 2.1.5 is "the
+/// destination is valid", which a 250 to RCPT says already.
+fn says_more_than_success(code: EnhancedCode) -> bool {
+    code.class != 2 || !(code.detail == 0 || (code.subject, code.detail) == (1, 5))
 }
 
 /// The enhanced code's part: its title, or its subject's when the detail
@@ -185,6 +199,39 @@ mod tests {
     fn a_plain_250_needs_no_words() {
         assert!(parts(b"250 2.0.0 Ok\r\n").is_empty());
         assert!(parts(b"250 ok\r\n").is_empty());
+    }
+
+    #[test]
+    fn success_reads_alike_whatever_its_code() {
+        // Plain success and "go on", with or without an enhanced code.
+        for wire in [
+            "220 mx.example.org ESMTP",
+            "220 2.0.0 Ready to start TLS",
+            "221 2.0.0 Bye",
+            "235 2.7.0 Authentication successful",
+            "250 2.1.0 Ok",
+            "250 2.1.5 Ok",
+            "250 2.6.0 Queued mail for delivery",
+            "250 2.0.0 Ok: queued as 4A1B",
+            "354 End data with <CR><LF>.<CR><LF>",
+            "354 2.0.0 go ahead",
+        ] {
+            let got = parts(format!("{wire}\r\n").as_bytes());
+            assert!(got.is_empty(), "{wire}: {got:?}");
+        }
+        // Success that says more: the basic code, or the enhanced detail.
+        for (wire, want) in [
+            ("251 2.1.5 User not local; will forward", "251 "),
+            ("252 2.1.5 Cannot VRFY user", "252 "),
+            ("250 2.6.4 Conversion with loss performed", "2.6.4 "),
+        ] {
+            let got = parts(format!("{wire}\r\n").as_bytes());
+            let phrases: Vec<String> = got.iter().filter_map(Part::phrase).collect();
+            assert!(
+                phrases.iter().any(|p| p.starts_with(want)),
+                "{wire}: {phrases:?}"
+            );
+        }
     }
 
     #[test]

@@ -472,8 +472,12 @@ impl<S: EventSink> Session<S> {
         let tls = self.transport.is_tls();
         self.transport.send(&wire).await?;
         self.sink.event(Event::Sent { what: shown, tls });
+        // A lint is said once a session: the angle-bracket note on MAIL
+        // need not come again on RCPT.
         for note in notes {
-            self.sink.event(Event::Note(note));
+            if self.lints_shown.insert(note.clone()) {
+                self.sink.event(Event::Note(note));
+            }
         }
         let sent_at = Instant::now();
         self.transport.flush().await?;

@@ -374,6 +374,8 @@ pub struct Session<S: EventSink> {
     /// The report of the last handshake.
     tls_report: Option<TlsReport>,
     keep_waiting: bool,
+    /// The lint notes said so far: each is said once a session.
+    lints_shown: std::collections::HashSet<String>,
     /// What a reply is being awaited for; still set when the wait was
     /// dropped (Ctrl-C), so the reply that comes later is known as late.
     awaiting: Option<Awaited>,
@@ -466,6 +468,7 @@ impl<S: EventSink> Session<S> {
             dialog: state::Dialog::new(options.quit_after, options.lmtp),
             tls_verified: false,
             awaiting: None,
+            lints_shown: Default::default(),
             tls_settings: options.tls.clone(),
             tls_report: None,
             keep_waiting: options.keep_waiting,

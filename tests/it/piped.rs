@@ -379,3 +379,47 @@ fn the_demo_tour_works_piped() {
         assert!(stdout.contains(want), "{want:?} missing:\n{stdout}");
     }
 }
+
+/// A lint is said once a session (the angle-bracket note on MAIL is not
+/// repeated on each RCPT), and plain success gets no explanation lines.
+#[test]
+fn a_lint_is_said_once_and_success_needs_no_words() {
+    let server = FakeServer::start(vec![
+        send("220 fake.example.org ESMTP"),
+        expect("HELO client.example.org"),
+        send("250 fake.example.org"),
+        expect("mail from:a@example.org"),
+        send("250 2.1.0 Ok"),
+        expect("rcpt to:b@example.org"),
+        send("250 2.1.5 Ok"),
+        expect("rcpt to:c@example.org"),
+        send("250 2.1.5 Ok"),
+        expect("QUIT"),
+        send("221 2.0.0 Bye"),
+        Step::Close,
+    ]);
+    let out = smtpcli()
+        .args(["--color", "never", "127.0.0.1", &server.port()])
+        .write_stdin(
+            "HELO client.example.org\nmail from:a@example.org\nrcpt to:b@example.org\n\
+             rcpt to:c@example.org\nQUIT\n",
+        )
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("wants the address in angle brackets")
+            .count(),
+        1,
+        "{stdout}"
+    );
+    for noise in [
+        "2.1.0 Other address status",
+        "2.1.5 Destination address valid",
+    ] {
+        assert!(!stdout.contains(noise), "{noise}:\n{stdout}");
+    }
+}
