@@ -24,6 +24,16 @@ CRLF-terminated; after a 354 they are message text until a lone '.'. Between
 commands, '#' starts a comment and ':' a meta-command (:expect 250, :help);
 '::' sends one ':'. End of input sends QUIT.
 
+Files:
+  config   config.toml in smtpcli's config directory: $XDG_CONFIG_HOME/smtpcli/
+           (~/.config/smtpcli/) on Linux, ~/Library/Application Support/smtpcli/
+           on macOS, %APPDATA%\\smtpcli\\config\\ on Windows; SMTPCLI_CONFIG names
+           another file, --no-config skips it
+  history  the prompt's history: $XDG_STATE_HOME/smtpcli/history
+           (~/.local/state/smtpcli/history) on Linux, history in the data
+           directory elsewhere (~/Library/Application Support/smtpcli/,
+           %LOCALAPPDATA%\\smtpcli\\data\\); readable only by you; --no-history
+
 Examples:
   smtpcli mailserver.example.com 25
   printf 'EHLO me.example.org\\nQUIT\\n' | smtpcli 127.0.0.1 2525

@@ -82,6 +82,14 @@ fn extra_sections() -> String {
         .control("TP", [])
         .text([italic("$XDG_CONFIG_HOME/smtpcli/config.toml")])
         .text([roman(config)]);
+    roff.control("TP", [])
+        .text([italic("$XDG_STATE_HOME/smtpcli/history")])
+        .text([roman(
+            "(usually ~/.local/state/smtpcli/history) The prompt's history, readable only by \
+             you. Lines answering a 334, AUTH lines with an initial response, message text and \
+             lines typed with a leading space are never kept; --no-history neither reads nor \
+             writes it.",
+        )]);
     roff.control("SH", ["ENVIRONMENT"]);
     for (name, meaning) in [
         (

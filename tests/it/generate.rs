@@ -161,6 +161,8 @@ fn the_man_page_renders() {
         "completions-bash",
         "FILES",
         "config.toml",
+        "$XDG_STATE_HOME/smtpcli/history",
+        "--no-history",
         "ENVIRONMENT",
         "SMTPCLI_CONFIG",
         "Exit codes",
@@ -195,4 +197,20 @@ fn generate_ignores_a_broken_config_file() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn help_says_where_the_config_file_and_the_history_live() {
+    let out = smtpcli().arg("--help").output().unwrap();
+    let help = text(&out.stdout);
+    for needle in [
+        "$XDG_CONFIG_HOME/smtpcli/",
+        "config.toml",
+        "SMTPCLI_CONFIG",
+        "$XDG_STATE_HOME/smtpcli/history",
+        "~/.local/state/smtpcli/history",
+        "--no-history",
+    ] {
+        assert!(help.contains(needle), "{needle:?} missing:\n{help}");
+    }
 }

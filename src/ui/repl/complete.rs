@@ -494,8 +494,10 @@ impl Highlighter for ReplHelper {
     }
 
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        use crate::ui::theme::{Role, Theme};
         if self.color {
-            Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+            // The theme owns every colour: a hint is a note, dimmed.
+            Cow::Owned(Theme::new(true).paint(Role::Note, hint))
         } else {
             Cow::Borrowed(hint)
         }
