@@ -695,3 +695,41 @@ fn auth_without_a_user_asks_for_one() {
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
     server.finish();
 }
+
+/// A line typed while a reply is awaited is shown, dimmed, as queued, and
+/// goes out after the reply; a line that may answer a 334 is only counted.
+#[test]
+fn type_ahead_is_shown_as_queued_while_waiting() {
+    let (held, go) = hold();
+    let server = FakeServer::start(vec![
+        send("220 mailserver.example.com ESMTP"),
+        expect("NOOP"),
+        held,
+        send("250 2.0.0 Ok"),
+        expect("RSET"),
+        send("250 2.0.0 Ok"),
+        expect("QUIT"),
+        send("221 2.0.0 Bye"),
+        Step::Close,
+    ]);
+    let (mut pty, prompt) = start(&server, &[]);
+    pty.wait_prompt(&prompt);
+    pty.send("NOOP\r");
+    pty.wait_text(">> NOOP");
+    pty.send("RSET\r");
+    pty.wait_text("# queued: RSET");
+    pty.with_screen(|s| {
+        let row = find_row(s, "# queued: RSET").unwrap();
+        assert!(s.cell(row, 2).unwrap().dim(), "not dimmed");
+    });
+    go.send(()).unwrap();
+    pty.wait_text(">> RSET");
+    pty.wait_prompt(&prompt);
+    let text = pty.text();
+    let reply = text.find("<< 250 2.0.0 Ok").unwrap();
+    assert!(reply < text.find(">> RSET").unwrap(), "{text}");
+    pty.send("QUIT\r");
+    pty.leave_after_quit();
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+    server.finish();
+}

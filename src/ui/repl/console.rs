@@ -138,7 +138,12 @@ pub(super) struct Console {
 impl Console {
     /// Starts the thread with `editor`; history is read from and appended
     /// to `history` when given.
-    pub(super) fn start(editor: LineEditor, screen: Screen, history: Option<PathBuf>) -> Console {
+    pub(super) fn start(
+        editor: LineEditor,
+        screen: Screen,
+        history: Option<PathBuf>,
+        ahead: terminal::Ahead,
+    ) -> Console {
         let (requests, request_rx) = std::sync::mpsc::channel();
         let (answer_tx, answers) = mpsc::channel(1);
         let thread = std::thread::Builder::new()
@@ -148,6 +153,7 @@ impl Console {
                     editor,
                     screen,
                     history,
+                    ahead,
                     warned: false,
                 };
                 reader.load_history();
@@ -204,6 +210,7 @@ struct Reader {
     editor: LineEditor,
     screen: Screen,
     history: Option<PathBuf>,
+    ahead: terminal::Ahead,
     /// Whether a history problem was reported already.
     warned: bool,
 }
@@ -245,7 +252,14 @@ impl Reader {
         }
         // The prompt goes below everything already queued.
         self.screen.wait_idle(OUTPUT_FIRST);
-        match terminal::typed_ahead() {
+        // Lines read (and shown as queued) while a reply was awaited come
+        // first, then what is still waiting at the terminal.
+        let read_before = self
+            .ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop_front();
+        match read_before.or_else(terminal::typed_ahead) {
             Some(TypedAhead::Line(line)) => {
                 return Answer::Lines {
                     lines: vec![line],

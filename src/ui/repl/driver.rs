@@ -50,6 +50,8 @@ pub(super) struct Repl<'a> {
     hex: bool,
     /// Lines sent since the last prompt that may enter history.
     remember: Vec<String>,
+    /// Lines typed ahead, read while a reply was awaited.
+    ahead: super::terminal::Ahead,
 }
 
 impl<'a> Repl<'a> {
@@ -59,6 +61,7 @@ impl<'a> Repl<'a> {
         theme: Theme,
         screen: Screen,
         console: Console,
+        ahead: super::terminal::Ahead,
     ) -> Self {
         Repl {
             config,
@@ -68,6 +71,7 @@ impl<'a> Repl<'a> {
             timing: config.timing,
             hex: false,
             remember: Vec::new(),
+            ahead,
         }
     }
 
@@ -103,7 +107,13 @@ impl<'a> Repl<'a> {
     }
 
     fn output(&self) -> ReplOutput {
-        ReplOutput::new(self.screen.clone(), self.theme, self.timing, self.hex)
+        ReplOutput::new(
+            self.screen.clone(),
+            self.theme,
+            self.timing,
+            self.hex,
+            self.ahead.clone(),
+        )
     }
 
     /// Connects. A failure is one line: on stderr the first time, like any
@@ -266,7 +276,14 @@ impl<'a> Repl<'a> {
             // Ctrl-C while `:quit` waited for its 221: leave all the same.
             Ok(None) if quitting => Some(End::Exit),
             Ok(None) => {
-                let dropped = std::mem::take(queue).len();
+                // Lines typed ahead go with the wait they were queued behind.
+                let typed_ahead = std::mem::take(
+                    &mut *self
+                        .ahead
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                );
+                let dropped = std::mem::take(queue).len() + typed_ahead.len();
                 let mut note = STOPPED_WAITING.to_string();
                 if dropped > 0 {
                     note.push_str(&format!(

@@ -32,6 +32,7 @@ use super::render::{Renderer, Wrap};
 use super::theme::Theme;
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
+use crate::proto::command::Verb;
 use crate::session::{Awaited, Event, EventSink};
 use crate::ui::theme::Role;
 use printer::{Printer, Screen, ScreenWriter};
@@ -64,8 +65,9 @@ pub(crate) fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
     } else {
         None
     };
-    let console = console::Console::start(editor, printer.screen(), history);
-    let repl = driver::Repl::new(config, theme, printer.screen(), console);
+    let ahead = terminal::Ahead::default();
+    let console = console::Console::start(editor, printer.screen(), history, ahead.clone());
+    let repl = driver::Repl::new(config, theme, printer.screen(), console, ahead);
     let exit = runtime.block_on(repl.run());
     printer.finish();
     drop(echo_off);
@@ -80,10 +82,12 @@ pub(crate) struct ReplOutput {
     theme: Theme,
     /// The status line is on screen (the cursor is at its end).
     status: bool,
+    /// Lines typed while a reply is awaited, read to be shown as queued.
+    ahead: terminal::Ahead,
 }
 
 impl ReplOutput {
-    fn new(screen: Screen, theme: Theme, timing: bool, hex: bool) -> Self {
+    fn new(screen: Screen, theme: Theme, timing: bool, hex: bool, ahead: terminal::Ahead) -> Self {
         let mut renderer = Renderer::new(ScreenWriter::new(screen.clone()), theme);
         renderer.timing = timing;
         renderer.hex = hex;
@@ -93,6 +97,7 @@ impl ReplOutput {
             screen,
             theme,
             status: false,
+            ahead,
         }
     }
 
@@ -106,10 +111,48 @@ impl ReplOutput {
     /// replaces it. The renderer's buffer is empty here: every event is
     /// flushed as it is rendered.
     fn show_status(&mut self, awaited: Awaited, elapsed: Duration) {
+        self.show_typed_ahead(awaited);
         let text = waiting_text(awaited, elapsed, textwrap::termwidth());
         let line = format!("\r\x1b[2K{}", self.theme.paint(Role::Note, &text));
         self.screen.print(line);
         self.status = true;
+    }
+
+    /// Lines typed while the reply is awaited (echo is off, so they were
+    /// not seen) are shown, dimmed, as queued: each goes out after the
+    /// reply to the one before. A line that may answer a `334` is not
+    /// shown, only counted.
+    fn show_typed_ahead(&mut self, awaited: Awaited) {
+        let mut read = Vec::new();
+        while let Some(typed) = terminal::typed_ahead() {
+            let end = typed == terminal::TypedAhead::End;
+            read.push(typed);
+            if end {
+                break;
+            }
+        }
+        if read.is_empty() {
+            return;
+        }
+        self.clear_status();
+        let secret = matches!(awaited, Awaited::Command(Some(Verb::Auth) | None));
+        for typed in &read {
+            match typed {
+                terminal::TypedAhead::Line(line) if secret => self.renderer.note(&format!(
+                    "queued: a line of {} characters, not shown (it may answer a 334)",
+                    line.chars().count()
+                )),
+                terminal::TypedAhead::Line(line) => {
+                    self.renderer.note(&format!("queued: {line}"));
+                }
+                terminal::TypedAhead::End => self.renderer.note("queued: Ctrl-D"),
+            }
+        }
+        self.renderer.flush();
+        self.ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(read);
     }
 
     fn clear_status(&mut self) {

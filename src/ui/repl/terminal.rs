@@ -23,6 +23,10 @@ pub(super) struct EchoOn {
     original: Option<nix::sys::termios::Termios>,
 }
 
+/// Lines typed ahead and already read from the terminal (while a reply was
+/// awaited, to show them as queued), for the next prompts to take first.
+pub(super) type Ahead = std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<TypedAhead>>>;
+
 /// What was waiting at the terminal.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum TypedAhead {
