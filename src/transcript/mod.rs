@@ -15,6 +15,7 @@ mod noise;
 use std::fmt;
 
 use crate::proto::reply::Reply;
+use crate::text::Untrusted;
 
 /// The form a transcript was written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,10 +60,10 @@ pub struct Step {
 /// What a step sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepKind {
-    /// A command line.
-    Command(String),
+    /// A command line, as the file has it: outside text.
+    Command(Untrusted),
     /// A whole message: the lines between `354` and the lone `.`.
-    Message(Vec<String>),
+    Message(Vec<Untrusted>),
     /// A line that was redacted or is a secret in the recording.
     Secret,
 }
@@ -231,7 +232,7 @@ fn assemble(format: Format, lines: &[Marked<'_>]) -> (Option<Reply>, Vec<Step>) 
     let mut banner = None;
     let mut steps: Vec<Step> = Vec::new();
     let mut reply_text = String::new();
-    let mut in_message: Option<(usize, Vec<String>, bool)> = None;
+    let mut in_message: Option<(usize, Vec<Untrusted>, bool)> = None;
     let mut i = 0;
     while i < lines.len() {
         let l = &lines[i];
@@ -297,7 +298,7 @@ fn assemble(format: Format, lines: &[Marked<'_>]) -> (Option<Reply>, Vec<Step>) 
                     if l.text.starts_with("[secret redacted") || l.text.starts_with("[redacted") {
                         StepKind::Secret
                     } else {
-                        StepKind::Command(l.text.to_string())
+                        StepKind::Command(Untrusted::from(l.text))
                     };
                 steps.push(Step {
                     line_no: l.line_no,
@@ -322,15 +323,14 @@ fn assemble(format: Format, lines: &[Marked<'_>]) -> (Option<Reply>, Vec<Step>) 
 
 /// Message text as typed. Transcripts show what was typed, so a `..` is
 /// kept; only swaks shows the wire form, dot-stuffed, which is undone.
-fn unstuff(format: Format, text: &str) -> String {
-    match format {
+fn unstuff(format: Format, text: &str) -> Untrusted {
+    Untrusted::from(match format {
         Format::Swaks => text
             .strip_prefix('.')
             .filter(|t| t.starts_with('.'))
-            .unwrap_or(text)
-            .to_string(),
-        _ => text.to_string(),
-    }
+            .unwrap_or(text),
+        _ => text,
+    })
 }
 
 #[cfg(test)]
@@ -341,7 +341,7 @@ mod tests {
         r.steps
             .iter()
             .map(|s| match &s.kind {
-                StepKind::Command(c) => c.clone(),
+                StepKind::Command(c) => c.unchecked_str().into_owned(),
                 StepKind::Message(lines) => format!("<message {} lines>", lines.len()),
                 StepKind::Secret => "<secret>".into(),
             })

@@ -18,7 +18,7 @@ use crate::exit::Exit;
 use crate::proto::command::Verb;
 use crate::proto::reply::Reply;
 use crate::session::{Phase, Session, SessionError, TypedLine};
-use crate::text::escape_str;
+use crate::text::Untrusted;
 use crate::transcript::{Recorded, Step, StepKind};
 
 /// The verdict on one step.
@@ -164,7 +164,7 @@ pub(crate) async fn run<O: Output>(
 
 async fn send_message<O: Output>(
     session: &mut Session<O>,
-    lines: &[String],
+    lines: &[Untrusted],
 ) -> Result<(), SessionError> {
     for line in lines {
         session.submit(line.as_bytes(), true).await?;
@@ -174,7 +174,7 @@ async fn send_message<O: Output>(
 
 fn describe(step: &Step) -> String {
     match &step.kind {
-        StepKind::Command(line) => escape_str(line),
+        StepKind::Command(line) => line.escaped().to_string(),
         StepKind::Message(lines) => format!("(message, {} lines)", lines.len()),
         StepKind::Secret => "(secret)".into(),
     }
