@@ -15,4 +15,5 @@ pub mod enhanced;
 pub mod explain;
 pub mod message;
 pub mod param;
+pub mod proxy;
 pub mod reply;
