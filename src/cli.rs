@@ -12,6 +12,7 @@ use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::tls::{Backend, TlsSettings};
 use smtpcli::net::{ConnectOptions, Family};
+use smtpcli::proto::proxy;
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
 use smtpcli::settings::{Options, TlsMode};
 
@@ -219,6 +220,7 @@ pub(crate) fn flag_layer(cli: &Cli) -> Options {
 /// [`Config`] of this run. The file is never written into the flags.
 pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
     let o = flag_layer(&cli).or(file);
+    let proxy = proxy_request(&o)?;
     let color = o.color.unwrap_or_default();
     if let Some(args) = cli.explain {
         return Ok(Config {
@@ -286,6 +288,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
                 mx: o.mx.unwrap_or(false),
                 resolver: cli.resolver,
                 mx_limit: cli.mx_limit.unwrap_or_default(),
+                proxy,
             },
             starttls: o.tls == Some(TlsMode::Starttls),
             #[cfg(unix)]
@@ -335,4 +338,37 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
         })),
         color,
     })
+}
+
+/// What `--proxy*` asks to send before the dialog, read and checked here so
+/// a mistake is a usage error before anything connects.
+fn proxy_request(o: &Options) -> anyhow::Result<Option<proxy::Request>> {
+    if let Some(raw) = &o.proxy_raw {
+        let bytes = match raw.strip_prefix('@') {
+            Some(path) => std::fs::read(path)
+                .with_context(|| format!("cannot read the --proxy-raw file {path}"))?,
+            None => proxy::decode_hex(raw).ok_or_else(|| proxy::ProxyError::Raw(raw.clone()))?,
+        };
+        return Ok(Some(proxy::Request::Raw(bytes)));
+    }
+    let Some(version) = o.proxy else {
+        if o.proxy_source.is_some() || o.proxy_dest.is_some() || !o.proxy_tlv.is_empty() {
+            bail!("--proxy-source, --proxy-dest and --proxy-tlv need --proxy v1|v2");
+        }
+        return Ok(None);
+    };
+    let tlvs = o
+        .proxy_tlv
+        .iter()
+        .map(|word| proxy::Tlv::parse(word))
+        .collect::<Result<Vec<_>, _>>()?;
+    if version == proxy::Version::V1 && !tlvs.is_empty() {
+        bail!(proxy::ProxyError::TlvInV1);
+    }
+    Ok(Some(proxy::Request::Header {
+        version,
+        source: o.proxy_source,
+        destination: o.proxy_dest,
+        tlvs,
+    }))
 }

@@ -130,6 +130,40 @@ pub struct Options {
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
+    /// Send a PROXY protocol header first, as a load balancer would: v1, v2,
+    /// or v2-local (the proxy's own connection, a health check).
+    #[arg(long, value_name = "VERSION", help_heading = "PROXY protocol")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub proxy: Option<crate::proto::proxy::Version>,
+
+    /// The client address the PROXY header claims: IP:PORT, [IPv6]:PORT or
+    /// unknown (default: this end of the connection).
+    #[arg(long, value_name = "IP:PORT", help_heading = "PROXY protocol")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub proxy_source: Option<crate::proto::proxy::Claim>,
+
+    /// The server address the PROXY header claims (default: the address
+    /// connected to).
+    #[arg(long, value_name = "IP:PORT", help_heading = "PROXY protocol")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub proxy_dest: Option<crate::proto::proxy::Claim>,
+
+    /// A PROXY v2 TLV, repeatable: authority=NAME, alpn=, unique-id=,
+    /// netns=, noop=N, ssl=VERSION[,cipher=NAME][,cn=NAME], 0xNN=HEX.
+    #[arg(long, value_name = "NAME=VALUE", help_heading = "PROXY protocol")]
+    #[serde(default)]
+    pub proxy_tlv: Vec<String>,
+
+    /// Send these bytes first instead of a header (hex, or @FILE): a
+    /// malformed PROXY header on purpose.
+    #[arg(
+        long,
+        value_name = "HEX|@FILE",
+        conflicts_with = "proxy",
+        help_heading = "PROXY protocol"
+    )]
+    pub proxy_raw: Option<String>,
+
     /// When to colour the output (NO_COLOR and TERM=dumb also turn it off;
     /// default: auto).
     #[arg(long, value_enum, value_name = "WHEN")]
@@ -214,6 +248,15 @@ impl Options {
             lmtp: self.lmtp.or(lower.lmtp),
             user: self.user.or(lower.user),
             password_file: self.password_file.or(lower.password_file),
+            proxy: self.proxy.or(lower.proxy),
+            proxy_source: self.proxy_source.or(lower.proxy_source),
+            proxy_dest: self.proxy_dest.or(lower.proxy_dest),
+            proxy_tlv: if self.proxy_tlv.is_empty() {
+                lower.proxy_tlv
+            } else {
+                self.proxy_tlv
+            },
+            proxy_raw: self.proxy_raw.or(lower.proxy_raw),
             color: self.color.or(lower.color),
             history_size: self.history_size.or(lower.history_size),
             profiles: BTreeMap::new(),

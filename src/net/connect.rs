@@ -53,6 +53,8 @@ pub struct ConnectOptions {
     pub resolver: Option<SocketAddr>,
     /// `--mx-limit`: how many MX hosts, and addresses of each, to try.
     pub mx_limit: MxLimit,
+    /// `--proxy*`: what to send before anything else on the connection.
+    pub proxy: Option<crate::proto::proxy::Request>,
 }
 
 /// How far `--mx` goes down the list: like Postfix's limits, 5 hosts and 2
@@ -103,6 +105,7 @@ impl Default for ConnectOptions {
             mx: false,
             resolver: None,
             mx_limit: MxLimit::default(),
+            proxy: None,
         }
     }
 }

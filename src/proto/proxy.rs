@@ -270,6 +270,101 @@ impl Header {
     }
 }
 
+/// An address a header claims: a socket address, or `unknown`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    Address(SocketAddr),
+    Unknown,
+}
+
+impl std::str::FromStr for Claim {
+    type Err = ProxyError;
+
+    fn from_str(text: &str) -> Result<Self, ProxyError> {
+        if text.eq_ignore_ascii_case("unknown") {
+            return Ok(Claim::Unknown);
+        }
+        text.parse()
+            .map(Claim::Address)
+            .map_err(|_| ProxyError::Address(text.to_string()))
+    }
+}
+
+/// What the user asked to send before the dialog: a header built from the
+/// connection (with claimed addresses in place of its own, if given), or
+/// raw bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    Header {
+        version: Version,
+        /// The client address to claim (default: this end of the
+        /// connection).
+        source: Option<Claim>,
+        /// The server address to claim (default: the address connected
+        /// to).
+        destination: Option<Claim>,
+        tlvs: Vec<Tlv>,
+    },
+    /// Bytes sent as they are (`--proxy-raw`): a malformed header on
+    /// purpose.
+    Raw(Vec<u8>),
+}
+
+impl Request {
+    /// The bytes for a connection from `local` to `peer`.
+    pub fn bytes(&self, local: SocketAddr, peer: SocketAddr) -> Result<Vec<u8>, ProxyError> {
+        let (version, source, destination, tlvs) = match self {
+            Request::Raw(bytes) => return Ok(bytes.clone()),
+            Request::Header {
+                version,
+                source,
+                destination,
+                tlvs,
+            } => (version, source, destination, tlvs),
+        };
+        // A LOCAL header is the proxy's own connection: no addresses unless
+        // some are claimed.
+        let default = |own| match version {
+            Version::V2Local => Claim::Unknown,
+            _ => Claim::Address(own),
+        };
+        let source = source.unwrap_or_else(|| default(local));
+        let destination = destination.unwrap_or_else(|| default(peer));
+        let addresses = match (source, destination) {
+            (Claim::Address(source), Claim::Address(destination)) => Addresses::Known {
+                source,
+                destination,
+            },
+            _ => Addresses::Unknown,
+        };
+        Header {
+            version: *version,
+            addresses,
+            tlvs: tlvs.clone(),
+        }
+        .encode()
+    }
+
+    /// How the transcript shows `bytes` sent for this request: version 1
+    /// as its text line, anything else in hex.
+    pub fn describe(&self, bytes: &[u8]) -> String {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        match self {
+            Request::Header {
+                version: Version::V1,
+                ..
+            } => format!(
+                "PROXY v1 header sent: {}",
+                String::from_utf8_lossy(bytes).trim_end()
+            ),
+            Request::Header { version, .. } => {
+                format!("PROXY {version} header sent ({} bytes): {hex}", bytes.len())
+            }
+            Request::Raw(_) => format!("raw PROXY bytes sent ({} bytes): {hex}", bytes.len()),
+        }
+    }
+}
+
 /// Bytes from hex digits (spaces and colons between pairs allowed).
 pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text
@@ -303,6 +398,10 @@ pub enum ProxyError {
     TlvInV1,
     #[error("the PROXY source and destination must both be IPv4 or both IPv6 in version 1")]
     MixedFamilies,
+    #[error("{0:?} is not IP:PORT ([IPv6]:PORT) or unknown")]
+    Address(String),
+    #[error("--proxy-raw {0:?}: give hex digits, or @FILE")]
+    Raw(String),
 }
 
 #[cfg(test)]
@@ -381,12 +480,61 @@ mod tests {
         assert_eq!(&ssl.value[5..8], &[0x21, 0x00, 0x07]);
         assert_eq!(&ssl.value[8..15], b"TLSv1.3");
         assert_eq!(ssl.value[15], 0x23);
-        assert_eq!(Tlv::parse("0xE0=dead BEEF").unwrap().value, [0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(
+            Tlv::parse("0xE0=dead BEEF").unwrap().value,
+            [0xde, 0xad, 0xbe, 0xef]
+        );
         assert_eq!(Tlv::parse("noop=3").unwrap().value, [0, 0, 0]);
         assert_eq!(Tlv::parse("unique-id=abc").unwrap().kind, 0x05);
-        for bad in ["authority", "colour=red", "0xZZ=00", "0x01=abc", "ssl=", "ssl=TLSv1.3,x=y"] {
+        for bad in [
+            "authority",
+            "colour=red",
+            "0xZZ=00",
+            "0x01=abc",
+            "ssl=",
+            "ssl=TLSv1.3,x=y",
+        ] {
             assert!(Tlv::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn requests_fill_in_the_connection_and_describe_what_went_out() {
+        let local = addr("127.0.0.1:40000");
+        let peer = addr("127.0.0.1:2525");
+        let v1 = Request::Header {
+            version: Version::V1,
+            source: Some("192.0.2.7:1234".parse().unwrap()),
+            destination: None,
+            tlvs: Vec::new(),
+        };
+        let bytes = v1.bytes(local, peer).unwrap();
+        assert_eq!(bytes, b"PROXY TCP4 192.0.2.7 127.0.0.1 1234 2525\r\n");
+        assert_eq!(
+            v1.describe(&bytes),
+            "PROXY v1 header sent: PROXY TCP4 192.0.2.7 127.0.0.1 1234 2525"
+        );
+        let unknown = Request::Header {
+            version: Version::V1,
+            source: Some(Claim::Unknown),
+            destination: None,
+            tlvs: Vec::new(),
+        };
+        assert_eq!(unknown.bytes(local, peer).unwrap(), b"PROXY UNKNOWN\r\n");
+        let local_v2 = Request::Header {
+            version: Version::V2Local,
+            source: None,
+            destination: None,
+            tlvs: Vec::new(),
+        };
+        let bytes = local_v2.bytes(local, peer).unwrap();
+        assert_eq!(bytes.len(), 16);
+        assert!(local_v2.describe(&bytes).starts_with(
+            "PROXY v2-local header sent (16 bytes): 0d0a0d0a000d0a515549540a20000000"
+        ));
+        let raw = Request::Raw(b"PROXY BOGUS\r\n".to_vec());
+        assert_eq!(raw.bytes(local, peer).unwrap(), b"PROXY BOGUS\r\n");
+        assert!("1.2.3.4".parse::<Claim>().is_err());
     }
 
     #[test]

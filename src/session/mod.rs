@@ -402,12 +402,29 @@ impl<S: EventSink> Session<S> {
             sink.flush();
         };
         let connected = crate::net::connect::connect(target, connect, &mut report).await;
-        let (tcp, facts) = match connected {
+        let (mut tcp, facts) = match connected {
             Ok(ok) => ok,
             Err(e) => return Err((e.into(), sink)),
         };
         let local = facts.local;
+        let peer = facts.peer;
         sink.event(Event::Connected(facts));
+        // A PROXY header goes first, before the banner and before any TLS,
+        // as a load balancer sends it.
+        if let Some(request) = &connect.proxy {
+            let bytes = match request.bytes(local, peer) {
+                Ok(bytes) => bytes,
+                Err(e) => return Err((SessionError::Local(e.to_string()), sink)),
+            };
+            use tokio::io::AsyncWriteExt as _;
+            if let Err(e) = tcp.write_all(&bytes).await {
+                return Err((
+                    SessionError::Local(format!("cannot send the PROXY header: {e}")),
+                    sink,
+                ));
+            }
+            sink.event(Event::Note(request.describe(&bytes)));
+        }
         Self::start(
             Stream::Plain(tcp),
             Some(local),
