@@ -15,6 +15,8 @@ use thiserror::Error;
 use crate::proto::auth::Mechanism;
 use crate::session::expect::{ExpectError, Expectation};
 
+mod help;
+
 /// What a command's arguments are, for completion and hints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ArgKind {
@@ -507,8 +509,8 @@ pub(crate) const DEFAULT_CHUNK: usize = 1024 * 1024;
 #[derive(Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MetaError {
-    /// No such command.
-    #[error("unknown meta-command ':{0}' (:help lists them; '::' at the start sends one ':')")]
+    /// No such command; a close one is suggested.
+    #[error("unknown meta-command :{0}{hint}", hint = help::after_unknown(.0))]
     Unknown(String),
     /// Wrong arguments; the usage line follows.
     #[error("usage: :{name} {args}")]

@@ -152,7 +152,7 @@ fn a_mistyped_meta_command_stops_the_script_with_exit_2() {
     let out = run_script(&server, "NOOP\n:expcet 250\nRSET\n", &[]);
     let received = server.finish();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("unknown meta-command ':expcet'"));
+    assert!(text(&out.stderr).contains("unknown meta-command :expcet; did you mean :expect?"));
     assert!(!text(&received).contains("RSET"));
 }
 
