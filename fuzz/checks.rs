@@ -570,7 +570,11 @@ pub fn check_script_reader(data: &[u8]) {
             if let Ok(bytes) = meta::unescape(text) {
                 let _ = bytes.len();
             }
-            let _ = meta::help(Some(text));
+            // A name or a typo: the detail, or an error that says something.
+            match meta::help(Some(text), 80) {
+                Ok(lines) => assert!(!lines.is_empty()),
+                Err(e) => assert!(!e.to_string().is_empty()),
+            }
         }
     }
 }

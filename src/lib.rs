@@ -39,6 +39,19 @@ pub fn print_error(message: &str) {
 pub mod fuzzing {
     pub use crate::text::{escape, escape_str, is_invisible};
     pub use crate::ui::explain::{Explainer, items_from_bounce, parse_args, read_bounce};
-    pub use crate::ui::meta::{Meta, help, parse as parse_meta, unescape};
+    pub use crate::ui::meta::{Meta, parse as parse_meta, unescape};
     pub use crate::ui::theme::Theme;
+
+    /// `:help` or `:help TOPIC` as the demo's prompt shows it (every command
+    /// listed), `width` columns wide.
+    pub fn help(
+        topic: Option<&str>,
+        width: usize,
+    ) -> Result<Vec<String>, crate::ui::meta::MetaError> {
+        let everywhere = crate::ui::meta::Place {
+            interactive: true,
+            demo: true,
+        };
+        crate::ui::meta::help(topic, everywhere, width)
+    }
 }

@@ -12,7 +12,7 @@
 use super::Output;
 use super::explain;
 use super::helpers::{Asker, HelperError, Helpers};
-use super::meta::Meta;
+use super::meta::{Meta, Place};
 use super::theme::Theme;
 use crate::session::Session;
 
@@ -33,12 +33,14 @@ pub(crate) enum Flow {
 
 /// Runs one parsed meta-command against the session: the one place each
 /// meta-command is executed (the match is exhaustive, so a new entry in
-/// the table cannot be forgotten here).
+/// the table cannot be forgotten here). `place` says which commands
+/// `:help` lists.
 pub(crate) async fn run_meta<O: Output>(
     session: &mut Session<O>,
     meta: Meta,
     helpers: &mut Helpers,
     asker: &mut dyn Asker,
+    place: Place,
 ) -> Result<Flow, HelperError> {
     match meta {
         Meta::Expect(expected) => {
@@ -48,7 +50,7 @@ pub(crate) async fn run_meta<O: Output>(
             let lines = explain_lines(&args);
             session.sink().info(&lines);
         }
-        Meta::Help(topic) => match super::meta::help(topic.as_deref()) {
+        Meta::Help(topic) => match super::meta::help(topic.as_deref(), place, help_width()) {
             Ok(lines) => session.sink().info(&lines),
             Err(e) => session.sink().info(&[e.to_string()]),
         },
@@ -83,6 +85,19 @@ pub(crate) async fn run_meta<O: Output>(
         Meta::DemoShow(n) => session.sink().info(&super::helpers::demo_lines(Some(n))),
     }
     Ok(Flow::Continue)
+}
+
+/// The width `:help` may use: the terminal's (80 columns off a terminal),
+/// less the `# ` the transcript puts before each line, so the renderer
+/// never wraps it again.
+fn help_width() -> usize {
+    use std::io::IsTerminal;
+    let columns = if std::io::stdout().is_terminal() {
+        textwrap::termwidth()
+    } else {
+        80
+    };
+    columns.saturating_sub(2)
 }
 
 /// `:caps`: each capability of the last EHLO with what it means.

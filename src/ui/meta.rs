@@ -5,7 +5,8 @@
 //! hints and completion cannot disagree. A parsed command is a [`Meta`]
 //! value; its `Display` is the line `:save` writes to replay it. Which lines
 //! are meta-commands (and that `::` sends one literal `:`) is decided by the
-//! session's one classifier, [`crate::session::Input`].
+//! session's one classifier, [`crate::session::Input`]. Which commands
+//! work where is decided by [`Place`], for the runner and `:help` alike.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use crate::proto::auth::Mechanism;
 use crate::session::expect::{ExpectError, Expectation};
 
 mod help;
+pub(crate) use help::help;
 
 /// What a command's arguments are, for completion and hints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +47,34 @@ pub(crate) enum Scope {
     Interactive,
     /// Only with `--demo`.
     Demo,
+}
+
+/// Where meta-commands are typed: which of them work there, and which
+/// `:help` offers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// A person is at the prompt (`:reconnect` works).
+    pub(crate) interactive: bool,
+    /// `--demo` (`:demo` works).
+    pub(crate) demo: bool,
+}
+
+impl Place {
+    /// Whether a command of this scope can be used here.
+    pub(crate) fn allows(self, scope: Scope) -> bool {
+        match scope {
+            Scope::Anywhere => true,
+            Scope::Interactive => self.interactive,
+            Scope::Demo => self.demo,
+        }
+    }
+
+    /// Whether `:help` offers `command` here: `:demo` only in the demo; the
+    /// interactive commands also in a script, whose author may try it at
+    /// the prompt (`:help` marks them).
+    pub(crate) fn offers(self, command: &MetaCommand) -> bool {
+        command.scope != Scope::Demo || self.demo
+    }
 }
 
 /// The words after a command's name, as its parse function sees them.
@@ -324,7 +354,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         name: "demo",
         args: "inbox | show N",
         kind: ArgKind::Words(&["inbox", "show"]),
-        summary: "with --demo: what the embedded server received, or one message",
+        summary: "what the demo's server received, or one message",
         example: ":demo inbox",
         scope: Scope::Demo,
         parse: |a| match a.words.as_slice() {
@@ -360,7 +390,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         name: "reconnect",
         args: "",
         kind: ArgKind::Nothing,
-        summary: "interactive: end this connection (QUIT if it is open) and open a new one to the same server",
+        summary: "end this connection (QUIT if it is open) and open a new one to the same server",
         example: ":reconnect",
         scope: Scope::Interactive,
         parse: |a| a.none(Meta::Reconnect),
@@ -622,38 +652,6 @@ pub(crate) fn argument_words(command: &MetaCommand) -> Vec<&'static str> {
     }
 }
 
-/// The text of `:help` or `:help COMMAND`.
-pub fn help(topic: Option<&str>) -> Result<Vec<String>, MetaError> {
-    match topic {
-        None => {
-            let width = COMMANDS
-                .iter()
-                .map(|c| c.name.len() + c.args.len() + 2)
-                .max()
-                .unwrap_or(0);
-            let mut lines: Vec<String> = COMMANDS
-                .iter()
-                .map(|c| {
-                    let usage = format!(":{} {}", c.name, c.args);
-                    format!("{usage:width$}  {}", c.summary)
-                })
-                .collect();
-            lines.push("Any other line is sent as typed; '::' at the start sends one ':'.".into());
-            Ok(lines)
-        }
-        Some(name) => {
-            let c = find(name).ok_or_else(|| MetaError::Unknown(name.to_string()))?;
-            Ok(vec![
-                format!("usage: :{} {}", c.name, c.args)
-                    .trim_end()
-                    .to_string(),
-                c.summary.to_string(),
-                format!("example: {}", c.example),
-            ])
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -748,13 +746,16 @@ mod tests {
 
     #[test]
     fn every_command_has_help_and_its_example_parses() {
+        let everywhere = Place {
+            interactive: true,
+            demo: true,
+        };
         for c in COMMANDS {
-            let lines = help(Some(c.name)).unwrap();
-            assert!(lines[0].starts_with(&format!("usage: :{}", c.name)));
+            let lines = help(Some(c.name), everywhere, 80).unwrap();
+            assert!(lines[0].starts_with(&format!(":{}", c.name)));
             let example = c.example.strip_prefix(':').unwrap();
             assert!(parse(example).is_ok(), "{}", c.example);
         }
-        assert_eq!(help(None).unwrap().len(), COMMANDS.len() + 1);
     }
 
     #[test]
@@ -816,6 +817,27 @@ mod tests {
         assert_eq!(find("reconnect").unwrap().scope, Scope::Interactive);
         assert_eq!(find("demo").unwrap().scope, Scope::Demo);
         assert_eq!(find("send").unwrap().scope, Scope::Anywhere);
+    }
+
+    #[test]
+    fn a_place_allows_and_offers_by_scope() {
+        // (interactive, demo) → allowed, offered, for :send, :reconnect, :demo.
+        let table = [
+            ((false, false), [true, false, false], [true, true, false]),
+            ((true, false), [true, true, false], [true, true, false]),
+            ((false, true), [true, false, true], [true, true, true]),
+            ((true, true), [true, true, true], [true, true, true]),
+        ];
+        for ((interactive, demo), allowed, offered) in table {
+            let place = Place { interactive, demo };
+            let commands = ["send", "reconnect", "demo"].map(|n| find(n).unwrap());
+            assert_eq!(
+                commands.map(|c| place.allows(c.scope)),
+                allowed,
+                "{place:?}"
+            );
+            assert_eq!(commands.map(|c| place.offers(c)), offered, "{place:?}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@
 use super::Output;
 use super::actions::{self, Flow};
 use super::helpers::{Asker, HelperError, Helpers};
-use super::meta::{self, Meta, MetaError, Scope};
+use super::meta::{self, Meta, MetaError, Place, Scope};
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
 use crate::session::input::strip_line_ending;
@@ -95,10 +95,8 @@ pub(crate) struct Runner<O: Output> {
     cut_short: bool,
     /// A line longer than a piece is under way (piped input).
     long: Option<Long>,
-    /// A person is at the prompt (`:reconnect` works).
-    interactive: bool,
-    /// `--demo` (`:demo` works).
-    demo: bool,
+    /// Which meta-commands work here.
+    place: Place,
 }
 
 /// Opens the session the configuration asks for and, with `--starttls`,
@@ -118,8 +116,10 @@ pub(crate) async fn open<O: Output>(
         unsent: 0,
         cut_short: false,
         long: None,
-        interactive,
-        demo: config.demo,
+        place: Place {
+            interactive,
+            demo: config.demo,
+        },
     };
     if config.starttls && runner.session.is_open() {
         let started = runner.helpers.starttls(&mut runner.session).await;
@@ -240,8 +240,14 @@ impl<O: Output> Runner<O> {
             Input::Meta(text) => {
                 let meta = meta::parse(text).map_err(StepError::Meta)?;
                 self.in_scope(&meta)?;
-                let ran =
-                    actions::run_meta(&mut self.session, meta, &mut self.helpers, asker).await;
+                let ran = actions::run_meta(
+                    &mut self.session,
+                    meta,
+                    &mut self.helpers,
+                    asker,
+                    self.place,
+                )
+                .await;
                 let flow = match ran.map_err(StepError::from) {
                     Ok(flow) => flow,
                     // The server hung up mid-helper: nothing after it is
@@ -290,16 +296,15 @@ impl<O: Output> Runner<O> {
     /// where each one works).
     fn in_scope(&self, meta: &Meta) -> Result<(), StepError> {
         let command = meta.command();
+        let name = command.name;
         match command.scope {
-            Scope::Interactive if !self.interactive => Err(StepError::Local(format!(
-                ":{} works only at the interactive prompt",
-                command.name
+            scope if self.place.allows(scope) => Ok(()),
+            Scope::Interactive => Err(StepError::Local(format!(
+                ":{name} works only at the interactive prompt"
             ))),
-            Scope::Demo if !self.demo => Err(StepError::Local(format!(
-                ":{} works only with --demo",
-                command.name
-            ))),
-            _ => Ok(()),
+            Scope::Demo | Scope::Anywhere => {
+                Err(StepError::Local(format!(":{name} works only with --demo")))
+            }
         }
     }
 

@@ -733,3 +733,84 @@ fn type_ahead_is_shown_as_queued_while_waiting() {
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
     server.finish();
 }
+
+/// Issue #20: a mistyped meta-command gets a suggestion; `:help NAME`
+/// wraps its summary at the window's width without cutting a word; `:help`
+/// is one entry per command (usage, then the summary indented under it),
+/// every row of it within the window, and without `:demo` outside the demo.
+#[test]
+fn a_typo_gets_a_suggestion_and_help_fits_the_window() {
+    let server = FakeServer::start(vec![
+        send("220 mailserver.example.com ESMTP"),
+        expect("QUIT"),
+        send("221 2.0.0 Bye"),
+        Step::Close,
+    ]);
+    let (mut pty, prompt) = start(&server, &[]);
+    pty.wait_prompt(&prompt);
+    pty.send(":sned --to a@b\r");
+    pty.wait_text("# unknown meta-command :sned; did you mean :send?");
+
+    pty.wait_prompt(&prompt);
+    pty.send(":help auth\r");
+    pty.wait_text("#     works anywhere");
+    let auth: Vec<String> = pty.with_screen(|s| {
+        let first = find_row(s, "# :auth").expect(":help auth on screen");
+        (first..first + 5).map(|r| row_text(s, r)).collect()
+    });
+    assert_eq!(
+        auth,
+        [
+            "# :auth MECH [USER]",
+            "#     authenticate with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2; the user (without --user) and the",
+            "#     password are asked for, the password never shown",
+            "#     example: :auth plain alice",
+            "#     works anywhere: at the prompt, in a script, piped",
+        ]
+    );
+
+    pty.wait_prompt(&prompt);
+    pty.send(":help\r");
+    pty.wait_text("# :help NAME gives the detail");
+    pty.wait_prompt(&prompt);
+    // All of it, as a window tall enough to hold it shows it (the pty's
+    // own is 30 rows); the program saw 100 columns, as before.
+    const TALL: u16 = 400;
+    let mut tall = vt100::Parser::new(TALL.try_into().unwrap(), pty::COLS.try_into().unwrap(), 0);
+    tall.process(&pty.raw());
+    let all: Vec<String> = (0..TALL).map(|r| row_text(tall.screen(), r)).collect();
+    let start = all
+        .iter()
+        .position(|r| r.ends_with("> :help"))
+        .expect("the :help line");
+    let end = all
+        .iter()
+        .position(|r| r.starts_with("# :help NAME gives the detail"))
+        .expect("the last line of :help");
+    let help = &all[start + 1..=end];
+    let shown = help.join("\n");
+    // Every row is an entry's usage, its summary (indented further than a
+    // wrapped transcript line's `#   `), or the two closing lines: nothing
+    // wrapped again by the transcript or by the terminal.
+    for row in help {
+        assert!(
+            row.starts_with("# :") || row.starts_with("#     ") || row.starts_with("# Any other"),
+            "{row:?} in\n{shown}"
+        );
+    }
+    for name in ["help", "expect", "send", "auth", "reconnect", "quit"] {
+        assert!(
+            help.iter().any(|r| r.starts_with(&format!("# :{name}"))),
+            ":{name} in\n{shown}"
+        );
+    }
+    let quit = help.iter().position(|r| r == "# :quit").expect(":quit");
+    assert_eq!(help[quit + 1], "#     send QUIT and end the session");
+    assert!(!shown.contains("# :demo"), "{shown}");
+    assert!(!shown.contains("interactive only"), "{shown}");
+
+    pty.send("QUIT\r");
+    pty.leave_after_quit();
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+    server.finish();
+}
