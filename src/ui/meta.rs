@@ -6,7 +6,8 @@
 //! value; its `Display` is the line `:save` writes to replay it. Which lines
 //! are meta-commands (and that `::` sends one literal `:`) is decided by the
 //! session's one classifier, [`crate::session::Input`]. Which commands
-//! work where is decided by [`Place`], for the runner and `:help` alike.
+//! work where is decided by [`Place`], for the runner, `:help` and
+//! completion alike.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -50,7 +51,7 @@ pub(crate) enum Scope {
 }
 
 /// Where meta-commands are typed: which of them work there, and which
-/// `:help` offers.
+/// `:help` and completion offer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Place {
     /// A person is at the prompt (`:reconnect` works).
@@ -69,9 +70,9 @@ impl Place {
         }
     }
 
-    /// Whether `:help` offers `command` here: `:demo` only in the demo; the
-    /// interactive commands also in a script, whose author may try it at
-    /// the prompt (`:help` marks them).
+    /// Whether `:help` and completion offer `command` here: `:demo` only in
+    /// the demo; the interactive commands also in a script, whose author
+    /// may try it at the prompt (`:help` marks them).
     pub(crate) fn offers(self, command: &MetaCommand) -> bool {
         command.scope != Scope::Demo || self.demo
     }
@@ -641,11 +642,15 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, MetaError> {
     Ok(out)
 }
 
-/// The words a command's argument can be, for completion.
-pub(crate) fn argument_words(command: &MetaCommand) -> Vec<&'static str> {
+/// The words a command's argument can be, for completion in `place`.
+pub(crate) fn argument_words(command: &MetaCommand, place: Place) -> Vec<&'static str> {
     match command.kind {
         ArgKind::Words(words) => words.to_vec(),
-        ArgKind::Command => COMMANDS.iter().map(|c| c.name).collect(),
+        ArgKind::Command => COMMANDS
+            .iter()
+            .filter(|c| place.offers(c))
+            .map(|c| c.name)
+            .collect(),
         ArgKind::Mechanism => Mechanism::all().iter().map(|m| m.name()).collect(),
         ArgKind::SendOptions => SEND_OPTIONS.to_vec(),
         ArgKind::Nothing | ArgKind::File | ArgKind::Free => Vec::new(),
@@ -760,9 +765,20 @@ mod tests {
 
     #[test]
     fn argument_words_come_from_the_table() {
-        assert_eq!(argument_words(find("hex").unwrap()), ["on", "off"]);
-        assert!(argument_words(find("help").unwrap()).contains(&"reconnect"));
-        assert!(argument_words(find("caps").unwrap()).is_empty());
+        let prompt = Place {
+            interactive: true,
+            demo: false,
+        };
+        assert_eq!(argument_words(find("hex").unwrap(), prompt), ["on", "off"]);
+        let commands = argument_words(find("help").unwrap(), prompt);
+        assert!(commands.contains(&"reconnect"));
+        assert!(!commands.contains(&"demo"), "{commands:?}");
+        let in_demo = Place {
+            demo: true,
+            ..prompt
+        };
+        assert!(argument_words(find("help").unwrap(), in_demo).contains(&"demo"));
+        assert!(argument_words(find("caps").unwrap(), prompt).is_empty());
     }
 
     #[test]
@@ -842,8 +858,9 @@ mod tests {
 
     #[test]
     fn argument_kinds_drive_completion_words() {
-        assert!(argument_words(find("auth").unwrap()).contains(&"CRAM-MD5"));
-        assert!(argument_words(find("send").unwrap()).contains(&"--subject"));
+        let place = Place::default();
+        assert!(argument_words(find("auth").unwrap(), place).contains(&"CRAM-MD5"));
+        assert!(argument_words(find("send").unwrap(), place).contains(&"--subject"));
         assert_eq!(find("data").unwrap().kind, ArgKind::File);
         assert_eq!(find("save").unwrap().kind, ArgKind::File);
     }

@@ -4,13 +4,14 @@
 //! Completion knows the session as it was when the prompt came up: the
 //! verbs valid now (no `RCPT` before `MAIL`, `STARTTLS` only if offered and
 //! not yet done), the meta-commands and their arguments (from the one
-//! table), the parameters the server advertised in its last EHLO (`SIZE=`,
-//! `BODY=8BITMIME`, `SMTPUTF8`, `RET=`, `ENVID=`, `NOTIFY=`, `ORCPT=`), the
-//! SASL mechanisms it offers, and addresses used before. A hint shows the
-//! expected argument (`MAIL FROM:<sender> [params]`) in grey; it is only a
-//! reminder, never inserted. A line answering a `334` is masked on screen,
-//! and nothing is completed or hinted there; so is the initial response of
-//! an `AUTH` line, as it is typed.
+//! table; `:demo` only in the demo), the parameters the server advertised
+//! in its last EHLO (`SIZE=`, `BODY=8BITMIME`, `SMTPUTF8`, `RET=`,
+//! `ENVID=`, `NOTIFY=`, `ORCPT=`), the SASL mechanisms it offers, and
+//! addresses used before. A hint shows the expected argument
+//! (`MAIL FROM:<sender> [params]`) in grey; it is only a reminder, never
+//! inserted. A line answering a `334` is masked on screen, and nothing is
+//! completed or hinted there; so is the initial response of an `AUTH`
+//! line, as it is typed.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use unicode_width::UnicodeWidthChar;
 use crate::proto::command::Verb;
 use crate::proto::ehlo::Capabilities;
 use crate::session::{Phase, Status};
-use crate::ui::meta::{self, ArgKind};
+use crate::ui::meta::{self, ArgKind, Place};
 
 /// Addresses remembered for completion at most (few enough that a list of
 /// them never needs rustyline's pager, which holds output back).
@@ -38,6 +39,8 @@ pub(super) struct Situation {
     pub status: Option<Status>,
     /// The capabilities of the last EHLO.
     pub capabilities: Option<Capabilities>,
+    /// `--demo`: `:demo` is offered.
+    pub demo: bool,
 }
 
 /// The rustyline helper of the REPL.
@@ -106,7 +109,11 @@ impl ReplHelper {
             return (0, Vec::new());
         }
         if before.starts_with(':') && !before.starts_with("::") {
-            return meta_candidates(before, self.situation.capabilities.as_ref());
+            let place = Place {
+                interactive: true,
+                demo: self.situation.demo,
+            };
+            return meta_candidates(before, self.situation.capabilities.as_ref(), place);
         }
         let Some(status) = self
             .situation
@@ -314,12 +321,13 @@ fn advertised_params(verb: Verb, caps: Option<&Capabilities>) -> Vec<String> {
 
 /// `:name` and the arguments of the command being typed, by the table's
 /// argument kind: words, command names, files, the SASL mechanisms (those
-/// the server advertised, if it did), `:send` options.
-fn meta_candidates(before: &str, caps: Option<&Capabilities>) -> (usize, Vec<Pair>) {
+/// the server advertised, if it did), `:send` options. Only commands
+/// offered in `place` are named.
+fn meta_candidates(before: &str, caps: Option<&Capabilities>, place: Place) -> (usize, Vec<Pair>) {
     let Some((name, rest)) = before[1..].split_once(char::is_whitespace) else {
         let found = meta::COMMANDS
             .iter()
-            .filter(|c| starts_with_ignore_case(c.name, &before[1..]))
+            .filter(|c| place.offers(c) && starts_with_ignore_case(c.name, &before[1..]))
             .map(|c| Pair {
                 display: format!(":{}", c.name),
                 replacement: format!(":{}{}", c.name, if c.args.is_empty() { "" } else { " " }),
@@ -327,7 +335,7 @@ fn meta_candidates(before: &str, caps: Option<&Capabilities>) -> (usize, Vec<Pai
             .collect();
         return (0, found);
     };
-    let Some(command) = meta::find(name) else {
+    let Some(command) = meta::find(name).filter(|c| place.offers(c)) else {
         return (0, Vec::new());
     };
     let rest = rest.trim_start();
@@ -336,7 +344,7 @@ fn meta_candidates(before: &str, caps: Option<&Capabilities>) -> (usize, Vec<Pai
     let first = !rest.contains(char::is_whitespace);
     let words = match command.kind {
         ArgKind::SendOptions if word.starts_with('-') || word.is_empty() => {
-            meta::argument_words(command)
+            meta::argument_words(command, place)
                 .into_iter()
                 .map(str::to_string)
                 .collect()
@@ -344,13 +352,13 @@ fn meta_candidates(before: &str, caps: Option<&Capabilities>) -> (usize, Vec<Pai
         ArgKind::File if first => return (word_start, files(word)),
         ArgKind::Mechanism if first => {
             let offered = caps.map(Capabilities::auth_mechanisms).unwrap_or_default();
-            meta::argument_words(command)
+            meta::argument_words(command, place)
                 .into_iter()
                 .filter(|m| offered.is_empty() || offered.iter().any(|o| o.eq_ignore_ascii_case(m)))
                 .map(str::to_ascii_lowercase)
                 .collect()
         }
-        ArgKind::Words(_) | ArgKind::Command if first => meta::argument_words(command)
+        ArgKind::Words(_) | ArgKind::Command if first => meta::argument_words(command, place)
             .into_iter()
             .map(str::to_string)
             .collect(),

@@ -37,6 +37,7 @@ fn helper(status: Status) -> ReplHelper {
     helper.set_situation(Situation {
         status: Some(status),
         capabilities: Some(Capabilities::from_lines(POSTFIX_EHLO.iter().copied())),
+        demo: false,
     });
     helper.remember_address("absender@example.org".into());
     helper.remember_address("empfaenger@example.org".into());
@@ -129,6 +130,7 @@ fn nothing_advertised_nothing_offered() {
     h.set_situation(Situation {
         status: Some(status()),
         capabilities: None,
+        demo: false,
     });
     assert!(complete(&h, "MAIL FROM:<a@b> ").1.is_empty());
     assert!(complete(&h, "AUTH ").1.is_empty());
@@ -214,7 +216,37 @@ fn meta_arguments_complete_by_their_kind() {
     assert_eq!((start, options), (25, vec!["--subject".to_string()]));
     // Words from the table.
     assert_eq!(complete(&h, ":hex o"), (5, vec!["on".into(), "off".into()]));
-    assert_eq!(complete(&h, ":demo i"), (6, vec!["inbox".into()]));
+    assert_eq!(complete(&demo(), ":demo i"), (6, vec!["inbox".into()]));
+}
+
+/// A helper as `--demo` sets it up.
+fn demo() -> ReplHelper {
+    let mut h = helper(status());
+    h.situation.demo = true;
+    h
+}
+
+#[test]
+fn demo_is_offered_only_in_the_demo() {
+    // (what is typed, offered outside the demo, offered in it)
+    let table: &[(&str, &[&str], &[&str])] = &[
+        (":d", &[":data "], &[":data ", ":demo "]),
+        (":de", &[], &[":demo "]),
+        (":help de", &[], &["demo"]),
+        (":demo ", &[], &["inbox", "show"]),
+        (":demo i", &[], &["inbox"]),
+        // The interactive ones are offered: completion runs at the prompt.
+        (":rec", &[":reconnect"], &[":reconnect"]),
+    ];
+    for (before, outside, inside) in table {
+        let (_, got) = complete(&helper(status()), before);
+        assert_eq!(got, *outside, "outside the demo: {before:?}");
+        let (_, got) = complete(&demo(), before);
+        assert_eq!(got, *inside, "in the demo: {before:?}");
+    }
+    let (_, all) = complete(&helper(status()), ":");
+    assert!(!all.iter().any(|c| c.starts_with(":demo")), "{all:?}");
+    assert_eq!(complete(&demo(), ":").1.len(), meta::COMMANDS.len());
 }
 
 #[test]
@@ -249,6 +281,7 @@ fn only_mechanism_names_are_offered_from_the_servers_auth_line() {
             "mx",
             "AUTH PLAIN \u{1b}]0;pwned\u{7} X-EVIL\u{202e}GNIRTS LOGIN",
         ])),
+        demo: false,
     });
     let (_, offered) = complete(&h, "AUTH ");
     assert_eq!(offered, ["PLAIN", "LOGIN"]);

@@ -374,6 +374,7 @@ impl<'a> Repl<'a> {
                 situation: Situation {
                     status: Some(status.clone()),
                     capabilities: None,
+                    demo: self.config.demo,
                 },
                 remember: std::mem::take(&mut self.remember),
             });
@@ -404,6 +405,7 @@ impl<'a> Repl<'a> {
             situation: Situation {
                 status: Some(status),
                 capabilities: session.capabilities().cloned(),
+                demo: self.config.demo,
             },
             remember: std::mem::take(&mut self.remember),
         }
