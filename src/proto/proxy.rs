@@ -371,7 +371,7 @@ pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|b| !matches!(b, b' ' | b':' | b'\n' | b'\r' | b'\t'))
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

@@ -401,11 +401,7 @@ impl Dialog {
 
     /// Counts a reply into the outcome as a group of its own.
     pub(crate) fn account(&mut self, reply: &Reply, sink: &mut dyn EventSink) {
-        let group = std::mem::take(&mut self.last_group);
-        self.settled = group.into_iter().fold(self.settled.clone(), |w, j| {
-            let why = j.why;
-            w.worst(j.exit, || why)
-        });
+        self.settle_last_group();
         self.account_more(reply, sink);
     }
 
@@ -460,7 +456,19 @@ impl Dialog {
 
     /// Counts a local failure into the outcome; `why` is what went wrong.
     pub(crate) fn fail_locally(&mut self, why: &str) {
+        self.settle_last_group();
         self.settled = self.settled.clone().worst(Exit::Local, || why.to_string());
+    }
+
+    /// The last group's judgement becomes final (the run is ending): what
+    /// comes after it counts after it, so a reply keeps its place as the
+    /// first cause.
+    fn settle_last_group(&mut self) {
+        let group = std::mem::take(&mut self.last_group);
+        self.settled = group.into_iter().fold(self.settled.clone(), |w, j| {
+            let why = j.why;
+            w.worst(j.exit, || why)
+        });
     }
 
     /// Input that could not be sent because the server closed the
@@ -487,6 +495,7 @@ impl Dialog {
             Some(5) => Exit::Permanent,
             _ => Exit::Local,
         };
+        self.settle_last_group();
         self.settled = self.settled.clone().worst(exit, || {
             format!(
                 "the server closed the connection with {lines} line{} not sent",
