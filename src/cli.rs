@@ -291,6 +291,8 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
                 proxy,
             },
             starttls: o.tls == Some(TlsMode::Starttls),
+            xclient: o.xclient.clone(),
+            xclient_before_starttls: o.xclient_before_starttls.unwrap_or(false),
             #[cfg(unix)]
             unix: cli.unix,
             #[cfg(not(unix))]

@@ -41,6 +41,11 @@ pub struct ConnectConfig {
     pub host_given: bool,
     /// `--starttls`: EHLO, STARTTLS, handshake, EHLO again, before input.
     pub starttls: bool,
+    /// `--xclient 'NAME=… ADDR=…'`: XCLIENT before input, after
+    /// `--starttls` unless `xclient_before_starttls`.
+    pub xclient: Option<String>,
+    /// `--xclient-before-starttls`.
+    pub xclient_before_starttls: bool,
     /// `--demo`: start the embedded server and talk to it.
     pub demo: bool,
     /// `--unix PATH`: a UNIX domain socket instead of the target.

@@ -164,6 +164,22 @@ pub struct Options {
     )]
     pub proxy_raw: Option<String>,
 
+    /// Send XCLIENT with ATTRIBUTES, NAME=VALUE words ("NAME=host ADDR=ip"),
+    /// before any input (after --starttls), as a trusted proxy tells Postfix
+    /// who the client is; then EHLO again.
+    #[arg(long, value_name = "ATTRIBUTES", help_heading = "PROXY protocol")]
+    pub xclient: Option<String>,
+
+    /// With --starttls: send --xclient before STARTTLS, not after.
+    #[arg(
+        long,
+        num_args = 0,
+        default_missing_value = "true",
+        requires = "xclient",
+        help_heading = "PROXY protocol"
+    )]
+    pub xclient_before_starttls: Option<bool>,
+
     /// When to colour the output (NO_COLOR and TERM=dumb also turn it off;
     /// default: auto).
     #[arg(long, value_enum, value_name = "WHEN")]
@@ -257,6 +273,10 @@ impl Options {
                 self.proxy_tlv
             },
             proxy_raw: self.proxy_raw.or(lower.proxy_raw),
+            xclient: self.xclient.or(lower.xclient),
+            xclient_before_starttls: self
+                .xclient_before_starttls
+                .or(lower.xclient_before_starttls),
             color: self.color.or(lower.color),
             history_size: self.history_size.or(lower.history_size),
             profiles: BTreeMap::new(),

@@ -47,7 +47,8 @@ pub(super) fn read(line: &[u8]) -> Result<Command, Refusal> {
     match verb {
         Verb::Helo => one_word(&words, "HELO hostname").map(Command::Helo),
         Verb::Ehlo => one_word(&words, "EHLO hostname").map(Command::Ehlo),
-        Verb::Lhlo => Err(Refusal::Unrecognized),
+        // Not a proxy's server: as a Postfix without authorized hosts.
+        Verb::Lhlo | Verb::XClient | Verb::XForward => Err(Refusal::Unrecognized),
         Verb::Mail => {
             let (reverse_path, params) = path(rest, "FROM:", "MAIL FROM:<address>")?;
             let params = params_of(&params, is_mail_param)?;

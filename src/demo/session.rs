@@ -235,7 +235,9 @@ impl Session {
             Command::Expn(_) | Command::Help(_) | Command::Etrn(_) => {
                 Step::reply(Reply::new(502, (5, 5, 1), "Error: command not implemented"))
             }
-            Command::Lhlo(_) => Step::reply(refused(Refusal::Unrecognized)),
+            Command::Lhlo(_) | Command::XClient(_) | Command::XForward(_) => {
+                Step::reply(refused(Refusal::Unrecognized))
+            }
             Command::Quit => Step::then(Reply::new(221, (2, 0, 0), "Bye"), Next::Close),
             Command::StartTls => self.starttls(),
             Command::Auth {

@@ -57,6 +57,11 @@ pub enum Command {
     },
     /// RFC 1985.
     Etrn(String),
+    /// Postfix's XCLIENT: `(NAME, value)` pairs, values as they go on the
+    /// wire (xtext).
+    XClient(Vec<(String, String)>),
+    /// Postfix's XFORWARD, the same way.
+    XForward(Vec<(String, String)>),
 }
 
 impl Command {
@@ -78,6 +83,8 @@ impl Command {
             Command::StartTls => Verb::StartTls,
             Command::Auth { .. } => Verb::Auth,
             Command::Etrn(_) => Verb::Etrn,
+            Command::XClient(_) => Verb::XClient,
+            Command::XForward(_) => Verb::XForward,
         }
     }
 }
@@ -115,6 +122,11 @@ impl fmt::Display for Command {
             } => {
                 write!(f, " {mechanism}")?;
                 write_optional(f, initial_response.as_deref())?;
+            }
+            Command::XClient(attributes) | Command::XForward(attributes) => {
+                for (name, value) in attributes {
+                    write!(f, " {name}={value}")?;
+                }
             }
             Command::Data | Command::Rset | Command::Quit | Command::StartTls => {}
         }
@@ -181,6 +193,8 @@ impl fmt::Debug for Command {
                 )
                 .finish(),
             Command::Etrn(arg) => f.debug_tuple("Etrn").field(arg).finish(),
+            Command::XClient(attributes) => f.debug_tuple("XClient").field(attributes).finish(),
+            Command::XForward(attributes) => f.debug_tuple("XForward").field(attributes).finish(),
         }
     }
 }
@@ -204,10 +218,14 @@ pub enum Verb {
     StartTls,
     Auth,
     Etrn,
+    /// Postfix: who the client is, from a trusted proxy.
+    XClient,
+    /// Postfix: who the original client was, from a trusted content filter.
+    XForward,
 }
 
 impl Verb {
-    const ALL: [Verb; 16] = [
+    const ALL: [Verb; 18] = [
         Verb::Helo,
         Verb::Ehlo,
         Verb::Lhlo,
@@ -224,6 +242,8 @@ impl Verb {
         Verb::StartTls,
         Verb::Auth,
         Verb::Etrn,
+        Verb::XClient,
+        Verb::XForward,
     ];
 
     /// The upper-case command word.
@@ -245,6 +265,8 @@ impl Verb {
             Verb::StartTls => "STARTTLS",
             Verb::Auth => "AUTH",
             Verb::Etrn => "ETRN",
+            Verb::XClient => "XCLIENT",
+            Verb::XForward => "XFORWARD",
         }
     }
 
@@ -278,6 +300,8 @@ impl Verb {
             Verb::StartTls => "STARTTLS",
             Verb::Auth => "AUTH <mechanism> [initial-response]",
             Verb::Etrn => "ETRN <domain or #queue>",
+            Verb::XClient => "XCLIENT NAME=… ADDR=… [PORT=… PROTO=… HELO=… LOGIN=…]",
+            Verb::XForward => "XFORWARD NAME=… ADDR=… [PORT=… PROTO=… HELO=… IDENT=… SOURCE=…]",
         }
     }
 
@@ -590,6 +614,8 @@ fn session_lints(
         Verb::Auth => Some("AUTH"),
         Verb::Bdat => Some("CHUNKING"),
         Verb::Etrn => Some("ETRN"),
+        Verb::XClient => Some("XCLIENT"),
+        Verb::XForward => Some("XFORWARD"),
         _ => None,
     };
     if let Some(keyword) = needed.filter(|keyword| !caps.has(keyword)) {
@@ -615,6 +641,19 @@ fn session_lints(
 
 fn is_space(c: char) -> bool {
     c.is_ascii_whitespace()
+}
+
+/// `NAME=value NAME=value…` of XCLIENT and XFORWARD: at least one pair,
+/// each with a name.
+fn attribute_pairs(rest: &str) -> Option<Vec<(String, String)>> {
+    let pairs: Option<Vec<(String, String)>> = rest
+        .split_ascii_whitespace()
+        .map(|word| {
+            let (name, value) = word.split_once('=')?;
+            (!name.is_empty()).then(|| (name.to_ascii_uppercase(), value.to_string()))
+        })
+        .collect();
+    pairs.filter(|pairs| !pairs.is_empty())
 }
 
 /// The first word and what follows it, leading blanks removed.
@@ -665,6 +704,8 @@ fn parse_arguments(verb: Verb, rest: &str) -> Option<(Command, Vec<Lint>)> {
         Verb::Vrfy => Command::Vrfy(argument()?),
         Verb::Expn => Command::Expn(argument()?),
         Verb::Etrn => Command::Etrn(argument()?),
+        Verb::XClient => Command::XClient(attribute_pairs(rest)?),
+        Verb::XForward => Command::XForward(attribute_pairs(rest)?),
         Verb::Help => Command::Help(argument()),
         Verb::Noop => Command::Noop(argument()),
         Verb::Bdat => {
@@ -910,6 +951,17 @@ mod tests {
             (Command::Vrfy(s("postmaster")), "VRFY postmaster\r\n"),
             (Command::Expn(s("staff")), "EXPN staff\r\n"),
             (Command::Etrn(s("#queue")), "ETRN #queue\r\n"),
+            (
+                Command::XClient(vec![
+                    (s("NAME"), s("a.example")),
+                    (s("ADDR"), s("192.0.2.1")),
+                ]),
+                "XCLIENT NAME=a.example ADDR=192.0.2.1\r\n",
+            ),
+            (
+                Command::XForward(vec![(s("PROTO"), s("ESMTP"))]),
+                "XFORWARD PROTO=ESMTP\r\n",
+            ),
         ];
         for (command, want) in cases {
             assert_eq!(command.to_string(), want, "{command:?}");
@@ -1358,8 +1410,33 @@ mod tests {
     }
 
     #[test]
+    fn xclient_lines_read_their_attributes_and_need_the_extension() {
+        let typed = read_typed(
+            "xclient name=a.example ADDR=192.0.2.1",
+            &LintContext::default(),
+        );
+        assert_eq!(
+            typed.command,
+            Some(Command::XClient(vec![
+                ("NAME".into(), "a.example".into()),
+                ("ADDR".into(), "192.0.2.1".into())
+            ]))
+        );
+        let caps = Capabilities::from_lines(["mx.example", "PIPELINING"]);
+        let ctx = LintContext {
+            greeted: true,
+            capabilities: Some(&caps),
+            ..LintContext::default()
+        };
+        let typed = read_typed("XFORWARD ADDR=192.0.2.1", &ctx);
+        assert_eq!(typed.lints, vec![Lint::ExtensionNotAdvertised("XFORWARD")]);
+        assert_eq!(read_typed("XCLIENT", &ctx).command, None);
+        assert_eq!(read_typed("XCLIENT =x", &ctx).command, None);
+    }
+
+    #[test]
     fn verbs() {
-        assert_eq!(Verb::all().len(), 16);
+        assert_eq!(Verb::all().len(), 18);
         for verb in Verb::all() {
             assert_eq!(Verb::from_word(verb.name()), Some(*verb));
             assert_eq!(Verb::from_word(&verb.name().to_lowercase()), Some(*verb));

@@ -165,6 +165,17 @@ fn known_text(text: &str) -> Option<&'static str> {
             "Exim: no router accepts this address: no such user here, or a domain it neither \
              delivers nor relays for",
         ),
+        // Postfix's refusal of XCLIENT or XFORWARD from a host not listed.
+        (
+            "insufficient authorization",
+            "Postfix takes XCLIENT and XFORWARD only from the hosts in \
+             smtpd_authorized_xclient_hosts / smtpd_authorized_xforward_hosts",
+        ),
+        // Postfix: XCLIENT or XFORWARD inside a mail transaction.
+        (
+            "mail transaction in progress",
+            "XCLIENT and XFORWARD are taken only outside a mail transaction: RSET first",
+        ),
     ];
     let text = text.to_ascii_lowercase();
     TEXTS

@@ -17,6 +17,8 @@ use crate::proto::auth::{self, Challenge, Mechanism, Secret};
 use crate::proto::codes::ReplyCode;
 use crate::proto::command::{Command, Param, Verb};
 use crate::proto::data::ContentEncoder;
+use crate::proto::ehlo::Capability;
+use crate::proto::param::xtext_encode;
 use crate::proto::reply::Reply;
 
 /// Bytes read from a message file at a time.
@@ -119,6 +121,87 @@ impl<S: EventSink> Session<S> {
     /// (with its report), EHLO again, and the capability difference. Returns
     /// whether TLS is up; `false` when the server did not offer or refused
     /// it (a permanent disagreement unless the refusal was a 4xx).
+    /// XCLIENT (or, with `forward`, XFORWARD) with `attributes`, values as
+    /// given (xtext-encoded here), in as many commands as keep each line
+    /// within 512 bytes. Only attributes the server advertised go out,
+    /// unless `lax`: `Ok(Some(why))` when something was not advertised and
+    /// nothing was sent. A refusal is a reply like any other (shown,
+    /// explained, counted): what is left is not sent. After XCLIENT's `220`
+    /// (a new session) EHLO is sent again, with the HELO attribute's name
+    /// if one was given (as the proxied client would greet), else
+    /// `ehlo_name`.
+    pub async fn xclient(
+        &mut self,
+        attributes: &[(String, String)],
+        forward: bool,
+        lax: bool,
+        ehlo_name: &str,
+        lmtp: bool,
+    ) -> Result<Option<String>, SessionError> {
+        let keyword = if forward { "XFORWARD" } else { "XCLIENT" };
+        if !self.dialog.greeted {
+            self.ehlo(ehlo_name, lmtp, false).await?;
+        }
+        let offered: Option<Vec<String>> = self.dialog.capabilities.as_ref().and_then(|caps| {
+            caps.list
+                .iter()
+                .find_map(|cap| match cap {
+                    Capability::XClient(names) if !forward => Some(names),
+                    Capability::XForward(names) if forward => Some(names),
+                    _ => None,
+                })
+                .map(|names| {
+                    names
+                        .iter()
+                        .map(|n| n.unchecked_str().to_ascii_uppercase())
+                        .collect()
+                })
+        });
+        if !lax {
+            let Some(offered) = &offered else {
+                return Ok(Some(format!(
+                    "the server does not offer {keyword} (not in its EHLO reply); --lax sends it anyway"
+                )));
+            };
+            let missing: Vec<&str> = attributes
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .filter(|name| !offered.iter().any(|o| o == name))
+                .collect();
+            if !missing.is_empty() {
+                return Ok(Some(format!(
+                    "the server does not offer {keyword} {}: it takes {}; --lax sends them anyway",
+                    missing.join(", "),
+                    offered.join(", ")
+                )));
+            }
+        }
+        let encoded: Vec<(String, String)> = attributes
+            .iter()
+            .map(|(name, value)| (name.to_ascii_uppercase(), xtext_encode(value)))
+            .collect();
+        for chunk in split_attributes(keyword, &encoded) {
+            let command = if forward {
+                Command::XForward(chunk)
+            } else {
+                Command::XClient(chunk)
+            };
+            let reply = self.command(command).await?;
+            let wanted: &[u16] = if forward { &[250] } else { &[220] };
+            if !code_is(&reply, wanted) {
+                return Ok(None);
+            }
+        }
+        if !forward {
+            let helo = attributes
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("HELO"))
+                .map_or(ehlo_name, |(_, value)| value.as_str());
+            self.ehlo(helo, lmtp, false).await?;
+        }
+        Ok(None)
+    }
+
     pub async fn starttls(&mut self, ehlo_name: &str, lmtp: bool) -> Result<bool, SessionError> {
         if self.transport.is_tls() {
             self.sink.event(Event::Warning(
@@ -554,5 +637,51 @@ mod tests {
         ] {
             assert_eq!(is_fqdn(name), want, "{name}");
         }
+    }
+}
+
+/// Attributes grouped into commands of at most 512 bytes each, CRLF
+/// included (RFC 5321's command line limit, which Postfix applies): a
+/// single attribute too long for one line still goes alone.
+fn split_attributes(keyword: &str, attributes: &[(String, String)]) -> Vec<Vec<(String, String)>> {
+    const LIMIT: usize = 512;
+    let mut commands: Vec<Vec<(String, String)>> = Vec::new();
+    let mut length = 0;
+    for (name, value) in attributes {
+        let word = 1 + name.len() + 1 + value.len();
+        match commands.last_mut() {
+            Some(current) if length + word + 2 <= LIMIT => {
+                current.push((name.clone(), value.clone()));
+                length += word;
+            }
+            _ => {
+                commands.push(vec![(name.clone(), value.clone())]);
+                length = keyword.len() + word;
+            }
+        }
+    }
+    commands
+}
+
+#[cfg(test)]
+mod xclient_tests {
+    use super::*;
+
+    #[test]
+    fn long_attributes_are_split_into_lines_of_512_bytes_at_most() {
+        let attributes: Vec<(String, String)> = (0..6)
+            .map(|i| (format!("NAME{i}"), "x".repeat(150)))
+            .collect();
+        let commands = split_attributes("XCLIENT", &attributes);
+        assert!(commands.len() > 1);
+        let mut seen = 0;
+        for chunk in &commands {
+            let line = Command::XClient(chunk.clone()).to_string();
+            assert!(line.len() <= 512, "{} bytes", line.len());
+            seen += chunk.len();
+        }
+        assert_eq!(seen, 6);
+        let short = split_attributes("XCLIENT", &[("NAME".into(), "a".into())]);
+        assert_eq!(short.len(), 1);
     }
 }

@@ -330,6 +330,14 @@ impl Dialog {
                 self.encoder = ContentEncoder::for_data();
             }
             (Some(Verb::Data), _) => self.phase = Phase::DroppingText,
+            // XCLIENT's 220 is a new session: greet again.
+            (Some(Verb::XClient), 220) => {
+                self.greeted = false;
+                self.capabilities = None;
+                self.in_transaction = false;
+                self.authenticated = None;
+                self.recipients.clear();
+            }
             (Some(Verb::Ehlo | Verb::Lhlo), 250) => {
                 self.greeted = true;
                 self.capabilities = Some(Capabilities::from_lines(reply.line_texts()));

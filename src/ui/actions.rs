@@ -79,6 +79,12 @@ pub(crate) async fn run_meta<O: Output>(
         Meta::Data(path) => helpers.data(session, path).await?,
         Meta::Bdat { path, chunk } => helpers.bdat(session, path, chunk).await?,
         Meta::Raw(bytes) => helpers.raw(session, bytes).await?,
+        Meta::XClient { attributes, lax } => {
+            helpers.xclient(session, attributes, false, lax).await?;
+        }
+        Meta::XForward { attributes, lax } => {
+            helpers.xclient(session, attributes, true, lax).await?;
+        }
         Meta::Log(path) => helpers.log(session, path)?,
         Meta::Save(path) => helpers.save(session, path)?,
         Meta::DemoInbox => session.sink().info(&super::helpers::demo_lines(None)),

@@ -282,6 +282,47 @@ impl Helpers {
         Ok(())
     }
 
+    /// `:xclient` and (`forward`) `:xforward`: a refusal is a reply like
+    /// any other; asking for what the server does not advertise (without
+    /// `--lax`) is a mistake, and nothing is sent.
+    pub(crate) async fn xclient<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        attributes: Vec<(String, String)>,
+        forward: bool,
+        lax: bool,
+    ) -> Result<(), HelperError> {
+        let name = self.ehlo_name(session);
+        self.record(
+            &if forward {
+                Meta::XForward {
+                    attributes: attributes.clone(),
+                    lax,
+                }
+            } else {
+                Meta::XClient {
+                    attributes: attributes.clone(),
+                    lax,
+                }
+            }
+            .to_string(),
+        );
+        if let Some(why) = session
+            .xclient(&attributes, forward, lax, &name, self.config.lmtp)
+            .await?
+        {
+            return Err(HelperError::Local(why));
+        }
+        if !forward {
+            let helo = attributes
+                .iter()
+                .find(|(attribute, _)| attribute == "HELO")
+                .map_or(name, |(_, value)| value.clone());
+            self.greeted_as = Some(helo);
+        }
+        Ok(())
+    }
+
     /// `:tls`, `:tls pem`, `:tls pem FILE`.
     pub(crate) fn tls<O: Output>(
         &mut self,

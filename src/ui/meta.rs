@@ -321,6 +321,24 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         },
     },
     MetaCommand {
+        name: "xclient",
+        args: "[--lax] NAME=… ADDR=… [PORT=… PROTO=… HELO=… LOGIN=… DESTADDR=… DESTPORT=…]",
+        kind: ArgKind::Free,
+        summary: "tell a Postfix that trusts this host who the client is (XCLIENT), split into lines of 512 bytes at most, then EHLO again; only attributes it advertised, unless --lax",
+        example: ":xclient NAME=mail.example.org ADDR=192.0.2.7 HELO=mail.example.org",
+        scope: Scope::Anywhere,
+        parse: |a| attributes(a, true),
+    },
+    MetaCommand {
+        name: "xforward",
+        args: "[--lax] NAME=… ADDR=… [PORT=… PROTO=… HELO=… IDENT=… SOURCE=…]",
+        kind: ArgKind::Free,
+        summary: "tell a Postfix that trusts this host who the original client was (XFORWARD), before MAIL; only attributes it advertised, unless --lax",
+        example: ":xforward NAME=mail.example.org ADDR=192.0.2.7 PROTO=ESMTP",
+        scope: Scope::Anywhere,
+        parse: |a| attributes(a, false),
+    },
+    MetaCommand {
         name: "pipeline",
         args: "",
         kind: ArgKind::Nothing,
@@ -444,6 +462,16 @@ pub enum Meta {
     Bdat { path: PathBuf, chunk: usize },
     /// `:raw STRING`, unescaped.
     Raw(Vec<u8>),
+    /// `:xclient [--lax] NAME=VALUE…` (values as typed; encoded when sent).
+    XClient {
+        attributes: Vec<(String, String)>,
+        lax: bool,
+    },
+    /// `:xforward [--lax] NAME=VALUE…`.
+    XForward {
+        attributes: Vec<(String, String)>,
+        lax: bool,
+    },
     /// `:pipeline`: the block follows.
     Pipeline,
     /// `:log FILE` or `:log off` (`None`).
@@ -479,6 +507,8 @@ impl Meta {
             Meta::Data(_) => "data",
             Meta::Bdat { .. } => "bdat",
             Meta::Raw(_) => "raw",
+            Meta::XClient { .. } => "xclient",
+            Meta::XForward { .. } => "xforward",
             Meta::Pipeline => "pipeline",
             Meta::Log(_) => "log",
             Meta::Save(_) => "save",
@@ -516,6 +546,14 @@ impl fmt::Display for Meta {
             Meta::Log(None) => f.write_str(" off"),
             Meta::Bdat { path: p, chunk } => write!(f, " {} --chunk {chunk}", path(p)),
             Meta::Raw(bytes) => write!(f, " \"{}\"", escape_raw(bytes)),
+            Meta::XClient { attributes, lax } | Meta::XForward { attributes, lax } => {
+                if *lax {
+                    f.write_str(" --lax")?;
+                }
+                attributes.iter().try_for_each(|(name, value)| {
+                    write!(f, " {}", quote(&format!("{name}={value}")))
+                })
+            }
             Meta::DemoInbox => f.write_str(" inbox"),
             Meta::DemoShow(n) => write!(f, " show {n}"),
             Meta::Tls(Some(None)) => f.write_str(" pem"),
@@ -655,6 +693,36 @@ pub(crate) fn argument_words(command: &MetaCommand, place: Place) -> Vec<&'stati
         ArgKind::SendOptions => SEND_OPTIONS.to_vec(),
         ArgKind::Nothing | ArgKind::File | ArgKind::Free => Vec::new(),
     }
+}
+
+/// `:xclient` and `:xforward` arguments: `--lax`, then `NAME=VALUE`
+/// words (quotes for values with spaces); names upper-cased.
+fn attributes(a: &Args<'_>, client: bool) -> Result<Meta, MetaError> {
+    let mut lax = false;
+    let mut attributes = Vec::new();
+    for word in a.shell_words()? {
+        if word == "--lax" {
+            lax = true;
+            continue;
+        }
+        let Some((name, value)) = word.split_once('=').filter(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }) else {
+            return Err(MetaError::Invalid(format!(
+                ":{} takes NAME=VALUE words, not {word:?}",
+                a.command.name
+            )));
+        };
+        attributes.push((name.to_ascii_uppercase(), value.to_string()));
+    }
+    if attributes.is_empty() {
+        return Err(a.usage());
+    }
+    Ok(if client {
+        Meta::XClient { attributes, lax }
+    } else {
+        Meta::XForward { attributes, lax }
+    })
 }
 
 #[cfg(test)]

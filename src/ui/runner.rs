@@ -121,12 +121,19 @@ pub(crate) async fn open<O: Output>(
             demo: config.demo,
         },
     };
+    let xclient_first = config.xclient_before_starttls;
+    if xclient_first {
+        runner.xclient(config).await;
+    }
     if config.starttls && runner.session.is_open() {
         let started = runner.helpers.starttls(&mut runner.session).await;
         if let Err(e) = started {
             runner.fail(e.into()).await;
         }
         runner.helpers.record_reply(&runner.session);
+    }
+    if !xclient_first {
+        runner.xclient(config).await;
     }
     Ok(runner)
 }
@@ -209,6 +216,30 @@ impl<O: Output> Runner<O> {
             Long::Dropped | Long::Unsent => {}
         }
         Ok(Flow::Continue)
+    }
+
+    /// `--xclient`: the words read as `:xclient` reads them, sent before
+    /// any input; a mistake or a refusal to advertise ends the session.
+    async fn xclient(&mut self, config: &ConnectConfig) {
+        let Some(words) = &config.xclient else {
+            return;
+        };
+        if !self.session.is_open() {
+            return;
+        }
+        let ran = match meta::parse(&format!("xclient {words}")) {
+            Ok(Meta::XClient { attributes, lax }) => self
+                .helpers
+                .xclient(&mut self.session, attributes, false, lax)
+                .await
+                .map_err(StepError::from),
+            Ok(_) => Ok(()),
+            Err(e) => Err(StepError::Meta(e)),
+        };
+        if let Err(e) = ran {
+            self.fail(e).await;
+        }
+        self.helpers.record_reply(&self.session);
     }
 
     /// Whether a `:pipeline` block is being collected (its lines are not

@@ -22,6 +22,7 @@ mod interop;
 mod lmtp;
 mod mtas;
 mod piped;
+mod proxy;
 mod readme;
 #[cfg(unix)]
 mod repl;
