@@ -350,6 +350,14 @@ fn postfix_without_authorization_does_not_offer_xclient_and_refuses_it() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
 }
 
+/// smtpcli reading a script from stdin, greeting as client.example.org.
+fn script_to(server: &FakeServer) -> assert_cmd::Command {
+    let mut cmd = smtpcli();
+    cmd.args(["--color", "never", "--ehlo", "client.example.org"])
+        .args(["--script", "-", "127.0.0.1", &server.port()]);
+    cmd
+}
+
 #[test]
 fn long_xclient_attributes_are_split_into_lines_of_512_bytes() {
     let login = "l".repeat(300);
@@ -369,16 +377,7 @@ fn long_xclient_attributes_are_split_into_lines_of_512_bytes() {
         send("221 bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--ehlo",
-            "client.example.org",
-            "--script",
-            "-",
-        ])
-        .args(["127.0.0.1", &server.port()])
+    let out = script_to(&server)
         .write_stdin(format!(
             ":xclient NAME={name} LOGIN={login} ADDR=192.0.2.44\n"
         ))
@@ -403,16 +402,7 @@ fn xclient_values_are_xtext_encoded() {
         send("221 bye"),
         Step::Close,
     ]);
-    let out = smtpcli()
-        .args([
-            "--color",
-            "never",
-            "--ehlo",
-            "client.example.org",
-            "--script",
-            "-",
-        ])
-        .args(["127.0.0.1", &server.port()])
+    let out = script_to(&server)
         .write_stdin(":xclient 'NAME=a b' HELO=x+y=z\n")
         .output()
         .unwrap();
