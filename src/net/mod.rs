@@ -8,6 +8,7 @@
 pub mod connect;
 pub mod hostname;
 pub mod mx;
+pub mod socks5;
 pub mod stream;
 pub mod target;
 pub mod tls;
