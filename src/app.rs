@@ -96,6 +96,8 @@ fn start_demo(config: &ConnectConfig) -> Result<(ConnectConfig, Vec<String>, cra
     tls.ca_file = Some(demo.ca_file.clone());
     tls.backend = config.session.tls.backend;
     config.session.tls = tls;
+    // The demo listens inside this process: a config file's proxy cannot reach it.
+    config.connect.socks5 = None;
     config.helpers.user = Some(crate::demo::USER.to_string());
     config.helpers.password_hint = Some(demo.password.clone());
     let tour = vec![

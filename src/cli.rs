@@ -9,9 +9,11 @@ use anyhow::{Context, bail};
 use clap::{CommandFactory, FromArgMatches, Parser};
 use smtpcli::config::ReplayOptions;
 use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
+use smtpcli::net::socks5::{self, Socks5};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::tls::{Backend, TlsSettings};
 use smtpcli::net::{ConnectOptions, Family};
+use smtpcli::proto::auth::Secret;
 use smtpcli::proto::proxy;
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
 use smtpcli::settings::{Options, TlsMode};
@@ -110,7 +112,7 @@ pub(crate) struct Cli {
     /// Connect to a UNIX domain socket instead of HOST and PORT (LMTP
     /// servers often listen on one).
     #[cfg(unix)]
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port", "ipv4", "ipv6", "source", "tls"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port", "ipv4", "ipv6", "source", "tls", "socks5"])]
     pub unix: Option<PathBuf>,
 
     /// Allow credentials over cleartext or unverified TLS without asking.
@@ -120,7 +122,7 @@ pub(crate) struct Cli {
     /// Start an SMTP server inside smtpcli (STARTTLS and AUTH included) on
     /// 127.0.0.1 and talk to it: a playground, no mail server needed.
     #[cfg(feature = "demo")]
-    #[arg(long, conflicts_with_all = ["host", "port", "tls", "replay", "ca_file", "sni", "no_sni"])]
+    #[arg(long, conflicts_with_all = ["host", "port", "tls", "replay", "ca_file", "sni", "no_sni", "socks5"])]
     pub demo: bool,
 
     /// Replay the client side of a recorded dialog (telnet, RFC, swaks or
@@ -228,6 +230,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
             color,
         });
     }
+    let socks5 = socks5_proxy(&o)?;
     let implicit_tls = o.tls == Some(TlsMode::Implicit);
     let lmtp = o.lmtp.unwrap_or(false);
     let host_given = o.host.is_some();
@@ -289,6 +292,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
                 resolver: cli.resolver,
                 mx_limit: cli.mx_limit.unwrap_or_default(),
                 proxy,
+                socks5,
             },
             starttls: o.tls == Some(TlsMode::Starttls),
             xclient: o.xclient.clone(),
@@ -373,4 +377,59 @@ fn proxy_request(o: &Options) -> anyhow::Result<Option<proxy::Request>> {
         destination: o.proxy_dest,
         tlvs,
     }))
+}
+
+/// `--socks5` with its login, read and checked here: a mistake is a usage
+/// error before anything connects. The password comes from a file or the
+/// environment, never from a flag (`ps` would show it).
+fn socks5_proxy(o: &Options) -> anyhow::Result<Option<Socks5>> {
+    let Some(address) = &o.socks5 else {
+        if o.socks5_user.is_some() || o.socks5_password_file.is_some() {
+            bail!("--socks5-user and --socks5-password-file need --socks5 HOST:PORT");
+        }
+        return Ok(None);
+    };
+    let proxy = parse_target(address, None, socks5::DEFAULT_PORT).context("--socks5")?;
+    let Some(user) = &o.socks5_user else {
+        if o.socks5_password_file.is_some() {
+            bail!("--socks5-password-file needs --socks5-user");
+        }
+        return Ok(Some(Socks5 {
+            proxy,
+            credentials: None,
+        }));
+    };
+    let password = match (
+        &o.socks5_password_file,
+        std::env::var("SMTPCLI_SOCKS5_PASSWORD"),
+    ) {
+        (Some(path), _) => first_line(path)
+            .with_context(|| format!("cannot read the SOCKS5 password file {}", path.display()))?,
+        (None, Ok(password)) => Secret::new(password),
+        (None, Err(std::env::VarError::NotUnicode(_))) => {
+            bail!("SMTPCLI_SOCKS5_PASSWORD is not UTF-8")
+        }
+        (None, Err(std::env::VarError::NotPresent)) => bail!(
+            "--socks5-user needs a password: --socks5-password-file FILE or SMTPCLI_SOCKS5_PASSWORD"
+        ),
+    };
+    let credentials = socks5::Credentials::new(user.clone(), password)?;
+    Ok(Some(Socks5 {
+        proxy,
+        credentials: Some(credentials),
+    }))
+}
+
+/// The first line of a small file (or a pipe, as `<(pass show …)` gives),
+/// as a secret; what was read is wiped.
+fn first_line(path: &std::path::Path) -> anyhow::Result<Secret> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!(smtpcli::net::connect::describe_io(&e)))?;
+    let mut text = zeroize::Zeroizing::new(String::new());
+    file.take(4096)
+        .read_to_string(&mut text)
+        .map_err(|e| anyhow::anyhow!(smtpcli::net::connect::describe_io(&e)))?;
+    let line = text.lines().next().unwrap_or("");
+    Ok(Secret::new(line))
 }

@@ -101,6 +101,10 @@ fn extra_sections() -> String {
             "The password (or OAuth2 token) for :auth.",
         ),
         (
+            "SMTPCLI_SOCKS5_PASSWORD",
+            "The password for the SOCKS5 proxy (--socks5-user).",
+        ),
+        (
             "NO_COLOR",
             "When set and not empty, no colour (unless --color always).",
         ),

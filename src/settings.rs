@@ -179,6 +179,20 @@ pub struct Options {
         help_heading = "PROXY protocol"
     )]
     pub xclient_before_starttls: Option<bool>,
+    /// Connect through this SOCKS5 proxy (RFC 1928); it resolves the
+    /// server's name (default port 1080).
+    #[arg(long, value_name = "HOST:PORT", help_heading = "SOCKS5 proxy")]
+    #[serde(default, deserialize_with = "socks5")]
+    pub socks5: Option<String>,
+
+    /// The user name for the SOCKS5 proxy (RFC 1929).
+    #[arg(long, value_name = "USER", help_heading = "SOCKS5 proxy")]
+    pub socks5_user: Option<String>,
+
+    /// Read the SOCKS5 password from the first line of FILE;
+    /// SMTPCLI_SOCKS5_PASSWORD works too.
+    #[arg(long, value_name = "FILE", help_heading = "SOCKS5 proxy")]
+    pub socks5_password_file: Option<PathBuf>,
 
     /// When to colour the output (NO_COLOR and TERM=dumb also turn it off;
     /// default: auto).
@@ -238,13 +252,21 @@ pub fn keys() -> &'static [&'static str] {
 impl Options {
     /// These options over `lower`: each one set here wins, the rest come
     /// from `lower`. A key belongs to its certificate, so a layer that sets
-    /// `cert` brings its own `key` (or none), never the lower layer's.
+    /// `cert` brings its own `key` (or none), never the lower layer's; a
+    /// layer that sets `socks5` brings its own login the same way.
     #[must_use]
     pub fn or(self, lower: Options) -> Options {
         let (cert, key) = if self.cert.is_some() {
             (self.cert, self.key)
         } else {
             (lower.cert, lower.key)
+        };
+        // Likewise a proxy brings its own login.
+        let (socks5, socks5_user, socks5_password_file) = if self.socks5.is_some() {
+            (self.socks5, self.socks5_user, self.socks5_password_file)
+        } else {
+            let file = self.socks5_password_file.or(lower.socks5_password_file);
+            (lower.socks5, self.socks5_user.or(lower.socks5_user), file)
         };
         Options {
             host: self.host.or(lower.host),
@@ -277,6 +299,9 @@ impl Options {
             xclient_before_starttls: self
                 .xclient_before_starttls
                 .or(lower.xclient_before_starttls),
+            socks5,
+            socks5_user,
+            socks5_password_file,
             color: self.color.or(lower.color),
             history_size: self.history_size.or(lower.history_size),
             profiles: BTreeMap::new(),
@@ -413,12 +438,14 @@ impl Settings {
     /// config file's directory), so a profile works from any directory.
     pub fn resolve_paths(&mut self, base: &Path, home: Option<&Path>) {
         resolve(&mut self.ca_file, base, home);
+        resolve(&mut self.socks5_password_file, base, home);
         for profile in self.profiles.values_mut() {
             for path in [
                 &mut profile.password_file,
                 &mut profile.ca_file,
                 &mut profile.cert,
                 &mut profile.key,
+                &mut profile.socks5_password_file,
             ] {
                 resolve(path, base, home);
             }
@@ -500,6 +527,14 @@ where
 fn port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     let Text(text) = Text::deserialize(deserializer)?;
     parse_port(&text)
+        .map(|_| Some(text))
+        .map_err(de::Error::custom)
+}
+
+/// A SOCKS5 proxy's `HOST:PORT`, once it is known to be one.
+fn socks5<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let Text(text) = Text::deserialize(deserializer)?;
+    crate::net::target::parse_target(&text, None, crate::net::socks5::DEFAULT_PORT)
         .map(|_| Some(text))
         .map_err(de::Error::custom)
 }
@@ -635,6 +670,8 @@ timeout = 2.5
                 1,
                 "history_size wants a number of lines",
             ),
+            ("socks5 = \"[::1\"\n", 1, "is not a host"),
+            ("\nsocks5 = \"proxy:http\"\n", 2, "'http' is not a port"),
             ("ehlo = \"a\"\nverify = yes\n", 2, ""),
             ("ehlo = \"unterminated\n", 1, ""),
         ];
@@ -657,6 +694,28 @@ timeout = 2.5
             let listed: Vec<&str> = expected.split(", ").map(|k| k.trim_matches('`')).collect();
             assert_eq!(listed, keys(), "{message}");
         }
+    }
+
+    #[test]
+    fn a_proxy_brings_its_own_login() {
+        let file = parse(
+            "socks5 = \"127.0.0.1:1081\"\nsocks5_user = \"me\"\nsocks5_password_file = \"pw\"\n\
+             [profiles.lab]\nhost = \"h\"\nsocks5 = \"proxy.example.org\"\n",
+        )
+        .unwrap();
+        let lab = file.profile("lab").unwrap().clone().or(file.clone());
+        assert_eq!(lab.socks5.as_deref(), Some("proxy.example.org"));
+        assert_eq!((lab.socks5_user, lab.socks5_password_file), (None, None));
+        // A layer without a proxy of its own keeps the lower one, and may
+        // name another user for it.
+        let flags = Options {
+            socks5_user: Some("other".into()),
+            ..Options::default()
+        };
+        let run = flags.or(file);
+        assert_eq!(run.socks5.as_deref(), Some("127.0.0.1:1081"));
+        assert_eq!(run.socks5_user.as_deref(), Some("other"));
+        assert_eq!(run.socks5_password_file, Some(PathBuf::from("pw")));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub enum Family {
 }
 
 impl Family {
-    fn allows(self, ip: IpAddr) -> bool {
+    pub(super) fn allows(self, ip: IpAddr) -> bool {
         match self {
             Family::Any => true,
             Family::V4 => ip.is_ipv4(),
@@ -55,6 +55,8 @@ pub struct ConnectOptions {
     pub mx_limit: MxLimit,
     /// `--proxy*`: what to send before anything else on the connection.
     pub proxy: Option<crate::proto::proxy::Request>,
+    /// `--socks5`: the SOCKS5 proxy to connect through.
+    pub socks5: Option<super::socks5::Socks5>,
 }
 
 /// How far `--mx` goes down the list: like Postfix's limits, 5 hosts and 2
@@ -106,6 +108,7 @@ impl Default for ConnectOptions {
             resolver: None,
             mx_limit: MxLimit::default(),
             proxy: None,
+            socks5: None,
         }
     }
 }
@@ -142,15 +145,35 @@ pub struct ConnectFacts {
     pub resolve_time: Duration,
     /// Time the successful attempt took.
     pub connect_time: Duration,
+    /// `--socks5`: how the connection goes through the proxy. `peer` is
+    /// then the proxy, and `addresses` are only an address literal's.
+    pub socks5: Option<super::socks5::Tunnel>,
+}
+
+impl ConnectFacts {
+    /// The address the server sees the connection come from: this end, or
+    /// the one a SOCKS5 proxy says it bound (none when it does not say).
+    pub fn client_addr(&self) -> Option<SocketAddr> {
+        match &self.socks5 {
+            None => Some(self.local),
+            Some(tunnel) => match &tunnel.bound {
+                Some(super::socks5::TargetAddr::Ip(addr)) => Some(*addr),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Resolves `target` (or, with `--mx`, its MX hosts) and connects to the
-/// first address that answers.
+/// first address that answers; with `--socks5`, through the proxy.
 pub async fn connect(
     target: &Target,
     options: &ConnectOptions,
     report: &mut dyn FnMut(String),
 ) -> Result<(TcpStream, ConnectFacts), NetError> {
+    if let Some(proxy) = &options.socks5 {
+        return super::via_socks5::connect(target, options, proxy, report).await;
+    }
     let started = Instant::now();
     // DNS counts against the timeout too.
     let (candidates, mx_list) = tokio::time::timeout(options.timeout, candidates(target, options))
@@ -233,6 +256,7 @@ pub async fn connect(
                         local,
                         resolve_time,
                         connect_time: attempt_started.elapsed(),
+                        socks5: None,
                     };
                     return Ok((stream, facts));
                 }
@@ -258,7 +282,7 @@ pub async fn connect(
 }
 
 /// The hosts to try, in order, and (with `--mx`) the MX list to show.
-async fn candidates(
+pub(super) async fn candidates(
     target: &Target,
     options: &ConnectOptions,
 ) -> Result<(Vec<Candidate>, Vec<Candidate>), NetError> {
@@ -313,7 +337,10 @@ async fn resolve(target: &Target) -> Result<Vec<IpAddr>, NetError> {
     Ok(found)
 }
 
-async fn attempt(addr: SocketAddr, options: &ConnectOptions) -> Result<TcpStream, String> {
+pub(super) async fn attempt(
+    addr: SocketAddr,
+    options: &ConnectOptions,
+) -> Result<TcpStream, String> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
     } else {

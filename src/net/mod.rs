@@ -13,6 +13,7 @@ pub mod stream;
 pub mod target;
 pub mod tls;
 pub mod transport;
+mod via_socks5;
 
 use thiserror::Error;
 
@@ -57,6 +58,12 @@ pub enum NetError {
         action: &'static str,
         #[source]
         source: std::io::Error,
+    },
+    /// The SOCKS5 proxy did not give a connection (`--socks5`).
+    #[error("SOCKS5 proxy {proxy}: {error}")]
+    Socks5 {
+        proxy: String,
+        error: socks5::Socks5Error,
     },
     /// Writing did not finish in time: the server is not reading.
     #[error("the server has not read what was sent for {0} s")]

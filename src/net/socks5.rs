@@ -246,6 +246,20 @@ impl fmt::Display for TargetAddr {
     }
 }
 
+/// `host:port` as text for the one JSON writer (`ui::json`), a name as the
+/// proxy sent it: like [`Untrusted`], invisible characters are escaped
+/// there.
+impl serde::Serialize for TargetAddr {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TargetAddr::Ip(addr) => serializer.collect_str(addr),
+            TargetAddr::Domain { name, port } => {
+                serializer.serialize_str(&format!("{}:{port}", name.unchecked_str()))
+            }
+        }
+    }
+}
+
 /// The `REP` field of the reply to CONNECT (RFC 1928 §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyCode {
@@ -640,6 +654,21 @@ fn check_version(bytes: &[u8], stage: Stage) -> Result<(), Socks5Error> {
         Some(&got) if got != VERSION => Err(Socks5Error::Version { stage, got }),
         _ => Ok(()),
     }
+}
+
+/// How a connection goes through the proxy: a fact of the connection, for
+/// the transcript and JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tunnel {
+    /// The destination the proxy was asked for.
+    pub target: TargetAddr,
+    /// The method the proxy chose.
+    pub method: Method,
+    /// The user name it took, with [`Method::UserPassword`].
+    pub user: Option<String>,
+    /// The address the proxy bound for the connection, when it says one:
+    /// usually what the server sees as the client.
+    pub bound: Option<TargetAddr>,
 }
 
 /// What a finished handshake tells.

@@ -361,7 +361,8 @@ impl Status {
 
 /// One SMTP session: the I/O shell around the [`state::Dialog`].
 pub struct Session<S: EventSink> {
-    /// The local end of the connection (none for a UNIX socket).
+    /// The local end of the connection as the server sees it (none for a
+    /// UNIX socket, or a SOCKS5 proxy that does not say its own).
     local: Option<std::net::SocketAddr>,
     transport: Transport,
     sink: S,
@@ -408,6 +409,8 @@ impl<S: EventSink> Session<S> {
         };
         let local = facts.local;
         let peer = facts.peer;
+        // Through a SOCKS5 proxy, the server sees the proxy's address.
+        let seen_from = facts.client_addr();
         sink.event(Event::Connected(facts));
         // A PROXY header goes first, before the banner and before any TLS,
         // as a load balancer sends it.
@@ -425,14 +428,7 @@ impl<S: EventSink> Session<S> {
             }
             sink.event(Event::Note(request.describe(&bytes)));
         }
-        Self::start(
-            Stream::Plain(tcp),
-            Some(local),
-            target.clone(),
-            options,
-            sink,
-        )
-        .await
+        Self::start(Stream::Plain(tcp), seen_from, target.clone(), options, sink).await
     }
 
     /// Connects to a UNIX domain socket and waits for the whole banner.
@@ -565,8 +561,9 @@ impl<S: EventSink> Session<S> {
         &self.target
     }
 
-    /// The local address and port of the connection (none for a UNIX
-    /// socket).
+    /// The local address and port of the connection, as the server sees
+    /// it (none for a UNIX socket, or through a SOCKS5 proxy that does not
+    /// say its own).
     pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
         self.local
     }

@@ -128,9 +128,8 @@ impl<W: Write> EventSink for JsonOutput<W> {
         match event {
             // A status for a person at a terminal; nothing happened.
             Event::Waiting { .. } => {}
-            Event::Connected(facts) => self.emit(
-                "connected",
-                json!({
+            Event::Connected(facts) => {
+                let mut fields = json!({
                     "host": facts.target.host,
                     "port": facts.target.port,
                     "addresses": facts.addresses.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -145,13 +144,30 @@ impl<W: Write> EventSink for JsonOutput<W> {
                     "peer": facts.peer.to_string(),
                     "local": facts.local.to_string(),
                     "connect_ms": facts.connect_time.as_secs_f64() * 1000.0,
-                }),
-            ),
+                });
+                // Only through a proxy: the key is absent otherwise.
+                if let Some(tunnel) = &facts.socks5 {
+                    fields["socks5"] = json!({
+                        "proxy": facts.peer.to_string(),
+                        "target": tunnel.target,
+                        "method": tunnel.method.to_string(),
+                        "user": tunnel.user.as_deref().map(escape_str),
+                        "bound": tunnel.bound,
+                    });
+                }
+                self.emit("connected", fields);
+            }
             Event::Sent { what, tls } => {
                 let fields = match what {
-                    Sent::Command(text) => json!({"kind": "command", "text": escape_str(&text), "tls": tls}),
-                    Sent::Text(text) => json!({"kind": "text", "text": escape_str(&text), "tls": tls}),
-                    Sent::EndOfMessage => json!({"kind": "end_of_message", "text": ".", "tls": tls}),
+                    Sent::Command(text) => {
+                        json!({"kind": "command", "text": escape_str(&text), "tls": tls})
+                    }
+                    Sent::Text(text) => {
+                        json!({"kind": "text", "text": escape_str(&text), "tls": tls})
+                    }
+                    Sent::EndOfMessage => {
+                        json!({"kind": "end_of_message", "text": ".", "tls": tls})
+                    }
                     Sent::Secret { len } => json!({"kind": "secret", "bytes": len, "tls": tls}),
                     Sent::Raw(bytes) => json!({
                         "kind": "raw",

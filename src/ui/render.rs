@@ -186,19 +186,43 @@ impl<W: Write> Renderer<W> {
                 None => self.warning(&attempt.error),
             }
         }
-        let via = facts
-            .via
-            .as_ref()
-            .map(|v| format!(" ({})", v.escaped()))
-            .unwrap_or_default();
+        let to = match &facts.socks5 {
+            // The proxy resolves a name: its address is not known here.
+            Some(tunnel) => format!(
+                "{} port {} via SOCKS5 {}{}",
+                tunnel.target.host(),
+                tunnel.target.port(),
+                facts.peer,
+                tunnel
+                    .user
+                    .as_ref()
+                    .map(|user| format!(" as {user}"))
+                    .unwrap_or_default()
+            ),
+            None => format!(
+                "{} port {}{}",
+                facts.peer.ip(),
+                facts.peer.port(),
+                facts
+                    .via
+                    .as_ref()
+                    .map(|v| format!(" ({})", v.escaped()))
+                    .unwrap_or_default()
+            ),
+        };
         self.note(&format!(
-            "connected to {} port {}{via} from {} port {} in {}",
-            facts.peer.ip(),
-            facts.peer.port(),
+            "connected to {to} from {} port {} in {}",
             facts.local.ip(),
             facts.local.port(),
             millis(facts.connect_time)
         ));
+        if let Some(bound) = facts.socks5.as_ref().and_then(|t| t.bound.as_ref()) {
+            self.note(&format!(
+                "the server sees the proxy's {} port {}",
+                bound.host(),
+                bound.port()
+            ));
+        }
     }
 
     fn sent(&mut self, what: &Sent, tls: bool) {
@@ -598,6 +622,45 @@ mod tests {
             !out.bytes().any(|b| b < 0x20 && b != b'\n' || b == 0x7f),
             "{out:?}"
         );
+    }
+
+    #[test]
+    fn a_connection_through_a_socks5_proxy_names_it() {
+        use crate::net::socks5::{Method, TargetAddr, Tunnel};
+        let facts = |bound: Option<TargetAddr>| ConnectFacts {
+            target: crate::net::Target {
+                host: "localhost".into(),
+                port: 2525,
+            },
+            addresses: vec![],
+            mx: vec![],
+            via: None,
+            failed: vec![],
+            peer: "127.0.0.1:1080".parse().unwrap(),
+            local: "127.0.0.1:40312".parse().unwrap(),
+            resolve_time: Duration::ZERO,
+            connect_time: Duration::from_millis(3),
+            socks5: Some(Tunnel {
+                target: TargetAddr::new("localhost", 2525).unwrap(),
+                method: Method::UserPassword,
+                user: Some("socksuser".into()),
+                bound,
+            }),
+        };
+        let out = render(
+            vec![Event::Connected(facts(Some(TargetAddr::Domain {
+                name: crate::text::Untrusted::new(b"\x1b]0;x\x07".to_vec()),
+                port: 56609,
+            })))],
+            false,
+        );
+        assert_eq!(
+            out,
+            "# connected to localhost port 2525 via SOCKS5 127.0.0.1:1080 as socksuser from 127.0.0.1 port 40312 in 3.0 ms\n\
+             # the server sees the proxy's \\e]0;x\\x07 port 56609\n"
+        );
+        let out = render(vec![Event::Connected(facts(None))], false);
+        assert_eq!(out.lines().count(), 1, "{out}");
     }
 
     #[test]
