@@ -29,5 +29,6 @@ mod repl;
 mod replay;
 mod script;
 mod secrets;
+mod socks5;
 mod support;
 mod tls;

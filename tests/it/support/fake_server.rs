@@ -19,6 +19,9 @@ pub enum Step {
     Send(Vec<u8>),
     /// Read one line (up to LF) and compare it with this one, CRLF included.
     Expect(Vec<u8>),
+    /// Read exactly as many bytes as these and compare: a binary message
+    /// (SOCKS5), which has no line end.
+    ExpectBytes(Vec<u8>),
     /// Check that nothing arrives for this long: the client must wait.
     Silence(Duration),
     /// Write each byte separately with this pause in between.
@@ -149,6 +152,13 @@ fn run(mut stream: TcpStream, script: Vec<Step>) -> Result<Vec<u8>, String> {
                     ));
                 }
             }
+            Step::ExpectBytes(want) => {
+                let got = read_bytes(&mut stream, &mut pending, &mut received, want.len())
+                    .map_err(|e| format!("step {i}: expected {want:?}: {e}"))?;
+                if got != want {
+                    return Err(format!("step {i}: expected {want:?}, got {got:?}"));
+                }
+            }
             Step::Silence(window) => {
                 if !pending.is_empty() {
                     return Err(format!(
@@ -245,6 +255,34 @@ fn read_line(
             Err(e) => return Err(format!("{e}; had {:?}", show(pending))),
         }
     }
+}
+
+/// Reads exactly `n` bytes, keeping what came after them in `pending`.
+fn read_bytes(
+    stream: &mut TcpStream,
+    pending: &mut Vec<u8>,
+    received: &mut Vec<u8>,
+    n: usize,
+) -> Result<Vec<u8>, String> {
+    stream
+        .set_read_timeout(Some(EXPECT_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while pending.len() < n {
+        if Instant::now() > deadline {
+            return Err(format!("timed out; had {pending:?}"));
+        }
+        let mut buf = [0u8; 4096];
+        match stream.read(&mut buf) {
+            Ok(0) => return Err(format!("the client closed; had {pending:?}")),
+            Ok(got) => pending.extend_from_slice(&buf[..got]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{e}; had {pending:?}")),
+        }
+    }
+    let bytes: Vec<u8> = pending.drain(..n).collect();
+    received.extend_from_slice(&bytes);
+    Ok(bytes)
 }
 
 fn show(bytes: &[u8]) -> String {
