@@ -1,5 +1,5 @@
-//! The transport: TCP connections, TLS on them, and reading whole replies
-//! off them.
+//! The transport: TCP connections (direct or through a SOCKS5 proxy), TLS
+//! on them, and reading whole replies off them.
 //!
 //! This layer knows sockets, TLS, deadlines and bytes; it knows nothing of
 //! terminals, and it never prints. Replies are parsed by [`crate::proto`];
