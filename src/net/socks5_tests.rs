@@ -513,3 +513,51 @@ fn which_faults_are_the_destinations() {
     };
     assert!(!auth.is_destination());
 }
+
+proptest::proptest! {
+    /// Whatever a proxy sends, the decoders neither panic nor ask for
+    /// fewer bytes than they have or more than a reply can hold, and the
+    /// answer fed byte by byte, as the handshake reads it, is the answer
+    /// fed whole.
+    #[test]
+    fn decoders_take_any_bytes(
+        head in proptest::sample::select(vec![
+            vec![],
+            vec![5, 0, 0, 1],
+            vec![5, 0, 0, 3],
+            vec![5, 0, 0, 4],
+        ]),
+        tail in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+    ) {
+        // Well-formed heads too, so the address decoding is reached.
+        let bytes = [head, tail].concat();
+        let target = localhost();
+        let mut read = 0;
+        let whole = loop {
+            match connect_reply(&bytes[..read], &target) {
+                Ok(Decoded::Need(n)) => {
+                    proptest::prop_assert!(n > read && n <= MAX_REPLY);
+                    if n > bytes.len() {
+                        break None;
+                    }
+                    read = n;
+                }
+                other => break Some(other.map_err(|e| e.to_string())),
+            }
+        };
+        if let Some(result) = whole {
+            let at_once = connect_reply(&bytes[..read], &target).map_err(|e| e.to_string());
+            proptest::prop_assert_eq!(result, at_once);
+        }
+        for len in 0..bytes.len().min(3) {
+            for offered in [NO_AUTH, BOTH] {
+                if let Ok(Decoded::Need(n)) = method_selection(&bytes[..len], offered) {
+                    proptest::prop_assert!(n > len);
+                }
+            }
+            if let Ok(Decoded::Need(n)) = auth_status(&bytes[..len], "u") {
+                proptest::prop_assert!(n > len);
+            }
+        }
+    }
+}
