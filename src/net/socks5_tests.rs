@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::*;
+use crate::text::Untrusted;
 
 fn creds() -> Credentials {
     Credentials::new("socksuser", Secret::new("pa55")).unwrap()
