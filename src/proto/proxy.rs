@@ -311,8 +311,14 @@ pub enum Request {
 }
 
 impl Request {
-    /// The bytes for a connection from `local` to `peer`.
-    pub fn bytes(&self, local: SocketAddr, peer: SocketAddr) -> Result<Vec<u8>, ProxyError> {
+    /// The bytes for a connection from `local` to `peer`, as the server
+    /// sees them (`None`: not known, as behind a SOCKS5 proxy that resolved
+    /// the name; the header then says `unknown` unless a claim is given).
+    pub fn bytes(
+        &self,
+        local: Option<SocketAddr>,
+        peer: Option<SocketAddr>,
+    ) -> Result<Vec<u8>, ProxyError> {
         let (version, source, destination, tlvs) = match self {
             Request::Raw(bytes) => return Ok(bytes.clone()),
             Request::Header {
@@ -324,9 +330,9 @@ impl Request {
         };
         // A LOCAL header is the proxy's own connection: no addresses unless
         // some are claimed.
-        let default = |own| match version {
-            Version::V2Local => Claim::Unknown,
-            _ => Claim::Address(own),
+        let default = |own: Option<SocketAddr>| match (version, own) {
+            (Version::V2Local, _) | (_, None) => Claim::Unknown,
+            (_, Some(own)) => Claim::Address(own),
         };
         let source = source.unwrap_or_else(|| default(local));
         let destination = destination.unwrap_or_else(|| default(peer));
@@ -500,8 +506,8 @@ mod tests {
 
     #[test]
     fn requests_fill_in_the_connection_and_describe_what_went_out() {
-        let local = addr("127.0.0.1:40000");
-        let peer = addr("127.0.0.1:2525");
+        let local = Some(addr("127.0.0.1:40000"));
+        let peer = Some(addr("127.0.0.1:2525"));
         let v1 = Request::Header {
             version: Version::V1,
             source: Some("192.0.2.7:1234".parse().unwrap()),
@@ -532,6 +538,16 @@ mod tests {
         assert!(local_v2.describe(&bytes).starts_with(
             "PROXY v2-local header sent (16 bytes): 0d0a0d0a000d0a515549540a20000000"
         ));
+        let unknown_peer = Request::Header {
+            version: Version::V1,
+            source: None,
+            destination: None,
+            tlvs: Vec::new(),
+        };
+        assert_eq!(
+            unknown_peer.bytes(local, None).unwrap(),
+            b"PROXY UNKNOWN\r\n"
+        );
         let raw = Request::Raw(b"PROXY BOGUS\r\n".to_vec());
         assert_eq!(raw.bytes(local, peer).unwrap(), b"PROXY BOGUS\r\n");
         assert!("1.2.3.4".parse::<Claim>().is_err());

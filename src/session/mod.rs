@@ -407,15 +407,24 @@ impl<S: EventSink> Session<S> {
             Ok(ok) => ok,
             Err(e) => return Err((e.into(), sink)),
         };
-        let local = facts.local;
-        let peer = facts.peer;
-        // Through a SOCKS5 proxy, the server sees the proxy's address.
+        // What the server sees: through a SOCKS5 proxy, the proxy's side
+        // (if it said) and the server's address only when it was given as
+        // one (the proxy resolved a name).
         let seen_from = facts.client_addr();
+        let seen_at = match &facts.socks5 {
+            None => Some(facts.peer),
+            Some(_) => target
+                .host
+                .trim_matches(|c| c == '[' || c == ']')
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| std::net::SocketAddr::new(ip, target.port)),
+        };
         sink.event(Event::Connected(facts));
         // A PROXY header goes first, before the banner and before any TLS,
         // as a load balancer sends it.
         if let Some(request) = &connect.proxy {
-            let bytes = match request.bytes(local, peer) {
+            let bytes = match request.bytes(seen_from, seen_at) {
                 Ok(bytes) => bytes,
                 Err(e) => return Err((SessionError::Local(e.to_string()), sink)),
             };

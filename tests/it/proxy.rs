@@ -459,3 +459,25 @@ fn postfix_xclient_from_the_command_line_after_or_before_starttls() {
         assert!(at(first) < at(second), "{stdout}");
     }
 }
+
+#[test]
+#[ignore = "needs Postfix and Dante: scripts/test-servers start"]
+fn through_socks5_the_header_names_the_server_not_the_proxy() {
+    let socks = need("SMTPCLI_IT_SOCKS5");
+    let (host, port) = need_server("SMTPCLI_IT_PROXY");
+    let (stdout, mail) = postfix_proxied(&[
+        "--socks5",
+        &socks,
+        "--proxy",
+        "v1",
+        "--proxy-source",
+        "192.0.2.34:4000",
+    ]);
+    assert!(
+        stdout.contains(&format!(
+            "# PROXY v1 header sent: PROXY TCP4 192.0.2.34 {host} 4000 {port}"
+        )),
+        "{stdout}"
+    );
+    assert!(mail.contains("(unknown [192.0.2.34])"), "{mail}");
+}
