@@ -204,6 +204,14 @@ fn postfix_behind_a_proxy_sees_the_claimed_client_v1_and_v2() {
         "unique-id=smtpcli-test",
     ]);
     assert!(mail.contains("(unknown [192.0.2.32])"), "{mail}");
+    // Postfix logs the claimed client too.
+    let logged = std::fs::read_to_string(need("SMTPCLI_IT_POSTFIX_LOG")).unwrap_or_default();
+    for client in ["192.0.2.31", "192.0.2.32"] {
+        assert!(
+            logged.contains(&format!("connect from unknown[{client}]")),
+            "{client} not in the Postfix log"
+        );
+    }
 }
 
 #[test]
