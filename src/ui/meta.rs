@@ -35,6 +35,9 @@ pub(crate) enum ArgKind {
     Mechanism,
     /// `:send` options.
     SendOptions,
+    /// `NAME=` attributes of XCLIENT (`false`) or XFORWARD (`true`): those
+    /// the server advertised, and `--lax`.
+    Attributes(bool),
     /// Anything (codes, a name, bytes).
     Free,
 }
@@ -323,7 +326,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
     MetaCommand {
         name: "xclient",
         args: "[--lax] NAME=… ADDR=… [PORT=… PROTO=… HELO=… LOGIN=… DESTADDR=… DESTPORT=…]",
-        kind: ArgKind::Free,
+        kind: ArgKind::Attributes(false),
         summary: "tell a Postfix that trusts this host who the client is (XCLIENT), split into lines of 512 bytes at most, then EHLO again; only attributes it advertised, unless --lax",
         example: ":xclient NAME=mail.example.org ADDR=192.0.2.7 HELO=mail.example.org",
         scope: Scope::Anywhere,
@@ -332,7 +335,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
     MetaCommand {
         name: "xforward",
         args: "[--lax] NAME=… ADDR=… [PORT=… PROTO=… HELO=… IDENT=… SOURCE=…]",
-        kind: ArgKind::Free,
+        kind: ArgKind::Attributes(true),
         summary: "tell a Postfix that trusts this host who the original client was (XFORWARD), before MAIL; only attributes it advertised, unless --lax",
         example: ":xforward NAME=mail.example.org ADDR=192.0.2.7 PROTO=ESMTP",
         scope: Scope::Anywhere,
@@ -691,6 +694,7 @@ pub(crate) fn argument_words(command: &MetaCommand, place: Place) -> Vec<&'stati
             .collect(),
         ArgKind::Mechanism => Mechanism::all().iter().map(|m| m.name()).collect(),
         ArgKind::SendOptions => SEND_OPTIONS.to_vec(),
+        ArgKind::Attributes(_) => vec!["--lax"],
         ArgKind::Nothing | ArgKind::File | ArgKind::Free => Vec::new(),
     }
 }

@@ -358,6 +358,18 @@ fn meta_candidates(before: &str, caps: Option<&Capabilities>, place: Place) -> (
                 .map(str::to_ascii_lowercase)
                 .collect()
         }
+        ArgKind::Attributes(forward) if !word.contains('=') => {
+            let mut words: Vec<String> = meta::argument_words(command, place)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            words.extend(
+                advertised_attributes(caps, forward)
+                    .into_iter()
+                    .map(|n| n + "="),
+            );
+            words
+        }
         ArgKind::Words(_) | ArgKind::Command if first => meta::argument_words(command, place)
             .into_iter()
             .map(str::to_string)
@@ -365,6 +377,26 @@ fn meta_candidates(before: &str, caps: Option<&Capabilities>, place: Place) -> (
         _ => Vec::new(),
     };
     (word_start, matching(word, words))
+}
+
+/// The XCLIENT (or XFORWARD) attribute names the server advertised, those
+/// that are plain words (the server's text, checked before it is offered).
+fn advertised_attributes(caps: Option<&Capabilities>, forward: bool) -> Vec<String> {
+    use crate::proto::ehlo::Capability;
+    let Some(caps) = caps else {
+        return Vec::new();
+    };
+    caps.list
+        .iter()
+        .filter_map(|cap| match cap {
+            Capability::XClient(names) if !forward => Some(names),
+            Capability::XForward(names) if forward => Some(names),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|name| name.checked(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .map(str::to_ascii_uppercase)
+        .collect()
 }
 
 /// File names that complete `word` (a path typed so far): entries of its

@@ -286,3 +286,25 @@ fn only_mechanism_names_are_offered_from_the_servers_auth_line() {
     let (_, offered) = complete(&h, "AUTH ");
     assert_eq!(offered, ["PLAIN", "LOGIN"]);
 }
+
+#[test]
+fn xclient_attributes_complete_from_what_the_server_advertised() {
+    let mut h = ReplHelper::new(true);
+    h.set_situation(Situation {
+        status: Some(status()),
+        capabilities: Some(Capabilities::from_lines([
+            "mx",
+            "XCLIENT NAME ADDR PORT \u{1b}[2JEVIL HELO",
+            "XFORWARD NAME ADDR IDENT",
+        ])),
+        demo: false,
+    });
+    assert_eq!(
+        complete(&h, ":xclient ").1,
+        ["--lax", "NAME=", "ADDR=", "PORT=", "HELO="]
+    );
+    assert_eq!(complete(&h, ":xclient NAME=a A").1, ["ADDR="]);
+    assert_eq!(complete(&h, ":xforward I").1, ["IDENT="]);
+    // Inside a value nothing is offered.
+    assert!(complete(&h, ":xclient NAME=").1.is_empty());
+}
