@@ -113,6 +113,18 @@ impl Default for ConnectOptions {
     }
 }
 
+/// A connected stream made ready for SMTP: no Nagle delay on its small
+/// writes; returns this end's address.
+pub(super) fn ready(stream: &TcpStream) -> Result<SocketAddr, NetError> {
+    let local = stream.local_addr().map_err(|e| NetError::Io {
+        action: "reading the local address",
+        source: e,
+    })?;
+    // SMTP is a dialog of small writes; do not let Nagle delay them.
+    let _ = stream.set_nodelay(true);
+    Ok(local)
+}
+
 /// One address that was tried and failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attempt {
@@ -239,12 +251,7 @@ pub async fn connect(
             let attempt_started = Instant::now();
             match attempt(addr, options).await {
                 Ok(stream) => {
-                    let local = stream.local_addr().map_err(|e| NetError::Io {
-                        action: "reading the local address",
-                        source: e,
-                    })?;
-                    // SMTP is a dialog of small writes; do not let Nagle delay them.
-                    let _ = stream.set_nodelay(true);
+                    let local = ready(&stream)?;
                     let via = (candidate.name != *target.host).then(|| candidate.name.clone());
                     let facts = ConnectFacts {
                         target: target.clone(),

@@ -91,11 +91,7 @@ pub(super) async fn connect(
         let credentials = proxy.credentials.as_ref();
         match socks5::handshake(&mut stream, &destination, credentials, deadline).await {
             Ok(established) => {
-                let local = stream.local_addr().map_err(|e| NetError::Io {
-                    action: "reading the local address",
-                    source: e,
-                })?;
-                let _ = stream.set_nodelay(true);
+                let local = super::connect::ready(&stream)?;
                 let via = (*name != *target.host).then(|| name.clone());
                 let addresses = target.host.parse::<IpAddr>().into_iter().collect();
                 let tunnel = Tunnel {
