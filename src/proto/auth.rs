@@ -10,6 +10,12 @@
 //! accident; only [`Secret::expose`] gives it out. Its memory is wiped on drop,
 //! and so are the intermediate buffers built here from one.
 
+pub mod oauth;
+pub mod scram;
+
+pub use oauth::{OAUTHBEARER_ERROR_RESPONSE, OAuthError, oauthbearer_response, token_problem};
+pub use scram::{ScramClient, ScramError, ScramHash};
+
 use crate::text::Untrusted;
 use std::fmt;
 use std::str::FromStr;
