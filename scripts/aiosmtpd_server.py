@@ -6,6 +6,10 @@ XOAUTH2 token is the password, and a wrong one gets the 334 JSON error step), an
 recipients with scripted answers:
   nosuchuser@...  -> 550 5.1.1 (unknown user)
   greylist@...    -> 450 4.7.1 (try again later)
+With --token TOKEN (a second instance): XOAUTH2 takes TOKEN instead of the password, and
+OAUTHBEARER (RFC 7628) is offered too; a wrong token gets RFC 7628's error challenge (base64
+JSON), which the client must answer with ^A before the 535. A good one gets a 235 that names the
+host= and port= the client sent.
 Accepted messages are stored one per file in --spool: NNNNNN.eml holds the DATA bytes exactly as
 received (after dot-unstuffing), NNNNNN.json the envelope.
 """
@@ -87,6 +91,60 @@ class Handler:
         return f"250 2.0.0 Ok: queued as {n:06d}"
 
 
+class OAuthHandler(Handler):
+    """Handler plus OAUTHBEARER (RFC 7628), for the instance started with --token."""
+
+    async def auth_OAUTHBEARER(self, server, args):
+        if len(args) < 2:
+            blob = await server.challenge_auth("")
+            if not isinstance(blob, bytes):
+                return AuthResult(success=False)
+        else:
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except (binascii.Error, ValueError):
+                return AuthResult(success=False, handled=False, message="501 5.5.2 Can't decode base64")
+        text = blob.decode("utf-8", "replace")
+        # gs2-header ^A kvpairs ^A: "n,a=USER," then "key=value" parts.
+        header, _, rest = text.partition("\x01")
+        gs2 = header.split(",")
+        authzid = next((p[2:] for p in gs2[1:2] if p.startswith("a=")), "")
+        authzid = authzid.replace("=2C", ",").replace("=3D", "=")
+        fields = dict(part.split("=", 1) for part in rest.split("\x01") if "=" in part)
+        well_formed = gs2[0] in ("n", "y") and text.endswith("\x01\x01")
+        if (
+            well_formed
+            and (not authzid or authzid.encode() in self.logins)
+            and fields.get("auth") == f"Bearer {self.token}"
+        ):
+            user = authzid or "token"
+            return AuthResult(
+                success=True,
+                handled=False,
+                message=(
+                    "235 2.7.0 Authentication successful (OAUTHBEARER, "
+                    f"host={fields.get('host', '-')} port={fields.get('port', '-')})"
+                ),
+                auth_data=LoginPassword(user.encode(), b""),
+            )
+        # RFC 7628 §3.2.2: the error as a JSON challenge; the client answers ^A.
+        error = json.dumps(
+            {
+                "status": "invalid_token",
+                "scope": "https://mail.example.org/smtp",
+                "openid-configuration": "https://auth.example.org/.well-known/openid-configuration",
+            }
+        )
+        answer = await server.challenge_auth(error)
+        if not isinstance(answer, bytes):
+            return AuthResult(success=False)
+        if answer != b"\x01":
+            return AuthResult(
+                success=False, handled=False, message="501 5.5.2 RFC 7628 wants ^A after the error challenge"
+            )
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
+
+
 def make_authenticator(logins, password):
     def authenticate(server, session, envelope, mechanism, auth_data):
         ok = (
@@ -109,6 +167,7 @@ def main():
     p.add_argument("--user", default="alice")
     p.add_argument("--password", default="secret")
     p.add_argument("--spool", required=True)
+    p.add_argument("--token", help="the OAuth 2.0 token XOAUTH2 and OAUTHBEARER accept (adds OAUTHBEARER)")
     args = p.parse_args()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -118,8 +177,12 @@ def main():
     tls.load_cert_chain(args.cert, args.key)
 
     logins = {args.user.encode(), f"{args.user}@{args.hostname}".encode()}
+    if args.token:
+        handler = OAuthHandler(args.spool, logins, args.token)
+    else:
+        handler = Handler(args.spool, logins, args.password)
     controller = Controller(
-        Handler(args.spool, logins, args.password),
+        handler,
         hostname=args.host,
         port=args.port,
         server_hostname=args.hostname,

@@ -82,6 +82,8 @@ pub struct HelperConfig {
     pub user: Option<String>,
     /// `--password-file`.
     pub password_file: Option<PathBuf>,
+    /// `--token-cmd`: a shell command that prints an OAuth 2.0 token.
+    pub token_cmd: Option<String>,
     /// `--insecure`: credentials over cleartext or unverified TLS without
     /// asking.
     pub insecure: bool,

@@ -50,7 +50,7 @@ Exit codes (scripts, replays and piped input):
   0   every reply as expected (no expectations: no 4xx or 5xx reply)
   1   the server disagreed permanently: an unexpected 5xx, a failed :expect,
       a replay mismatch, STARTTLS not offered (or refused with a 5xx), a 554 banner,
-      a null MX
+      a null MX, a SCRAM server that did not prove it knows the password
   75  the only disagreements were temporary (4xx: greylisting, a 421 banner,
       input left unsent after a 421)
   2   no SMTP answer or a local problem: usage, DNS, connect, TLS handshake,

@@ -101,6 +101,10 @@ fn extra_sections() -> String {
             "The password (or OAuth2 token) for :auth.",
         ),
         (
+            "SMTPCLI_TOKEN",
+            "The OAuth 2.0 token for :auth oauthbearer and xoauth2 (without --token-cmd).",
+        ),
+        (
             "SMTPCLI_SOCKS5_PASSWORD",
             "The password for the SOCKS5 proxy (--socks5-user).",
         ),

@@ -130,6 +130,12 @@ pub struct Options {
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
+    /// For :auth xoauth2 and oauthbearer: run CMD through the shell and take
+    /// its output (trimmed) as the OAuth 2.0 token; SMTPCLI_TOKEN holds a
+    /// token too. A token is never taken from the command line itself.
+    #[arg(long, value_name = "CMD")]
+    pub token_cmd: Option<String>,
+
     /// Send a PROXY protocol header first, as a load balancer would: v1, v2,
     /// or v2-local (the proxy's own connection, a health check).
     #[arg(long, value_name = "VERSION", help_heading = "PROXY protocol")]
@@ -286,6 +292,7 @@ impl Options {
             lmtp: self.lmtp.or(lower.lmtp),
             user: self.user.or(lower.user),
             password_file: self.password_file.or(lower.password_file),
+            token_cmd: self.token_cmd.or(lower.token_cmd),
             proxy: self.proxy.or(lower.proxy),
             proxy_source: self.proxy_source.or(lower.proxy_source),
             proxy_dest: self.proxy_dest.or(lower.proxy_dest),

@@ -1,7 +1,8 @@
 //! SASL for SMTP AUTH (RFC 4954): the client side of PLAIN (RFC 4616),
-//! LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195) and Google's
-//! XOAUTH2, the decoding of `334` challenges, and [`Secret`], the type every
-//! password, token and AUTH payload travels in.
+//! LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195), SCRAM-SHA-1 and
+//! SCRAM-SHA-256 (RFC 5802, RFC 7677: [`scram`]), OAUTHBEARER (RFC 7628) and
+//! Google's XOAUTH2 ([`oauth`]), the decoding of `334` challenges, and
+//! [`Secret`], the type every password, token and AUTH payload travels in.
 //!
 //! Functions here only turn credentials into the base64 text a client sends
 //! and a challenge's text into bytes; choosing a mechanism, prompting and
@@ -120,8 +121,15 @@ pub enum Mechanism {
     Login,
     /// RFC 2195: an HMAC-MD5 of the server's challenge keyed by the password.
     CramMd5,
+    /// RFC 5802: a salted challenge-response; the server proves it knows
+    /// the password too.
+    ScramSha1,
+    /// RFC 7677: SCRAM with SHA-256.
+    ScramSha256,
     /// Google's OAuth 2.0 bearer token mechanism.
     XOAuth2,
+    /// RFC 7628: an OAuth 2.0 bearer token.
+    OAuthBearer,
 }
 
 impl Mechanism {
@@ -131,21 +139,47 @@ impl Mechanism {
             Self::Plain => "PLAIN",
             Self::Login => "LOGIN",
             Self::CramMd5 => "CRAM-MD5",
+            Self::ScramSha1 => "SCRAM-SHA-1",
+            Self::ScramSha256 => "SCRAM-SHA-256",
             Self::XOAuth2 => "XOAUTH2",
+            Self::OAuthBearer => "OAUTHBEARER",
         }
     }
 
     /// Every mechanism, in the order they are offered to a user.
     pub fn all() -> &'static [Mechanism] {
-        &[Self::Plain, Self::Login, Self::CramMd5, Self::XOAuth2]
+        &[
+            Self::Plain,
+            Self::Login,
+            Self::CramMd5,
+            Self::ScramSha256,
+            Self::ScramSha1,
+            Self::XOAuth2,
+            Self::OAuthBearer,
+        ]
+    }
+
+    /// The SCRAM hash, for the SCRAM mechanisms.
+    pub fn scram(self) -> Option<ScramHash> {
+        match self {
+            Self::ScramSha1 => Some(ScramHash::Sha1),
+            Self::ScramSha256 => Some(ScramHash::Sha256),
+            _ => None,
+        }
+    }
+
+    /// Whether the secret is an OAuth 2.0 bearer token, not a password.
+    pub fn takes_token(self) -> bool {
+        matches!(self, Self::XOAuth2 | Self::OAuthBearer)
     }
 
     /// Whether this client sends its first response on the `AUTH` line
     /// (RFC 4954 §4) instead of waiting for a `334`. CRAM-MD5 needs the
     /// server's challenge first; LOGIN is answered step by step because that
-    /// is what every server expects.
+    /// is what every server expects. SCRAM's initial response is the
+    /// client-first message.
     pub fn has_initial_response(self) -> bool {
-        matches!(self, Self::Plain | Self::XOAuth2)
+        !matches!(self, Self::Login | Self::CramMd5)
     }
 }
 
@@ -458,6 +492,9 @@ mod tests {
             ("cram-md5", Mechanism::CramMd5),
             ("XOAUTH2", Mechanism::XOAuth2),
             ("xoauth2", Mechanism::XOAuth2),
+            ("scram-sha-256", Mechanism::ScramSha256),
+            ("SCRAM-SHA-1", Mechanism::ScramSha1),
+            ("OAuthBearer", Mechanism::OAuthBearer),
         ];
         for &(text, want) in table {
             assert_eq!(text.parse::<Mechanism>(), Ok(want), "{text:?}");
@@ -470,7 +507,7 @@ mod tests {
 
     #[test]
     fn unknown_mechanism_names_the_supported_ones() {
-        for text in ["", "cram_md5", "GSSAPI", "SCRAM-SHA-256", " plain"] {
+        for text in ["", "cram_md5", "GSSAPI", "SCRAM-SHA-512", " plain"] {
             let err = text.parse::<Mechanism>();
             assert_eq!(
                 err,
@@ -482,7 +519,9 @@ mod tests {
         let message = "gssapi".parse::<Mechanism>().err().map(|e| e.to_string());
         assert_eq!(
             message.as_deref(),
-            Some("unknown AUTH mechanism \"gssapi\" (supported: PLAIN, LOGIN, CRAM-MD5, XOAUTH2)")
+            Some(
+                "unknown AUTH mechanism \"gssapi\" (supported: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256, SCRAM-SHA-1, XOAUTH2, OAUTHBEARER)"
+            )
         );
     }
 
@@ -493,6 +532,9 @@ mod tests {
             (Mechanism::Login, false),
             (Mechanism::CramMd5, false),
             (Mechanism::XOAuth2, true),
+            (Mechanism::ScramSha1, true),
+            (Mechanism::ScramSha256, true),
+            (Mechanism::OAuthBearer, true),
         ];
         for (m, want) in table {
             assert_eq!(m.has_initial_response(), want, "{m}");

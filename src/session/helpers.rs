@@ -1,7 +1,7 @@
 //! The helpers: whole steps of a dialog done for the user.
 //!
-//! `:ehlo` (with the HELO fallback RFC 5321 allows), `:auth` (each SASL
-//! step, secrets redacted), a whole transaction as an MTA sends it (`:send`),
+//! `:ehlo` (with the HELO fallback RFC 5321 allows; `:auth` is in
+//! [`super::auth`]), a whole transaction as an MTA sends it (`:send`),
 //! streaming a message file through DATA or BDAT in constant memory,
 //! `:raw` bytes and a `:pipeline` block. Each is built on the same exchange
 //! the typed commands use, so events, state and exit codes stay one story.
@@ -13,7 +13,6 @@ use tokio::time::Instant;
 
 use super::input::{Outgoing, TypedLine};
 use super::{Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError};
-use crate::proto::auth::{self, Challenge, Mechanism, Secret};
 use crate::proto::codes::ReplyCode;
 use crate::proto::command::{Command, Param, Verb};
 use crate::proto::data::ContentEncoder;
@@ -71,7 +70,7 @@ fn is_positive(reply: &Reply) -> bool {
     matches!(reply.class_digit(), Some(2))
 }
 
-fn code_is(reply: &Reply, codes: &[u16]) -> bool {
+pub(super) fn code_is(reply: &Reply, codes: &[u16]) -> bool {
     reply
         .code()
         .map(ReplyCode::value)
@@ -238,108 +237,6 @@ impl<S: EventSink> Session<S> {
         };
         self.sink.event(Event::Note(text));
         Ok(true)
-    }
-
-    /// Authenticates with `mechanism`, answering each `334` itself. Every
-    /// secret goes out shown as redacted; challenges are shown decoded.
-    pub async fn auth(
-        &mut self,
-        mechanism: Mechanism,
-        user: &str,
-        secret: &Secret,
-    ) -> Result<Reply, SessionError> {
-        if let Some(caps) = &self.dialog.capabilities {
-            let offered = caps.auth_mechanisms();
-            if !offered
-                .iter()
-                .any(|m| m.eq_ignore_ascii_case(mechanism.name()))
-            {
-                self.sink.event(Event::Warning(format!(
-                    "the server did not advertise AUTH {mechanism} (it offers: {}); trying anyway",
-                    if offered.is_empty() {
-                        "none".to_string()
-                    } else {
-                        offered.join(" ")
-                    }
-                )));
-            }
-        }
-        self.remember_secret(secret.expose());
-        let name = mechanism.name();
-        let auth = |initial_response: Option<String>| Command::Auth {
-            mechanism: name.to_string(),
-            initial_response,
-        };
-        let first = match mechanism {
-            Mechanism::Plain => {
-                let ir = auth::plain_response(None, user, secret);
-                self.remember_secret(ir.expose());
-                Outgoing::command(auth(Some(ir.expose().to_string())))
-                    .shown_as(format!("AUTH PLAIN [initial response for {user} redacted]"))
-            }
-            Mechanism::XOAuth2 => {
-                let ir = auth::xoauth2_response(user, secret);
-                self.remember_secret(ir.expose());
-                Outgoing::command(auth(Some(ir.expose().to_string())))
-                    .shown_as(format!("AUTH XOAUTH2 [token for {user} redacted]"))
-            }
-            Mechanism::Login | Mechanism::CramMd5 => Outgoing::command(auth(None)),
-        };
-        let mut reply = self.exchange(first).await?;
-        // At most a few rounds: a server that keeps sending 334 is broken.
-        for round in 0..4 {
-            if !code_is(&reply, &[334]) {
-                break;
-            }
-            let challenge = reply.lines.first().map(|l| l.text()).unwrap_or_default();
-            let (wire, shown) = match (mechanism, round) {
-                (Mechanism::Login, 0) => (
-                    auth::login_user(user),
-                    Sent::Command(format!("[user {user}, base64]")),
-                ),
-                (Mechanism::Login, 1) => {
-                    let p = auth::login_password(secret);
-                    self.remember_secret(p.expose());
-                    let len = p.expose().len();
-                    (p.expose().to_string(), Sent::Secret { len })
-                }
-                (Mechanism::CramMd5, 0) => {
-                    match auth::cram_md5_response(user, secret, challenge.as_bytes()) {
-                        Ok(r) => {
-                            self.remember_secret(r.expose());
-                            let len = r.expose().len();
-                            (r.expose().to_string(), Sent::Secret { len })
-                        }
-                        Err(e) => {
-                            self.sink.event(Event::Warning(format!(
-                                "cannot answer the CRAM-MD5 challenge ({e}): cancelling with '*'"
-                            )));
-                            ("*".to_string(), Sent::Command("*".into()))
-                        }
-                    }
-                }
-                (Mechanism::XOAuth2, _) => {
-                    // RFC 7628 §3.2.3 style: the 334 carries a JSON error;
-                    // an empty response gets the final 535.
-                    if let Challenge::Decoded(text) = auth::decode_challenge(challenge.as_bytes()) {
-                        self.sink
-                            .event(Event::Note(format!("XOAUTH2 error: {}", text.escaped())));
-                    }
-                    (String::new(), Sent::Command("(empty response)".into()))
-                }
-                _ => (
-                    "*".to_string(),
-                    Sent::Command("* (cancel: unexpected challenge)".into()),
-                ),
-            };
-            reply = self
-                .exchange(Outgoing::sasl(wire.as_bytes(), shown))
-                .await?;
-        }
-        if code_is(&reply, &[235]) {
-            self.dialog.authenticated = Some(Some(user.to_string()));
-        }
-        Ok(reply)
     }
 
     /// Sends exact bytes (no CRLF added) and shows them; then waits for as

@@ -11,6 +11,7 @@
 //! Negative replies are data: a `550` is an event like a `250`. Only a
 //! transport failure (no SMTP answer) is an `Err`.
 
+mod auth;
 mod dialog;
 pub mod expect;
 pub mod helpers;

@@ -4,7 +4,8 @@
 //! The engine does the protocol work ([`crate::session::helpers`]); this
 //! module does what needs the user's world: defaults from the command line,
 //! reading files, finding the password (file, environment, or a prompt with
-//! echo off, never without a terminal), the policy on credentials over
+//! echo off, never without a terminal) or the OAuth 2.0 token (`--token-cmd`,
+//! `SMTPCLI_TOKEN`, then as a password), the policy on credentials over
 //! unverified connections, building the test message, and remembering what
 //! was sent for `:save`.
 
@@ -116,6 +117,79 @@ fn login_sender<O: Output>(session: &Session<O>) -> Option<String> {
     }
     let domain = session.capabilities()?.domain.unchecked_str().into_owned();
     (usable(&login) && usable(&domain) && domain.contains('.')).then(|| format!("{login}@{domain}"))
+}
+
+/// How long `--token-cmd` may take before it is stopped.
+const TOKEN_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// The most output taken from `--token-cmd`.
+const TOKEN_CMD_LIMIT: usize = 64 * 1024;
+
+/// Runs `--token-cmd` through the shell (`sh -c`; `cmd /C` on Windows) with
+/// no input, its error output left on the terminal, and takes what it
+/// prints, trimmed, as the token. What it printed is never shown: a
+/// failure says only how it failed.
+async fn token_from_command(command: &str) -> Result<Secret, HelperError> {
+    use tokio::io::AsyncReadExt as _;
+    let fail = |why: String| HelperError::Local(format!("--token-cmd {why}: no token"));
+    let mut shell = if cfg!(windows) {
+        let mut shell = tokio::process::Command::new("cmd");
+        shell.arg("/C");
+        shell
+    } else {
+        let mut shell = tokio::process::Command::new("sh");
+        shell.arg("-c");
+        shell
+    };
+    let mut child = shell
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| fail(format!("could not be started ({e})")))?;
+    let mut output = zeroize::Zeroizing::new(Vec::with_capacity(4096));
+    let run = async {
+        if let Some(stdout) = child.stdout.take() {
+            let limit = u64::try_from(TOKEN_CMD_LIMIT).unwrap_or(u64::MAX) + 1;
+            stdout.take(limit).read_to_end(&mut output).await?;
+        }
+        if output.len() > TOKEN_CMD_LIMIT {
+            // It may be blocked writing more: nobody reads it any more.
+            child.kill().await?;
+        }
+        child.wait().await
+    };
+    let status = match tokio::time::timeout(TOKEN_CMD_TIMEOUT, run).await {
+        Ok(Ok(status)) => status,
+        Ok(Err(e)) => return Err(fail(format!("failed ({e})"))),
+        Err(_) => {
+            return Err(fail(format!(
+                "did not finish within {} s and was stopped",
+                TOKEN_CMD_TIMEOUT.as_secs()
+            )));
+        }
+    };
+    if output.len() > TOKEN_CMD_LIMIT {
+        return Err(fail(format!(
+            "printed more than {} KiB",
+            TOKEN_CMD_LIMIT / 1024
+        )));
+    }
+    if !status.success() {
+        let how = status.code().map_or_else(
+            || "was killed by a signal".to_string(),
+            |c| format!("exited with {c}"),
+        );
+        return Err(fail(how));
+    }
+    let text =
+        std::str::from_utf8(&output).map_err(|_| fail("printed text that is not UTF-8".into()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(fail("printed nothing".into()));
+    }
+    Ok(Secret::new(token))
 }
 
 /// What `:save` keeps at most, in bytes.
@@ -465,7 +539,11 @@ impl Helpers {
                 )));
             }
         }
-        let secret = self.password(&user, mechanism, asker)?;
+        let secret = if mechanism.takes_token() {
+            self.token(&user, asker).await?
+        } else {
+            self.password(&user, mechanism, asker)?
+        };
         self.record(
             &Meta::Auth {
                 mechanism,
@@ -499,7 +577,7 @@ impl Helpers {
         if let Ok(password) = std::env::var("SMTPCLI_PASSWORD") {
             return Ok(Secret::new(password));
         }
-        let what = if mechanism == Mechanism::XOAuth2 {
+        let what = if mechanism.takes_token() {
             "OAuth2 token"
         } else {
             "password"
@@ -518,6 +596,23 @@ impl Helpers {
             .password(&format!("{what} for {user} (Enter for {hint}): "))
             .filter(|typed| !typed.is_empty())
             .unwrap_or_else(|| Secret::new(hint.clone())))
+    }
+
+    /// The bearer token for XOAUTH2 and OAUTHBEARER: `--token-cmd`'s
+    /// output, else `SMTPCLI_TOKEN`, else where a password comes from
+    /// (`--password-file`, `SMTPCLI_PASSWORD`, the prompt).
+    async fn token(&self, user: &str, asker: &mut dyn Asker) -> Result<Secret, HelperError> {
+        if let Some(command) = &self.config.token_cmd {
+            return token_from_command(command).await;
+        }
+        match std::env::var("SMTPCLI_TOKEN") {
+            Ok(token) if !token.is_empty() => return Ok(Secret::new(token.trim())),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(HelperError::Local("SMTPCLI_TOKEN is not UTF-8".into()));
+            }
+            _ => {}
+        }
+        self.password(user, Mechanism::OAuthBearer, asker)
     }
 
     pub(crate) async fn send<O: Output>(

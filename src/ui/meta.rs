@@ -247,7 +247,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         name: "auth",
         args: "MECH [USER]",
         kind: ArgKind::Mechanism,
-        summary: "authenticate with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2; the user (without --user) and the password are asked for, the password never shown",
+        summary: "authenticate with PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256, SCRAM-SHA-1, XOAUTH2 or OAUTHBEARER; the user (without --user) and the password are asked for, the password never shown; tokens from --token-cmd or SMTPCLI_TOKEN",
         example: ":auth plain alice",
         scope: Scope::Anywhere,
         parse: |a| match a.words.as_slice() {

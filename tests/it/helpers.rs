@@ -584,7 +584,9 @@ fn aiosmtpd_xoauth2_success_and_error_step() {
     let stdout = text(&bad.stdout);
     assert_eq!(bad.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("# XOAUTH2 error: {\"status\": \"401\""),
+        stdout.contains(
+            "# XOAUTH2 error from the server: status 401, scope \"https://mail.example.org/\""
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("~> (empty response)"), "{stdout}");

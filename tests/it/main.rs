@@ -27,6 +27,7 @@ mod readme;
 #[cfg(unix)]
 mod repl;
 mod replay;
+mod sasl;
 mod script;
 mod secrets;
 mod socks5;

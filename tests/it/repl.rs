@@ -756,14 +756,15 @@ fn a_typo_gets_a_suggestion_and_help_fits_the_window() {
     pty.wait_text("#     works anywhere");
     let auth: Vec<String> = pty.with_screen(|s| {
         let first = find_row(s, "# :auth").expect(":help auth on screen");
-        (first..first + 5).map(|r| row_text(s, r)).collect()
+        (first..first + 6).map(|r| row_text(s, r)).collect()
     });
     assert_eq!(
         auth,
         [
             "# :auth MECH [USER]",
-            "#     authenticate with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2; the user (without --user) and the",
-            "#     password are asked for, the password never shown",
+            "#     authenticate with PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256, SCRAM-SHA-1, XOAUTH2 or OAUTHBEARER;",
+            "#     the user (without --user) and the password are asked for, the password never shown; tokens",
+            "#     from --token-cmd or SMTPCLI_TOKEN",
             "#     example: :auth plain alice",
             "#     works anywhere: at the prompt, in a script, piped",
         ]

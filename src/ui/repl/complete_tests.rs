@@ -308,3 +308,32 @@ fn xclient_attributes_complete_from_what_the_server_advertised() {
     // Inside a value nothing is offered.
     assert!(complete(&h, ":xclient NAME=").1.is_empty());
 }
+
+#[test]
+fn scram_and_oauthbearer_are_offered_when_the_server_advertises_them() {
+    let mut h = ReplHelper::new(true);
+    h.set_situation(Situation {
+        status: Some(status()),
+        capabilities: Some(Capabilities::from_lines([
+            "mx",
+            "AUTH SCRAM-SHA-256 SCRAM-SHA-1 OAUTHBEARER XOAUTH2",
+        ])),
+        demo: false,
+    });
+    assert_eq!(
+        complete(&h, ":auth ").1,
+        ["scram-sha-256", "scram-sha-1", "xoauth2", "oauthbearer"]
+    );
+    assert_eq!(
+        complete(&h, ":auth scram").1,
+        ["scram-sha-256", "scram-sha-1"]
+    );
+    assert_eq!(complete(&h, ":auth o").1, ["oauthbearer"]);
+    assert_eq!(
+        complete(&h, "AUTH ").1,
+        ["SCRAM-SHA-256", "SCRAM-SHA-1", "OAUTHBEARER", "XOAUTH2"]
+    );
+    // The server that offers only PLAIN and LOGIN gets only those.
+    let plain = helper(status());
+    assert_eq!(complete(&plain, ":auth s").1, Vec::<String>::new());
+}

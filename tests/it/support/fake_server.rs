@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 /// How long the server waits for an expected line before failing the test.
 const EXPECT_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// What an [`Step::Answer`] does with the line it read.
+pub type Answerer = Box<dyn FnOnce(&[u8]) -> Result<Vec<u8>, String> + Send>;
+
 /// One step of a script.
 pub enum Step {
     /// Write these bytes.
@@ -28,6 +31,10 @@ pub enum Step {
     Drip(Vec<u8>, Duration),
     /// Read everything until the client closes; keep it in the transcript.
     ReadToEnd,
+    /// Read one line and send what the function makes of it (an `Err`
+    /// fails the script): for an exchange that depends on what the client
+    /// sent, such as SCRAM's nonces.
+    Answer(Answerer),
     /// Run a check in the server thread (e.g. measure the client).
     Call(Box<dyn FnOnce() + Send>),
     /// Keep the connection open without reading or writing, so the
@@ -47,6 +54,15 @@ pub fn send(text: &str) -> Step {
 /// Expects the line `text` followed by CRLF.
 pub fn expect(text: &str) -> Step {
     Step::Expect(format!("{text}\r\n").into_bytes())
+}
+
+/// Answers one line with what `f` makes of it (CRLF stripped before, added
+/// after).
+pub fn answer(f: impl FnOnce(&str) -> Result<String, String> + Send + 'static) -> Step {
+    Step::Answer(Box::new(move |line: &[u8]| {
+        let text = String::from_utf8_lossy(line);
+        f(text.trim_end_matches(['\r', '\n'])).map(|reply| format!("{reply}\r\n").into_bytes())
+    }))
 }
 
 /// A step that holds the server until the test says go (or 30 s pass):
@@ -151,6 +167,14 @@ fn run(mut stream: TcpStream, script: Vec<Step>) -> Result<Vec<u8>, String> {
                         show(&line)
                     ));
                 }
+            }
+            Step::Answer(f) => {
+                let line = read_line(&mut stream, &mut pending, &mut received)
+                    .map_err(|e| format!("step {i}: expected a line to answer: {e}"))?;
+                let reply = f(&line).map_err(|e| format!("step {i}: {e}"))?;
+                stream
+                    .write_all(&reply)
+                    .map_err(|e| format!("step {i}: send: {e}"))?;
             }
             Step::ExpectBytes(want) => {
                 let got = read_bytes(&mut stream, &mut pending, &mut received, want.len())

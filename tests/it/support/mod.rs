@@ -6,6 +6,7 @@ pub mod dns;
 pub mod fake_server;
 #[cfg(unix)]
 pub mod pty;
+pub mod scram;
 
 use std::time::Duration;
 
