@@ -67,7 +67,9 @@ impl<S: EventSink> Session<S> {
                     let target = self.target();
                     let host = Some(target.host.as_str())
                         .filter(|h| !h.is_empty() && !h.chars().any(char::is_control));
-                    let (host, port) = (host.map(str::to_string), Some(target.port));
+                    // A UNIX socket has no port (0): none is claimed.
+                    let port = Some(target.port).filter(|&p| p != 0);
+                    let host = host.map(str::to_string);
                     auth::oauthbearer_response(user, host.as_deref(), port, secret)
                 };
                 self.remember_secret(ir.expose());
