@@ -69,8 +69,7 @@ impl<S: EventSink> Session<S> {
                         .filter(|h| !h.is_empty() && !h.chars().any(char::is_control));
                     // A UNIX socket has no port (0): none is claimed.
                     let port = Some(target.port).filter(|&p| p != 0);
-                    let host = host.map(str::to_string);
-                    auth::oauthbearer_response(user, host.as_deref(), port, secret)
+                    auth::oauthbearer_response(user, host, port, secret)
                 };
                 self.remember_secret(ir.expose());
                 Outgoing::command(auth(Some(ir.expose().to_string())))
