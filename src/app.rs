@@ -12,10 +12,10 @@ use std::io::{self, IsTerminal, Read, Write};
 
 use anyhow::{Context, Result};
 
-use crate::config::{Config, ConnectConfig, Input, Mode};
+use crate::config::{AuditConfig, Config, ConnectConfig, Input, Mode};
 use crate::exit::Exit;
 use crate::ui::theme::Theme;
-use crate::ui::{Output, explain, json, render, repl, replay, runtime, script};
+use crate::ui::{Output, audit, explain, json, render, repl, replay, runtime, script};
 
 /// Runs the configured mode and returns how it ended.
 pub fn run(config: Config) -> Result<Exit> {
@@ -23,7 +23,19 @@ pub fn run(config: Config) -> Result<Exit> {
     match config.mode {
         Mode::Explain(args) => run_explain(&args, &theme),
         Mode::Connect(connect) => run_connect(&connect, theme),
+        Mode::Audit(audit) => run_audit(&audit, theme),
     }
+}
+
+fn run_audit(config: &AuditConfig, theme: Theme) -> Result<Exit> {
+    let runtime = runtime()?;
+    let stdout = io::BufWriter::new(io::stdout());
+    let report = if config.connect.json {
+        audit::Report::Json(json::JsonOutput::new(stdout))
+    } else {
+        audit::Report::Text { out: stdout, theme }
+    };
+    Ok(runtime.block_on(audit::run(config, report)))
 }
 
 fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {

@@ -8,11 +8,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{CommandFactory, FromArgMatches, Parser};
 use smtpcli::config::ReplayOptions;
-use smtpcli::config::{Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
+use smtpcli::config::{AuditConfig, Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
 use smtpcli::net::socks5::{self, Socks5};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::tls::{Backend, TlsSettings};
 use smtpcli::net::{ConnectOptions, Family};
+use smtpcli::proto::audit::Test;
 use smtpcli::proto::auth::Secret;
 use smtpcli::proto::proxy;
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
@@ -162,6 +163,32 @@ pub(crate) struct Cli {
     )]
     pub explain: Option<Vec<String>>,
 
+    /// Security self-tests of your own server: smuggling, STARTTLS
+    /// required and injection, relay, VRFY/EXPN, AUTH in plaintext, banner
+    /// leaks; each prints VULNERABLE, PASS or UNKNOWN with the dialog lines
+    /// that prove it. Exits 1 when anything is VULNERABLE, 2 when the audit
+    /// could not run. Audit only servers you run or may test.
+    #[arg(
+        long,
+        conflicts_with_all = ["script", "replay", "quit_after", "starttls", "explain"]
+    )]
+    pub audit: bool,
+
+    /// With --audit: the tests to run, comma-separated (default: all):
+    /// smuggling, starttls-required, starttls-injection, relay, vrfy-expn,
+    /// auth-plaintext, banner-leak.
+    #[arg(long, value_name = "LIST", requires = "audit")]
+    pub tests: Option<String>,
+
+    /// With --audit: the sender of every probe.
+    #[arg(long, value_name = "ADDRESS", requires = "audit")]
+    pub from: Option<String>,
+
+    /// With --audit: your mailbox on the audited server; the only address
+    /// test messages are sent to.
+    #[arg(long, value_name = "ADDRESS", requires = "audit")]
+    pub to: Option<String>,
+
     /// Print shell completions or the man page to stdout and exit.
     #[arg(long, value_enum, value_name = "WHAT", exclusive = true)]
     pub generate: Option<crate::generate::Artifact>,
@@ -281,69 +308,127 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
         (_, true) => Family::V6,
         _ => Family::Any,
     };
+    let connect = ConnectConfig {
+        target,
+        connect: ConnectOptions {
+            family,
+            source: cli.source,
+            timeout: timeouts.connect,
+            mx: o.mx.unwrap_or(false),
+            resolver: cli.resolver,
+            mx_limit: cli.mx_limit.unwrap_or_default(),
+            proxy,
+            socks5,
+        },
+        starttls: o.tls == Some(TlsMode::Starttls),
+        xclient: o.xclient.clone(),
+        xclient_before_starttls: o.xclient_before_starttls.unwrap_or(false),
+        #[cfg(unix)]
+        unix: cli.unix,
+        #[cfg(not(unix))]
+        unix: None,
+        #[cfg(feature = "demo")]
+        demo: cli.demo,
+        #[cfg(not(feature = "demo"))]
+        demo: false,
+        session: SessionOptions {
+            tls,
+            implicit_tls,
+            timeouts,
+            quit_after: cli.quit_after,
+            lmtp,
+            keep_waiting: false,
+        },
+        timing: cli.timing,
+        interactive: cli.script.is_none() && !cli.json,
+        history: !cli.no_history,
+        input: match cli.script {
+            Some(path) if path.as_os_str() != "-" => Input::File(path),
+            _ => Input::Stdin,
+        },
+        json: cli.json,
+        replay: cli.replay.map(|path| Replay {
+            path,
+            options: ReplayOptions {
+                strict: cli.strict,
+                replay_auth: cli.replay_auth,
+            },
+        }),
+        host_given,
+        history_size: o.history_size,
+        helpers: HelperConfig {
+            // --helo is a choice of greeting: a file's EHLO name stays out.
+            ehlo: if cli.helo.is_some() { None } else { o.ehlo },
+            helo: cli.helo,
+            lmtp,
+            user: o.user,
+            password_file: o.password_file,
+            token_cmd: o.token_cmd,
+            insecure: cli.insecure,
+            password: None,
+            password_hint: None,
+        },
+    };
+    if cli.audit {
+        return Ok(Config {
+            mode: Mode::Audit(Box::new(audit_config(
+                connect,
+                cli.tests.as_deref(),
+                cli.from,
+                cli.to,
+            )?)),
+            color,
+        });
+    }
     Ok(Config {
-        mode: Mode::Connect(Box::new(ConnectConfig {
-            target,
-            connect: ConnectOptions {
-                family,
-                source: cli.source,
-                timeout: timeouts.connect,
-                mx: o.mx.unwrap_or(false),
-                resolver: cli.resolver,
-                mx_limit: cli.mx_limit.unwrap_or_default(),
-                proxy,
-                socks5,
-            },
-            starttls: o.tls == Some(TlsMode::Starttls),
-            xclient: o.xclient.clone(),
-            xclient_before_starttls: o.xclient_before_starttls.unwrap_or(false),
-            #[cfg(unix)]
-            unix: cli.unix,
-            #[cfg(not(unix))]
-            unix: None,
-            #[cfg(feature = "demo")]
-            demo: cli.demo,
-            #[cfg(not(feature = "demo"))]
-            demo: false,
-            session: SessionOptions {
-                tls,
-                implicit_tls,
-                timeouts,
-                quit_after: cli.quit_after,
-                lmtp,
-                keep_waiting: false,
-            },
-            timing: cli.timing,
-            interactive: cli.script.is_none() && !cli.json,
-            history: !cli.no_history,
-            input: match cli.script {
-                Some(path) if path.as_os_str() != "-" => Input::File(path),
-                _ => Input::Stdin,
-            },
-            json: cli.json,
-            replay: cli.replay.map(|path| Replay {
-                path,
-                options: ReplayOptions {
-                    strict: cli.strict,
-                    replay_auth: cli.replay_auth,
-                },
-            }),
-            host_given,
-            history_size: o.history_size,
-            helpers: HelperConfig {
-                // --helo is a choice of greeting: a file's EHLO name stays out.
-                ehlo: if cli.helo.is_some() { None } else { o.ehlo },
-                helo: cli.helo,
-                lmtp,
-                user: o.user,
-                password_file: o.password_file,
-                token_cmd: o.token_cmd,
-                insecure: cli.insecure,
-                password: None,
-                password_hint: None,
-            },
-        })),
+        mode: Mode::Connect(Box::new(connect)),
         color,
+    })
+}
+
+/// `--audit` with its tests and envelope, checked: the tests that send an
+/// envelope need both addresses, and an address is one word without
+/// brackets or line breaks.
+fn audit_config(
+    connect: ConnectConfig,
+    tests: Option<&str>,
+    from: Option<String>,
+    to: Option<String>,
+) -> anyhow::Result<AuditConfig> {
+    let tests = match tests {
+        Some(list) => Test::parse_list(list)?,
+        None => Test::ALL.to_vec(),
+    };
+    let needs = tests
+        .iter()
+        .filter(|t| t.needs_envelope())
+        .map(|t| t.name());
+    let needs: Vec<&str> = needs.collect();
+    let (from, to) = match (from, to) {
+        (Some(from), Some(to)) => (from, to),
+        _ if needs.is_empty() => (String::new(), String::new()),
+        _ => bail!(
+            "--audit needs --from ADDRESS and --to ADDRESS for {} (--to: a mailbox of yours on \
+             the audited server; test messages go there and nowhere else)",
+            needs.join(", ")
+        ),
+    };
+    for (flag, address) in [("--from", &from), ("--to", &to)] {
+        let bad = address
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>'));
+        if bad || (!address.is_empty() && !address.contains('@')) {
+            bail!(
+                "{flag} wants a plain address like user@example.org, not '{}'",
+                address.escape_debug()
+            );
+        }
+    }
+    Ok(AuditConfig {
+        connect,
+        tests,
+        from,
+        to,
     })
 }
 

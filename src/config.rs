@@ -16,6 +16,22 @@ pub enum Mode {
     Explain(Vec<String>),
     /// Talk to a server.
     Connect(Box<ConnectConfig>),
+    /// `--audit`: security self-tests of a server.
+    Audit(Box<AuditConfig>),
+}
+
+/// What `--audit` runs, against what, with which envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditConfig {
+    /// How to reach the server (each test opens its own session).
+    pub connect: ConnectConfig,
+    /// `--tests`: the tests, in the order they run.
+    pub tests: Vec<crate::proto::audit::Test>,
+    /// `--from`: the sender of every probe.
+    pub from: String,
+    /// `--to`: the one mailbox probes are addressed to (the smuggling test
+    /// delivers test messages there).
+    pub to: String,
 }
 
 /// How to reach the server and how to talk to it.

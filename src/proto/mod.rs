@@ -5,6 +5,7 @@
 //! and return values; encoders take values and return bytes. Negative replies
 //! are data like any other: nothing here turns a 5xx into an `Err`.
 
+pub mod audit;
 pub mod auth;
 pub mod bounce;
 pub mod codes;

@@ -12,6 +12,7 @@
 //! transport failure (no SMTP answer) is an `Err`.
 
 mod auth;
+pub mod audit;
 mod dialog;
 pub mod expect;
 pub mod helpers;

@@ -69,6 +69,13 @@ impl<W: Write> JsonOutput<W> {
     }
 }
 
+impl<W: Write> JsonOutput<W> {
+    /// One `--audit` verdict (fields already escaped by the caller).
+    pub(crate) fn verdict(&mut self, fields: Value) {
+        self.emit("verdict", fields);
+    }
+}
+
 fn reply_fields(reply: &Reply) -> Value {
     let lines: Vec<String> = reply.lines.iter().map(|l| escape(&l.raw)).collect();
     let altered = reply

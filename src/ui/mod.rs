@@ -7,6 +7,7 @@
 //! through the one [`runner`]; [`crate::app`] picks the driver.
 
 pub(crate) mod actions;
+pub(crate) mod audit;
 pub(crate) mod explain;
 pub(crate) mod helpers;
 pub(crate) mod hexdump;

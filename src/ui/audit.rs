@@ -1,0 +1,795 @@
+//! `--audit`: the driver that runs the security self-tests and reports a
+//! verdict for each, with the lines of the dialog that prove it.
+//!
+//! Each test opens its own session through the runner (so `--tls`,
+//! `--socks5`, `--proxy` and the timeouts apply as everywhere), and only
+//! its commands go out: EHLO, STARTTLS where offered, MAIL and RCPT, VRFY
+//! and EXPN, AUTH without credentials (cancelled at once), and for the
+//! smuggling test the probes that deliver test messages to `--to` only.
+//! What a reply means is decided in `proto::audit`; the raw writes are the
+//! engine's (`session::audit`). Here: the order, the evidence, the report.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::Output;
+use super::json::JsonOutput;
+use super::runner::{self, Runner};
+use super::theme::{Role, Theme};
+use crate::config::AuditConfig;
+use crate::exit::Exit;
+use crate::proto::audit::{self, Finding, RelayCase, Test, Variant, Verdict};
+use crate::proto::command::Command;
+use crate::proto::reply::Reply;
+use crate::session::{Event, EventSink, Sent, SessionError};
+use crate::text::{escape, escape_str};
+
+/// How long a probe waits for the reply to its message.
+const MESSAGE_WAIT: Duration = Duration::from_secs(30);
+/// How long after one reply a probe waits for the next.
+const QUIET: Duration = Duration::from_secs(2);
+/// How long STARTTLS injection waits for an answer nobody asked for.
+const INJECTED_WAIT: Duration = Duration::from_secs(2);
+
+/// One verdict, ready to report.
+struct Case {
+    test: Test,
+    /// Which variant or row, for tests with several.
+    case: Option<String>,
+    finding: Finding,
+    evidence: Vec<String>,
+}
+
+/// Where the verdicts go: text or JSON lines.
+pub(crate) enum Report<W: Write> {
+    /// Text for a person.
+    Text { out: W, theme: Theme },
+    /// `--json`: `verdict` events and an `end`.
+    Json(JsonOutput<W>),
+}
+
+impl<W: Write> Report<W> {
+    fn intro(&mut self, lines: &[String]) {
+        match self {
+            Report::Text { out, theme } => {
+                for line in lines {
+                    let _ = writeln!(out, "{}", theme.paint(Role::Note, &format!("# {line}")));
+                }
+            }
+            Report::Json(json) => json.info(lines),
+        }
+    }
+
+    fn case(&mut self, case: &Case) {
+        match self {
+            Report::Text { out, theme } => {
+                let role = match case.finding.verdict {
+                    Verdict::Vulnerable => Role::Class(5),
+                    Verdict::Unknown => Role::Class(4),
+                    Verdict::Pass => Role::Class(2),
+                };
+                let name = match &case.case {
+                    Some(c) => format!("{} {}", case.test, escape_str(c)),
+                    None => case.test.to_string(),
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<10} {}: {}",
+                    theme.paint(role, case.finding.verdict.word()),
+                    theme.paint(Role::Strong, &name),
+                    escape_str(&case.finding.detail)
+                );
+                for line in &case.evidence {
+                    let _ = writeln!(out, "           {}", escape_str(line));
+                }
+                let _ = out.flush();
+            }
+            Report::Json(json) => json.verdict(json!({
+                "test": case.test.name(),
+                "case": case.case.as_deref().map(escape_str),
+                "verdict": case.finding.verdict.word(),
+                "detail": escape_str(&case.finding.detail),
+                "evidence": case.evidence.iter().map(|l| escape_str(l)).collect::<Vec<_>>(),
+            })),
+        }
+    }
+
+    fn end(&mut self, exit: Exit, why: Option<&str>, counts: [usize; 3]) {
+        let [vulnerable, unknown, pass] = counts;
+        let summary = format!("audit: {vulnerable} VULNERABLE, {unknown} UNKNOWN, {pass} PASS");
+        match self {
+            Report::Text { out, theme } => {
+                let _ = writeln!(out, "{}", theme.paint(Role::Strong, &summary));
+                let _ = out.flush();
+            }
+            Report::Json(json) => {
+                json.info(&[summary]);
+                json.end(exit, why);
+                json.flush();
+            }
+        }
+    }
+}
+
+/// Runs the chosen tests against the target and reports; the exit code is
+/// 1 when anything is VULNERABLE, else 2 when a test could not run (no
+/// connection, no SMTP answer), else 0.
+pub(crate) async fn run<W: Write>(config: &AuditConfig, mut report: Report<W>) -> Exit {
+    report.intro(&[
+        format!(
+            "auditing {} ({}); test messages go to <{}> only",
+            config.connect.target,
+            config
+                .tests
+                .iter()
+                .map(|t| t.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            escape_str(&config.to)
+        ),
+        "audit only servers you run or are allowed to test".to_string(),
+    ]);
+    let mut auditor = Auditor {
+        config,
+        cases: Vec::new(),
+        failed: None,
+    };
+    for test in &config.tests {
+        let before = auditor.cases.len();
+        if let Err(e) = auditor.test(*test).await {
+            auditor.cases.push(Case {
+                test: *test,
+                case: None,
+                finding: Finding {
+                    verdict: Verdict::Unknown,
+                    detail: format!("the test could not finish: {e}"),
+                },
+                evidence: Vec::new(),
+            });
+            auditor.failed.get_or_insert_with(|| format!("{test}: {e}"));
+        }
+        for case in &auditor.cases[before..] {
+            report.case(case);
+        }
+    }
+    let count = |v: Verdict| {
+        auditor
+            .cases
+            .iter()
+            .filter(|c| c.finding.verdict == v)
+            .count()
+    };
+    let counts = [
+        count(Verdict::Vulnerable),
+        count(Verdict::Unknown),
+        count(Verdict::Pass),
+    ];
+    let (exit, why) = if counts[0] > 0 {
+        let first = auditor
+            .cases
+            .iter()
+            .find(|c| c.finding.verdict == Verdict::Vulnerable)
+            .map(|c| format!("{} is VULNERABLE", c.test));
+        (Exit::Permanent, first)
+    } else if let Some(failed) = auditor.failed.take() {
+        (Exit::Local, Some(failed))
+    } else {
+        (Exit::Success, None)
+    };
+    report.end(exit, why.as_deref(), counts);
+    exit
+}
+
+struct Auditor<'a> {
+    config: &'a AuditConfig,
+    cases: Vec<Case>,
+    /// The first test that could not run, and why.
+    failed: Option<String>,
+}
+
+type Session = Runner<Collector>;
+
+impl Auditor<'_> {
+    async fn test(&mut self, test: Test) -> Result<(), SessionError> {
+        match test {
+            Test::BannerLeak => self.banner_leak().await,
+            Test::AuthPlaintext => self.auth_plaintext().await,
+            Test::StarttlsRequired => self.starttls_required().await,
+            Test::StarttlsInjection => self.starttls_injection().await,
+            Test::VrfyExpn => self.vrfy_expn().await,
+            Test::Relay => self.relay().await,
+            Test::Smuggling => {
+                for variant in audit::VARIANTS {
+                    if let Err(e) = self.smuggling(variant).await {
+                        self.cases.push(Case {
+                            test,
+                            case: Some(variant.name.to_string()),
+                            finding: Finding {
+                                verdict: Verdict::Unknown,
+                                detail: format!("the probe could not finish: {e}"),
+                            },
+                            evidence: Vec::new(),
+                        });
+                        self.failed.get_or_insert_with(|| format!("{test}: {e}"));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn push(&mut self, test: Test, case: Option<&str>, finding: Finding, evidence: Vec<String>) {
+        self.cases.push(Case {
+            test,
+            case: case.map(str::to_string),
+            finding,
+            evidence,
+        });
+    }
+
+    /// A new session, greeted (EHLO) and, when `secure` and the server
+    /// offers it (and the connection is not TLS already), under STARTTLS.
+    async fn open(&self, secure: bool) -> Result<Session, SessionError> {
+        let mut runner = match runner::open(&self.config.connect, Collector::default(), false).await
+        {
+            Ok(runner) => runner,
+            Err((e, _)) => return Err(e),
+        };
+        if !runner.session.is_open() {
+            return Err(SessionError::NotConnected);
+        }
+        let name = runner.helpers.ehlo_name(&runner.session);
+        let reply = runner
+            .session
+            .ehlo(&name, self.config.connect.helpers.lmtp, false)
+            .await?;
+        let offered = runner
+            .session
+            .capabilities()
+            .is_some_and(|c| c.supports_starttls());
+        if secure
+            && offered
+            && reply.is_positive_completion()
+            && !runner.session.status().tls
+            && !runner.session.starttls(&name, false).await?
+        {
+            runner
+                .session
+                .sink()
+                .note("STARTTLS failed: going on in plaintext");
+        }
+        Ok(runner)
+    }
+
+    async fn banner_leak(&mut self) -> Result<(), SessionError> {
+        let mut runner = self.open(false).await?;
+        let session = &mut runner.session;
+        let banner = session.banner().cloned();
+        let ehlo = session.last_reply().cloned();
+        session.quit().await?;
+        let Some(banner) = banner else {
+            return Err(SessionError::NotConnected);
+        };
+        let mut evidence = reply_lines("<<", &banner);
+        if let Some(first) = ehlo.as_ref().and_then(|r| r.lines.first()) {
+            evidence.push(format!("<< {}", escape(&first.raw)));
+        }
+        let finding = audit::read_banner(&banner, ehlo.as_ref());
+        self.push(Test::BannerLeak, None, finding, evidence);
+        Ok(())
+    }
+
+    async fn auth_plaintext(&mut self) -> Result<(), SessionError> {
+        let mut runner = self.open(false).await?;
+        let session = &mut runner.session;
+        let tls = session.status().tls;
+        let caps = session.capabilities().cloned().unwrap_or_default();
+        let ehlo = session.last_reply().cloned();
+        session.quit().await?;
+        let mechanisms = caps.auth_mechanisms();
+        let evidence: Vec<String> = ehlo
+            .iter()
+            .flat_map(|r| r.lines.iter())
+            .filter(|l| {
+                let text = l.text();
+                let text = text.unchecked_str().to_ascii_uppercase();
+                text.starts_with("AUTH") || text.starts_with("STARTTLS")
+            })
+            .map(|l| format!("<< {}", escape(&l.raw)))
+            .collect();
+        let finding = if tls {
+            Finding {
+                verdict: Verdict::Unknown,
+                detail:
+                    "the connection is TLS from the start (--tls): nothing is offered before TLS"
+                        .into(),
+            }
+        } else if mechanisms.is_empty() {
+            Finding {
+                verdict: Verdict::Pass,
+                detail: "no AUTH offered before TLS".into(),
+            }
+        } else {
+            Finding {
+                verdict: Verdict::Vulnerable,
+                detail: format!(
+                    "AUTH {} offered before TLS: a client may send its password in the clear",
+                    escape_str(&mechanisms.join(" "))
+                ),
+            }
+        };
+        self.push(Test::AuthPlaintext, None, finding, evidence);
+        Ok(())
+    }
+
+    async fn starttls_required(&mut self) -> Result<(), SessionError> {
+        let mut runner = self.open(false).await?;
+        let session = &mut runner.session;
+        if session.status().tls {
+            session.quit().await?;
+            self.push(
+                Test::StarttlsRequired,
+                None,
+                Finding {
+                    verdict: Verdict::Unknown,
+                    detail: "the connection is TLS from the start (--tls): nothing to require"
+                        .into(),
+                },
+                Vec::new(),
+            );
+            return Ok(());
+        }
+        let offered = session
+            .capabilities()
+            .is_some_and(|c| c.supports_starttls());
+        session.sink().mark();
+        let mail = session
+            .command(Command::Mail {
+                reverse_path: self.config.from.clone(),
+                params: Vec::new(),
+            })
+            .await?;
+        let mut accepted = Vec::new();
+        if mail.is_positive_completion() {
+            accepted.push(format!("MAIL ({})", code_of(&mail)));
+            let rcpt = session
+                .command(Command::Rcpt {
+                    forward_path: self.config.to.clone(),
+                    params: Vec::new(),
+                })
+                .await?;
+            if rcpt.is_positive_completion() {
+                accepted.push(format!("RCPT ({})", code_of(&rcpt)));
+            }
+            session.command(Command::Rset).await?;
+        }
+        // AUTH with no credentials: a 334 is the server asking for them in
+        // the clear; '*' cancels (RFC 4954 §4).
+        let auth = session
+            .command(Command::Auth {
+                mechanism: "LOGIN".into(),
+                initial_response: None,
+            })
+            .await?;
+        if auth.code().map(|c| c.value()) == Some(334) {
+            accepted.push("AUTH (334)".into());
+            session.cancel_auth().await?;
+        }
+        let evidence = session.sink().since_mark();
+        session.quit().await?;
+        let finding = if accepted.is_empty() {
+            Finding {
+                verdict: Verdict::Pass,
+                detail: format!(
+                    "MAIL and AUTH are refused before STARTTLS ({})",
+                    code_of(&mail)
+                ),
+            }
+        } else {
+            Finding {
+                verdict: Verdict::Vulnerable,
+                detail: format!(
+                    "accepted before STARTTLS: {}{}",
+                    accepted.join(", "),
+                    if offered {
+                        ""
+                    } else {
+                        " (STARTTLS is not even offered)"
+                    }
+                ),
+            }
+        };
+        self.push(Test::StarttlsRequired, None, finding, evidence);
+        Ok(())
+    }
+
+    async fn starttls_injection(&mut self) -> Result<(), SessionError> {
+        let mut runner = self.open(false).await?;
+        let session = &mut runner.session;
+        let offered = session
+            .capabilities()
+            .is_some_and(|c| c.supports_starttls());
+        if session.status().tls || !offered {
+            session.quit().await?;
+            let detail = if offered {
+                "the connection is TLS from the start (--tls): no STARTTLS to inject into"
+            } else {
+                "STARTTLS is not offered: nothing to inject into"
+            };
+            self.push(
+                Test::StarttlsInjection,
+                None,
+                Finding {
+                    verdict: Verdict::Unknown,
+                    detail: detail.into(),
+                },
+                Vec::new(),
+            );
+            return Ok(());
+        }
+        session.sink().mark();
+        let injection = session
+            .starttls_injection(Command::Noop(None), INJECTED_WAIT)
+            .await?;
+        let evidence = session.sink().since_mark();
+        session.quit().await?;
+        let finding = if !injection.starttls.is_positive_completion() {
+            Finding {
+                verdict: Verdict::Unknown,
+                detail: format!(
+                    "STARTTLS was refused ({}) with a command behind it",
+                    code_of(&injection.starttls)
+                ),
+            }
+        } else if let Some(answer) = injection.inside_tls.first() {
+            Finding {
+                verdict: Verdict::Vulnerable,
+                detail: format!(
+                    "the NOOP sent in plaintext with STARTTLS was answered inside TLS ({}): \
+                     the server kept plaintext input across the handshake (CVE-2011-0411)",
+                    code_of(answer)
+                ),
+            }
+        } else if let Some(answer) = injection.plaintext.first() {
+            Finding {
+                verdict: Verdict::Pass,
+                detail: format!(
+                    "the injected NOOP was answered in plaintext before TLS ({}), \
+                     not inside TLS",
+                    code_of(answer)
+                ),
+            }
+        } else {
+            Finding {
+                verdict: Verdict::Pass,
+                detail: "the NOOP sent in plaintext with STARTTLS was not answered inside TLS"
+                    .into(),
+            }
+        };
+        self.push(Test::StarttlsInjection, None, finding, evidence);
+        Ok(())
+    }
+
+    async fn vrfy_expn(&mut self) -> Result<(), SessionError> {
+        let mut runner = self.open(true).await?;
+        let session = &mut runner.session;
+        let local = self
+            .config
+            .to
+            .rsplit_once('@')
+            .map_or(self.config.to.as_str(), |(l, _)| l)
+            .to_string();
+        let made_up = format!("smtpcli-audit-nosuchuser-{}", std::process::id());
+        for (verb, make) in [
+            ("VRFY", Command::Vrfy as fn(String) -> Command),
+            ("EXPN", Command::Expn as fn(String) -> Command),
+        ] {
+            session.sink().mark();
+            let known = session.command(make(local.clone())).await?;
+            let unknown = session.command(make(made_up.clone())).await?;
+            let evidence = session.sink().since_mark();
+            let finding = audit::read_verify(verb, &known, &unknown);
+            self.push(Test::VrfyExpn, Some(verb), finding, evidence);
+        }
+        session.quit().await?;
+        Ok(())
+    }
+
+    async fn relay(&mut self) -> Result<(), SessionError> {
+        let mut runner = self.open(true).await?;
+        let session = &mut runner.session;
+        for case in audit::relay_matrix(&self.config.from, &self.config.to) {
+            session.command(Command::Rset).await?;
+            session.sink().mark();
+            let (mail, rcpt) = relay_row(session, &case).await?;
+            let evidence = session.sink().since_mark();
+            let finding = audit::read_relay(&case, &mail, rcpt.as_ref());
+            self.push(Test::Relay, Some(&case.name), finding, evidence);
+            if !session.is_open() {
+                break;
+            }
+        }
+        session.quit().await?;
+        Ok(())
+    }
+
+    async fn smuggling(&mut self, variant: &Variant) -> Result<(), SessionError> {
+        let mut runner = self.open(true).await?;
+        let session = &mut runner.session;
+        let token = token();
+        let (from, to) = (&self.config.from, &self.config.to);
+        let payload = audit::smuggling_payload(variant, from, to, &token);
+        let window = ending_window(&payload, variant);
+        let (carrier, replies) = if variant.pipelined {
+            let pipelining = session
+                .capabilities()
+                .is_some_and(|c| c.supports_pipelining());
+            if !pipelining {
+                session.quit().await?;
+                self.push(
+                    Test::Smuggling,
+                    Some(variant.name),
+                    Finding {
+                        verdict: Verdict::Unknown,
+                        detail: "PIPELINING is not offered: the pipelined variant does not apply"
+                            .into(),
+                    },
+                    Vec::new(),
+                );
+                return Ok(());
+            }
+            session.sink().mark();
+            let mut bytes = audit::pipelined_envelope(from, to);
+            bytes.extend_from_slice(&payload);
+            let mut got = session.probe(&bytes, MESSAGE_WAIT, QUIET, 8).await?;
+            let carrier: Vec<Reply> = got.replies.drain(..got.replies.len().min(3)).collect();
+            (carrier, got)
+        } else {
+            session.sink().mark();
+            let mut carrier = Vec::new();
+            for command in [
+                Command::Mail {
+                    reverse_path: from.clone(),
+                    params: Vec::new(),
+                },
+                Command::Rcpt {
+                    forward_path: to.clone(),
+                    params: Vec::new(),
+                },
+            ] {
+                let reply = session.command(command).await?;
+                let ok = reply.is_positive_completion();
+                carrier.push(reply);
+                if !ok {
+                    break;
+                }
+            }
+            if carrier.iter().all(Reply::is_positive_completion) {
+                carrier.push(session.data_command().await?);
+            }
+            let ready = carrier.last().and_then(|r| r.code()).map(|c| c.value()) == Some(354);
+            let got = if ready {
+                session.probe(&payload, MESSAGE_WAIT, QUIET, 5).await?
+            } else {
+                Default::default()
+            };
+            (carrier, got)
+        };
+        let ready = carrier.len() == 3
+            && carrier[..2].iter().all(Reply::is_positive_completion)
+            && carrier[2].code().map(|c| c.value()) == Some(354);
+        let mut replies = replies;
+        // The smuggled message was let in (354): its final reply may take a
+        // content filter's time.
+        if ready
+            && replies.replies.len() == 4
+            && replies.replies[3].code().map(|c| c.value()) == Some(354)
+            && !replies.closed
+        {
+            let more = session.probe_replies(MESSAGE_WAIT, QUIET, 1).await?;
+            replies.replies.extend(more.replies);
+            replies.closed |= more.closed;
+        }
+        let mut evidence = session.sink().since_mark_received();
+        evidence.insert(0, format!(">> … {window}"));
+        if session.is_open() {
+            session.quit().await?;
+        }
+        let finding = if ready {
+            let (_, finding) = audit::read_smuggling(&replies.replies, replies.closed);
+            finding
+        } else {
+            Finding {
+                verdict: Verdict::Unknown,
+                detail: format!(
+                    "the carrier message was not let in ({}): check --from and --to",
+                    carrier
+                        .last()
+                        .map_or_else(|| "no reply".to_string(), code_of)
+                ),
+            }
+        };
+        let mut finding = finding;
+        finding.detail = format!("{} [token {token}]", finding.detail);
+        self.push(Test::Smuggling, Some(variant.name), finding, evidence);
+        Ok(())
+    }
+}
+
+/// One relay row (after an RSET): MAIL, and RCPT if MAIL was accepted.
+/// Never DATA.
+async fn relay_row(
+    session: &mut crate::session::Session<Collector>,
+    case: &RelayCase,
+) -> Result<(Reply, Option<Reply>), SessionError> {
+    let mail = session
+        .command(Command::Mail {
+            reverse_path: case.from.clone(),
+            params: Vec::new(),
+        })
+        .await?;
+    if !mail.is_positive_completion() {
+        return Ok((mail, None));
+    }
+    let rcpt = session
+        .command(Command::Rcpt {
+            forward_path: case.to.clone(),
+            params: Vec::new(),
+        })
+        .await?;
+    Ok((mail, Some(rcpt)))
+}
+
+/// The bytes around a variant's sequence, escaped: what proves which
+/// sequence went out.
+fn ending_window(payload: &[u8], variant: &Variant) -> String {
+    let marker = b"MAIL FROM:";
+    let at = payload
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .unwrap_or(0);
+    let start = at.saturating_sub(variant.ending.len() + 24);
+    let end = (at + marker.len()).min(payload.len());
+    format!("{}…", escape(&payload[start..end]))
+}
+
+fn code_of(reply: &Reply) -> String {
+    reply
+        .code()
+        .map_or_else(|| "no code".to_string(), |c| c.to_string())
+}
+
+fn reply_lines(prefix: &str, reply: &Reply) -> Vec<String> {
+    reply
+        .lines
+        .iter()
+        .map(|l| format!("{prefix} {}", escape(&l.raw)))
+        .collect()
+}
+
+/// A token unique to one probe, to find its messages by.
+fn token() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("audit-{}-{nanos}", std::process::id())
+}
+
+/// The sink of an audit session: the dialog as short transcript lines
+/// (escaped), from which each test takes its evidence.
+#[derive(Default)]
+pub(crate) struct Collector {
+    /// Each line, and whether it was received (not sent or a note).
+    lines: Vec<(String, bool)>,
+    mark: usize,
+}
+
+impl Collector {
+    fn mark(&mut self) {
+        self.mark = self.lines.len();
+    }
+
+    fn since_mark(&self) -> Vec<String> {
+        self.lines[self.mark..]
+            .iter()
+            .map(|(l, _)| l.clone())
+            .collect()
+    }
+
+    fn since_mark_received(&self) -> Vec<String> {
+        self.lines[self.mark..]
+            .iter()
+            .filter(|(_, received)| *received)
+            .map(|(l, _)| l.clone())
+            .collect()
+    }
+
+    fn note(&mut self, text: &str) {
+        self.lines.push((format!("# {}", escape_str(text)), false));
+    }
+}
+
+impl EventSink for Collector {
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Sent { what, tls } => {
+                let arrow = if tls { "~>" } else { ">>" };
+                let shown = match what {
+                    Sent::Command(line) | Sent::Text(line) => escape_str(&line),
+                    Sent::EndOfMessage => ".".into(),
+                    Sent::Secret { len } => format!("[secret, {len} bytes]"),
+                    Sent::Raw(bytes) => {
+                        // One line per CRLF; bare CR, LF and NUL stay
+                        // visible as escapes.
+                        let mut pieces: Vec<&[u8]> = Vec::new();
+                        let mut rest = bytes.as_slice();
+                        while let Some(at) = rest.windows(2).position(|w| w == b"\r\n") {
+                            pieces.push(&rest[..at]);
+                            rest = &rest[at + 2..];
+                        }
+                        if !rest.is_empty() {
+                            pieces.push(rest);
+                        }
+                        for piece in &pieces[..pieces.len().saturating_sub(1)] {
+                            self.lines
+                                .push((format!("{arrow} {}", escape(piece)), false));
+                        }
+                        pieces.last().map_or_else(String::new, |p| escape(p))
+                    }
+                };
+                self.lines.push((format!("{arrow} {shown}"), false));
+            }
+            Event::Reply { reply, tls, .. } => {
+                let arrow = if tls { "<~" } else { "<<" };
+                for line in reply_lines(arrow, &reply) {
+                    self.lines.push((line, true));
+                }
+            }
+            Event::Closed {
+                by_server: true, ..
+            } => self
+                .lines
+                .push(("-- the server closed the connection".into(), true)),
+            Event::Tls(report) => self.lines.push((
+                format!(
+                    "-- TLS handshake done{}",
+                    report
+                        .protocol
+                        .as_deref()
+                        .map(|p| format!(": {}", escape_str(p)))
+                        .unwrap_or_default()
+                ),
+                false,
+            )),
+            Event::Warning(text) => self
+                .lines
+                .push((format!("# warning: {}", escape_str(&text)), false)),
+            _ => {}
+        }
+    }
+}
+
+impl Output for Collector {
+    fn take_error(&mut self) -> Option<io::Error> {
+        None
+    }
+
+    fn error(&mut self, message: &str) {
+        self.note(message);
+    }
+
+    fn info(&mut self, lines: &[String]) {
+        for line in lines {
+            self.note(line);
+        }
+    }
+
+    fn set_timing(&mut self, _on: bool) {}
+
+    fn end(&mut self, _exit: Exit, _why: Option<&str>) {}
+
+    fn set_log(&mut self, _log: Option<Box<dyn Write + Send>>) {}
+}
