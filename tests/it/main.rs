@@ -7,6 +7,7 @@
 // A test binary is no library: its helpers are `pub` for its own modules.
 #![allow(unreachable_pub)]
 
+mod audit;
 mod config_file;
 #[cfg(all(unix, feature = "demo"))]
 mod demo;

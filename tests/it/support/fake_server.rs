@@ -35,6 +35,9 @@ pub enum Step {
     /// fails the script): for an exchange that depends on what the client
     /// sent, such as SCRAM's nonces.
     Answer(Answerer),
+    /// Read lines (kept in the transcript) up to and including this one: a
+    /// message whose lines vary from run to run.
+    SkipUntil(Vec<u8>),
     /// Run a check in the server thread (e.g. measure the client).
     Call(Box<dyn FnOnce() + Send>),
     /// Keep the connection open without reading or writing, so the
@@ -176,6 +179,13 @@ fn run(mut stream: TcpStream, script: Vec<Step>) -> Result<Vec<u8>, String> {
                     .write_all(&reply)
                     .map_err(|e| format!("step {i}: send: {e}"))?;
             }
+            Step::SkipUntil(want) => loop {
+                let line = read_line(&mut stream, &mut pending, &mut received)
+                    .map_err(|e| format!("step {i}: waiting for {:?}: {e}", show(&want)))?;
+                if line == want {
+                    break;
+                }
+            },
             Step::ExpectBytes(want) => {
                 let got = read_bytes(&mut stream, &mut pending, &mut received, want.len())
                     .map_err(|e| format!("step {i}: expected {want:?}: {e}"))?;

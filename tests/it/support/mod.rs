@@ -7,6 +7,8 @@ pub mod fake_server;
 #[cfg(unix)]
 pub mod pty;
 pub mod scram;
+#[cfg(feature = "openssl")]
+pub mod starttls_fake;
 
 use std::time::Duration;
 
