@@ -57,6 +57,8 @@ Exit codes (scripts, replays and piped input):
       timeout, connection closed mid-dialog or with input left unsent, a reply
       code outside 2xx-5xx, unreadable script, a mistyped meta-command, a
       script ending inside a message, unknown code to --explain
+With --audit: 1 when a test found the server VULNERABLE, else 2 when a test
+could not run (no connection, no SMTP answer), else 0.
 An interactive session exits 0 unless it could not connect.";
 
 #[cfg(test)]
