@@ -411,8 +411,11 @@ pub struct RelayCase {
 }
 
 /// The domain relay rows address: reserved (RFC 2606), never delivered to
-/// (no DATA is sent anyway).
+/// (no DATA is sent anyway); [`OTHER_FOREIGN_DOMAIN`] when the audited
+/// mailbox is in it.
 pub const FOREIGN_DOMAIN: &str = "example.net";
+/// The foreign domain for a mailbox in [`FOREIGN_DOMAIN`].
+pub const OTHER_FOREIGN_DOMAIN: &str = "example.com";
 
 /// The relay matrix for a server that takes mail for `to` (the audited
 /// mailbox) from `from`: a control row (`to` itself), then foreign
@@ -421,7 +424,12 @@ pub const FOREIGN_DOMAIN: &str = "example.net";
 /// at the local domain.
 pub fn relay_matrix(from: &str, to: &str) -> Vec<RelayCase> {
     let local = to.rsplit_once('@').map_or("localhost", |(_, d)| d);
-    let foreign = format!("relay-probe@{FOREIGN_DOMAIN}");
+    let other = if local.eq_ignore_ascii_case(FOREIGN_DOMAIN) {
+        OTHER_FOREIGN_DOMAIN
+    } else {
+        FOREIGN_DOMAIN
+    };
+    let foreign = format!("relay-probe@{other}");
     let row = |name: &str, from: &str, to: String, foreign: bool| RelayCase {
         name: name.to_string(),
         from: from.to_string(),
@@ -442,31 +450,31 @@ pub fn relay_matrix(from: &str, to: &str) -> Vec<RelayCase> {
         row(
             "percent hack",
             from,
-            format!("relay-probe%{FOREIGN_DOMAIN}@{local}"),
+            format!("relay-probe%{other}@{local}"),
             true,
         ),
         row(
             "bang path",
             from,
-            format!("{FOREIGN_DOMAIN}!relay-probe@{local}"),
+            format!("{other}!relay-probe@{local}"),
             true,
         ),
         row(
             "quoted local part",
             from,
-            format!("\"relay-probe@{FOREIGN_DOMAIN}\"@{local}"),
+            format!("\"relay-probe@{other}\"@{local}"),
             true,
         ),
         row(
             "quoted percent hack",
             from,
-            format!("\"relay-probe%{FOREIGN_DOMAIN}\"@{local}"),
+            format!("\"relay-probe%{other}\"@{local}"),
             true,
         ),
         row(
             "source route",
             from,
-            format!("@{local}:relay-probe@{FOREIGN_DOMAIN}"),
+            format!("@{local}:relay-probe@{other}"),
             true,
         ),
     ]

@@ -92,6 +92,12 @@ fn the_relay_matrix_has_a_control_row_and_routing_tricks() {
     assert!(tos.contains(&"example.net!relay-probe@mailserver.example.com"));
     assert!(tos.contains(&"\"relay-probe@example.net\"@mailserver.example.com"));
     assert!(rows.iter().any(|r| r.from.is_empty()));
+    // A mailbox in the usual foreign domain gets another one.
+    let rows = relay_matrix("a@example.org", "me@example.net");
+    assert!(
+        rows[1..].iter().all(|r| r.to.contains("example.com")),
+        "{rows:?}"
+    );
 }
 
 #[test]

@@ -9,21 +9,23 @@
 //! What a reply means is decided in `proto::audit`; the raw writes are the
 //! engine's (`session::audit`). Here: the order, the evidence, the report.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::time::Duration;
 
-use serde_json::json;
+mod collector;
+mod report;
 
-use super::Output;
-use super::json::JsonOutput;
+pub(crate) use collector::Collector;
+use report::Case;
+pub(crate) use report::Report;
+
 use super::runner::{self, Runner};
-use super::theme::{Role, Theme};
 use crate::config::AuditConfig;
 use crate::exit::Exit;
 use crate::proto::audit::{self, Finding, RelayCase, Test, Variant, Verdict};
 use crate::proto::command::Command;
 use crate::proto::reply::Reply;
-use crate::session::{Event, EventSink, Sent, SessionError};
+use crate::session::SessionError;
 use crate::text::{escape, escape_str};
 
 /// How long a probe waits for the reply to its message.
@@ -32,86 +34,6 @@ const MESSAGE_WAIT: Duration = Duration::from_secs(30);
 const QUIET: Duration = Duration::from_secs(2);
 /// How long STARTTLS injection waits for an answer nobody asked for.
 const INJECTED_WAIT: Duration = Duration::from_secs(2);
-
-/// One verdict, ready to report.
-struct Case {
-    test: Test,
-    /// Which variant or row, for tests with several.
-    case: Option<String>,
-    finding: Finding,
-    evidence: Vec<String>,
-}
-
-/// Where the verdicts go: text or JSON lines.
-pub(crate) enum Report<W: Write> {
-    /// Text for a person.
-    Text { out: W, theme: Theme },
-    /// `--json`: `verdict` events and an `end`.
-    Json(JsonOutput<W>),
-}
-
-impl<W: Write> Report<W> {
-    fn intro(&mut self, lines: &[String]) {
-        match self {
-            Report::Text { out, theme } => {
-                for line in lines {
-                    let _ = writeln!(out, "{}", theme.paint(Role::Note, &format!("# {line}")));
-                }
-            }
-            Report::Json(json) => json.info(lines),
-        }
-    }
-
-    fn case(&mut self, case: &Case) {
-        match self {
-            Report::Text { out, theme } => {
-                let role = match case.finding.verdict {
-                    Verdict::Vulnerable => Role::Class(5),
-                    Verdict::Unknown => Role::Class(4),
-                    Verdict::Pass => Role::Class(2),
-                };
-                let name = match &case.case {
-                    Some(c) => format!("{} {}", case.test, escape_str(c)),
-                    None => case.test.to_string(),
-                };
-                let _ = writeln!(
-                    out,
-                    "{:<10} {}: {}",
-                    theme.paint(role, case.finding.verdict.word()),
-                    theme.paint(Role::Strong, &name),
-                    escape_str(&case.finding.detail)
-                );
-                for line in &case.evidence {
-                    let _ = writeln!(out, "           {}", escape_str(line));
-                }
-                let _ = out.flush();
-            }
-            Report::Json(json) => json.verdict(json!({
-                "test": case.test.name(),
-                "case": case.case.as_deref().map(escape_str),
-                "verdict": case.finding.verdict.word(),
-                "detail": escape_str(&case.finding.detail),
-                "evidence": case.evidence.iter().map(|l| escape_str(l)).collect::<Vec<_>>(),
-            })),
-        }
-    }
-
-    fn end(&mut self, exit: Exit, why: Option<&str>, counts: [usize; 3]) {
-        let [vulnerable, unknown, pass] = counts;
-        let summary = format!("audit: {vulnerable} VULNERABLE, {unknown} UNKNOWN, {pass} PASS");
-        match self {
-            Report::Text { out, theme } => {
-                let _ = writeln!(out, "{}", theme.paint(Role::Strong, &summary));
-                let _ = out.flush();
-            }
-            Report::Json(json) => {
-                json.info(&[summary]);
-                json.end(exit, why);
-                json.flush();
-            }
-        }
-    }
-}
 
 /// Runs the chosen tests against the target and reports; the exit code is
 /// 1 when anything is VULNERABLE, else 2 when a test could not run (no
@@ -676,120 +598,4 @@ fn token() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("audit-{}-{nanos}", std::process::id())
-}
-
-/// The sink of an audit session: the dialog as short transcript lines
-/// (escaped), from which each test takes its evidence.
-#[derive(Default)]
-pub(crate) struct Collector {
-    /// Each line, and whether it was received (not sent or a note).
-    lines: Vec<(String, bool)>,
-    mark: usize,
-}
-
-impl Collector {
-    fn mark(&mut self) {
-        self.mark = self.lines.len();
-    }
-
-    fn since_mark(&self) -> Vec<String> {
-        self.lines[self.mark..]
-            .iter()
-            .map(|(l, _)| l.clone())
-            .collect()
-    }
-
-    fn since_mark_received(&self) -> Vec<String> {
-        self.lines[self.mark..]
-            .iter()
-            .filter(|(_, received)| *received)
-            .map(|(l, _)| l.clone())
-            .collect()
-    }
-
-    fn note(&mut self, text: &str) {
-        self.lines.push((format!("# {}", escape_str(text)), false));
-    }
-}
-
-impl EventSink for Collector {
-    fn event(&mut self, event: Event) {
-        match event {
-            Event::Sent { what, tls } => {
-                let arrow = if tls { "~>" } else { ">>" };
-                let shown = match what {
-                    Sent::Command(line) | Sent::Text(line) => escape_str(&line),
-                    Sent::EndOfMessage => ".".into(),
-                    Sent::Secret { len } => format!("[secret, {len} bytes]"),
-                    Sent::Raw(bytes) => {
-                        // One line per CRLF; bare CR, LF and NUL stay
-                        // visible as escapes.
-                        let mut pieces: Vec<&[u8]> = Vec::new();
-                        let mut rest = bytes.as_slice();
-                        while let Some(at) = rest.windows(2).position(|w| w == b"\r\n") {
-                            pieces.push(&rest[..at]);
-                            rest = &rest[at + 2..];
-                        }
-                        if !rest.is_empty() {
-                            pieces.push(rest);
-                        }
-                        for piece in &pieces[..pieces.len().saturating_sub(1)] {
-                            self.lines
-                                .push((format!("{arrow} {}", escape(piece)), false));
-                        }
-                        pieces.last().map_or_else(String::new, |p| escape(p))
-                    }
-                };
-                self.lines.push((format!("{arrow} {shown}"), false));
-            }
-            Event::Reply { reply, tls, .. } => {
-                let arrow = if tls { "<~" } else { "<<" };
-                for line in reply_lines(arrow, &reply) {
-                    self.lines.push((line, true));
-                }
-            }
-            Event::Closed {
-                by_server: true, ..
-            } => self
-                .lines
-                .push(("-- the server closed the connection".into(), true)),
-            Event::Tls(report) => self.lines.push((
-                format!(
-                    "-- TLS handshake done{}",
-                    report
-                        .protocol
-                        .as_deref()
-                        .map(|p| format!(": {}", escape_str(p)))
-                        .unwrap_or_default()
-                ),
-                false,
-            )),
-            Event::Warning(text) => self
-                .lines
-                .push((format!("# warning: {}", escape_str(&text)), false)),
-            _ => {}
-        }
-    }
-}
-
-impl Output for Collector {
-    fn take_error(&mut self) -> Option<io::Error> {
-        None
-    }
-
-    fn error(&mut self, message: &str) {
-        self.note(message);
-    }
-
-    fn info(&mut self, lines: &[String]) {
-        for line in lines {
-            self.note(line);
-        }
-    }
-
-    fn set_timing(&mut self, _on: bool) {}
-
-    fn end(&mut self, _exit: Exit, _why: Option<&str>) {}
-
-    fn set_log(&mut self, _log: Option<Box<dyn Write + Send>>) {}
 }
