@@ -408,6 +408,9 @@ pub struct RelayCase {
     /// Whether accepting the recipient means relaying (the control row,
     /// the audited mailbox itself, must be accepted).
     pub foreign: bool,
+    /// Whether the row runs after a successful AUTH, where relaying is
+    /// what a submission service does.
+    pub authenticated: bool,
 }
 
 /// The domain relay rows address: reserved (RFC 2606), never delivered to
@@ -435,6 +438,7 @@ pub fn relay_matrix(from: &str, to: &str) -> Vec<RelayCase> {
         from: from.to_string(),
         to,
         foreign,
+        authenticated: false,
     };
     let local_sender = format!("postmaster@{local}");
     vec![
@@ -480,6 +484,32 @@ pub fn relay_matrix(from: &str, to: &str) -> Vec<RelayCase> {
     ]
 }
 
+/// The row tried after AUTH: after a refused login with made-up
+/// credentials (`failed`), relaying is as wrong as before it; after a
+/// successful one (`--user`), it is what a submission service does.
+pub fn relay_after_auth(from: &str, to: &str, failed: bool) -> RelayCase {
+    let mut case = relay_matrix(from, to).swap_remove(1);
+    if failed {
+        case.name = "foreign recipient, after a failed AUTH".into();
+    } else {
+        case.name = "foreign recipient, authenticated".into();
+        case.authenticated = true;
+    }
+    case
+}
+
+/// Reads the reply to AUTH with made-up credentials: accepting them is a
+/// hole of its own.
+pub fn read_made_up_auth(reply: &Reply) -> Option<Finding> {
+    match reply.class_digit() {
+        Some(2) => Some(Finding::new(
+            Verdict::Vulnerable,
+            format!("AUTH accepted made-up credentials ({})", shown_code(reply)),
+        )),
+        _ => None,
+    }
+}
+
 /// Reads one row: the replies to its MAIL and (if MAIL was accepted) RCPT.
 pub fn read_relay(case: &RelayCase, mail: &Reply, rcpt: Option<&Reply>) -> Finding {
     if !mail.is_positive_completion() {
@@ -497,6 +527,13 @@ pub fn read_relay(case: &RelayCase, mail: &Reply, rcpt: Option<&Reply>) -> Findi
         return Finding::new(Verdict::Unknown, "no reply to RCPT");
     };
     match (case.foreign, rcpt.class_digit()) {
+        (true, Some(2)) if case.authenticated => Finding::new(
+            Verdict::Pass,
+            format!(
+                "accepted for the authenticated user ({}), as a submission service does",
+                shown_code(rcpt)
+            ),
+        ),
         (true, Some(2)) => Finding::new(
             Verdict::Vulnerable,
             format!(

@@ -115,6 +115,22 @@ fn relay_rows_are_judged_by_the_rcpt_reply() {
         let finding = read_relay(&rows[*row], &ok, Some(&reply(rcpt)));
         assert_eq!(finding.verdict, *verdict, "{rcpt}");
     }
+    let after_login = relay_after_auth("a@example.org", "b@example.org", false);
+    let accepted = reply("250 2.1.5 Ok\r\n");
+    assert_eq!(
+        read_relay(&after_login, &ok, Some(&accepted)).verdict,
+        Verdict::Pass
+    );
+    let after_failure = relay_after_auth("a@example.org", "b@example.org", true);
+    assert_eq!(
+        read_relay(&after_failure, &ok, Some(&accepted)).verdict,
+        Verdict::Vulnerable
+    );
+    assert!(read_made_up_auth(&reply("535 5.7.8 Error: authentication failed\r\n")).is_none());
+    assert_eq!(
+        read_made_up_auth(&reply("235 2.7.0 Authentication successful\r\n")).map(|f| f.verdict),
+        Some(Verdict::Vulnerable)
+    );
     let refused = reply("530 5.7.0 Must issue a STARTTLS command first\r\n");
     assert_eq!(read_relay(&rows[1], &refused, None).verdict, Verdict::Pass);
 }

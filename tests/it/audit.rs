@@ -318,9 +318,9 @@ fn postfix_strict_passes_every_test() {
         "{stdout}"
     );
     assert_eq!(by_verdict(&found, "UNKNOWN"), BTreeSet::new(), "{stdout}");
-    // Every test has its say: 11 smuggling variants, 9 relay rows, VRFY
-    // and EXPN, and one each for the other four.
-    assert_eq!(found.len(), 11 + 9 + 2 + 4, "{stdout}");
+    // Every test has its say: 11 smuggling variants, 9 relay rows and one
+    // after a failed AUTH, VRFY and EXPN, and one each for the other four.
+    assert_eq!(found.len(), 11 + 10 + 2 + 4, "{stdout}");
     // A bare LF is refused: nothing of that probe is delivered.
     let token = token_of(&found, "<LF>.<LF>");
     assert!(messages_with(&maildir, &token, 1).is_empty());
@@ -358,6 +358,7 @@ fn postfix_permissive_is_vulnerable_exactly_where_it_was_loosened() {
         "relay quoted local part",
         "relay quoted percent hack",
         "relay source route",
+        "relay foreign recipient, after a failed AUTH",
         "smuggling <LF>.<LF>",
         "smuggling <LF>.<CR><LF>",
         "smuggling <CR><LF>.<LF>",
@@ -387,4 +388,38 @@ fn postfix_permissive_is_vulnerable_exactly_where_it_was_loosened() {
     let messages = messages_with(&maildir, &token, 1);
     assert_eq!(messages.len(), 1);
     assert!(messages[0].contains(&format!("SMUGGLED {token}")));
+}
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn postfix_relay_after_a_real_login_is_informational_and_the_password_never_shows() {
+    let (host, port) = need_server("SMTPCLI_IT_AUDIT_PERMISSIVE");
+    let user = need("SMTPCLI_IT_USER");
+    let password = need("SMTPCLI_IT_PASSWORD");
+    let ca = need("SMTPCLI_IT_CA");
+    let out = smtpcli()
+        .env("SMTPCLI_PASSWORD", &password)
+        .args(["--audit", "--json", "--tests", "relay", "--user", &user])
+        .args(["--ca-file", &ca, "--sni", "mailserver.example.com"])
+        .args(["--from", FROM, "--to", TO, &host, &port])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    validate(&stdout);
+    let found = verdicts(&stdout);
+    let authenticated = found
+        .iter()
+        .find(|v| v["case"] == "foreign recipient, authenticated")
+        .expect("an authenticated row");
+    assert_eq!(authenticated["verdict"], "PASS", "{stdout}");
+    assert!(stdout.contains(&format!(
+        "AUTH PLAIN [initial response for {user} redacted]"
+    )));
+    use base64::Engine as _;
+    let blob = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+    assert!(
+        !stdout.contains(&password) && !stdout.contains(&blob),
+        "{stdout}"
+    );
 }

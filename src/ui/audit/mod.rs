@@ -19,17 +19,17 @@ pub(crate) use collector::Collector;
 use report::Case;
 pub(crate) use report::Report;
 
+use super::helpers::{HelperError, NoOneToAsk};
 use super::runner::{self, Runner};
 use crate::config::AuditConfig;
 use crate::exit::Exit;
 use crate::proto::audit::{self, Finding, RelayCase, Test, Variant, Verdict};
+use crate::proto::auth::{Mechanism, Secret};
 use crate::proto::command::Command;
 use crate::proto::reply::Reply;
 use crate::session::SessionError;
 use crate::text::{escape, escape_str};
 
-/// How long a probe waits for the reply to its message.
-const MESSAGE_WAIT: Duration = Duration::from_secs(30);
 /// How long after one reply a probe waits for the next.
 const QUIET: Duration = Duration::from_secs(2);
 /// How long STARTTLS injection waits for an answer nobody asked for.
@@ -140,6 +140,12 @@ impl Auditor<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// How long a probe waits for the reply to its message: the reply
+    /// timeout (`--timeout`), not the ten minutes a real message may take.
+    fn reply_wait(&self) -> Duration {
+        self.config.connect.session.timeouts.reply
     }
 
     fn push(&mut self, test: Test, case: Option<&str>, finding: Finding, evidence: Vec<String>) {
@@ -313,12 +319,19 @@ impl Auditor<'_> {
             Finding {
                 verdict: Verdict::Vulnerable,
                 detail: format!(
-                    "accepted before STARTTLS: {}{}",
+                    "accepted before STARTTLS: {}{}{}",
                     accepted.join(", "),
                     if offered {
                         ""
                     } else {
                         " (STARTTLS is not even offered)"
+                    },
+                    if self.config.connect.target.port == 25 {
+                        "; on port 25 a public MX must take mail in plaintext (RFC 3207 \
+                         §4), so this matters where it should not (submission, a relay \
+                         for your own users)"
+                    } else {
+                        ""
                     }
                 ),
             }
@@ -433,7 +446,88 @@ impl Auditor<'_> {
                 break;
             }
         }
-        session.quit().await?;
+        if session.is_open() {
+            self.relay_after_auth(&mut runner).await?;
+        }
+        runner.session.quit().await?;
+        Ok(())
+    }
+
+    /// The relay rows with AUTH: after a login with made-up credentials
+    /// (refused, or the server is open), and, with `--user`, after a real
+    /// one (informational: an authenticated user may relay).
+    async fn relay_after_auth(&mut self, runner: &mut Session) -> Result<(), SessionError> {
+        let offered = runner
+            .session
+            .capabilities()
+            .map(|c| c.auth_mechanisms())
+            .unwrap_or_default();
+        let mechanism = if offered.iter().any(|m| m.eq_ignore_ascii_case("PLAIN")) {
+            Mechanism::Plain
+        } else if offered.iter().any(|m| m.eq_ignore_ascii_case("LOGIN")) {
+            Mechanism::Login
+        } else {
+            return Ok(());
+        };
+        let session = &mut runner.session;
+        session.command(Command::Rset).await?;
+        session.sink().mark();
+        let made_up = Secret::new(token());
+        let reply = session
+            .auth(mechanism, "smtpcli-audit-nobody", &made_up)
+            .await?;
+        if let Some(finding) = audit::read_made_up_auth(&reply) {
+            let evidence = session.sink().since_mark();
+            self.push(
+                Test::Relay,
+                Some("AUTH with made-up credentials"),
+                finding,
+                evidence,
+            );
+            return Ok(());
+        }
+        let case = audit::relay_after_auth(&self.config.from, &self.config.to, true);
+        let (mail, rcpt) = relay_row(session, &case).await?;
+        let evidence = session.sink().since_mark();
+        let finding = audit::read_relay(&case, &mail, rcpt.as_ref());
+        self.push(Test::Relay, Some(&case.name), finding, evidence);
+        if self.config.connect.helpers.user.is_none() || !session.is_open() {
+            return Ok(());
+        }
+        session.command(Command::Rset).await?;
+        runner.session.sink().mark();
+        let case = audit::relay_after_auth(&self.config.from, &self.config.to, false);
+        let logged_in = runner
+            .helpers
+            .auth(&mut runner.session, mechanism, None, &mut NoOneToAsk)
+            .await;
+        let session = &mut runner.session;
+        let finding = match logged_in {
+            Err(HelperError::Session(e)) => return Err(e),
+            Err(HelperError::Local(why)) => Finding {
+                verdict: Verdict::Unknown,
+                detail: format!("not tried: {why}"),
+            },
+            Err(HelperError::NoTls) => Finding {
+                verdict: Verdict::Unknown,
+                detail: "not tried: no TLS".into(),
+            },
+            Ok(()) if session.status().authenticated.is_none() => Finding {
+                verdict: Verdict::Unknown,
+                detail: format!(
+                    "the login as --user was refused ({})",
+                    session
+                        .last_reply()
+                        .map_or_else(|| "no reply".into(), code_of)
+                ),
+            },
+            Ok(()) => {
+                let (mail, rcpt) = relay_row(session, &case).await?;
+                audit::read_relay(&case, &mail, rcpt.as_ref())
+            }
+        };
+        let evidence = session.sink().since_mark();
+        self.push(Test::Relay, Some(&case.name), finding, evidence);
         Ok(())
     }
 
@@ -465,7 +559,7 @@ impl Auditor<'_> {
             session.sink().mark();
             let mut bytes = audit::pipelined_envelope(from, to);
             bytes.extend_from_slice(&payload);
-            let mut got = session.probe(&bytes, MESSAGE_WAIT, QUIET, 8).await?;
+            let mut got = session.probe(&bytes, self.reply_wait(), QUIET, 8).await?;
             let carrier: Vec<Reply> = got.replies.drain(..got.replies.len().min(3)).collect();
             (carrier, got)
         } else {
@@ -493,7 +587,7 @@ impl Auditor<'_> {
             }
             let ready = carrier.last().and_then(|r| r.code()).map(|c| c.value()) == Some(354);
             let got = if ready {
-                session.probe(&payload, MESSAGE_WAIT, QUIET, 5).await?
+                session.probe(&payload, self.reply_wait(), QUIET, 5).await?
             } else {
                 Default::default()
             };
@@ -510,7 +604,7 @@ impl Auditor<'_> {
             && replies.replies[3].code().map(|c| c.value()) == Some(354)
             && !replies.closed
         {
-            let more = session.probe_replies(MESSAGE_WAIT, QUIET, 1).await?;
+            let more = session.probe_replies(self.reply_wait(), QUIET, 1).await?;
             replies.replies.extend(more.replies);
             replies.closed |= more.closed;
         }
