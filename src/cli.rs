@@ -369,6 +369,10 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
             password_hint: None,
         },
     };
+    #[cfg(feature = "demo")]
+    if cli.audit && cli.demo {
+        bail!("--audit tests a server of yours, not the demo: leave out --demo");
+    }
     if cli.audit {
         return Ok(Config {
             mode: Mode::Audit(Box::new(audit_config(

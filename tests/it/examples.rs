@@ -16,6 +16,7 @@ fn example(name: &str) -> PathBuf {
 /// The examples this file runs; a new one must be added here (and run).
 const RUN_HERE: &[&str] = &[
     "README.md",
+    "audit-gate.sh",
     "health-check.smtp",
     "monitor.sh",
     "parse_reply.rs",
@@ -124,6 +125,36 @@ fn the_monitor_probe_says_ok() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert_eq!(stdout.trim(), format!("OK - {host}:{port} accepts mail"));
+}
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn the_audit_gate_passes_the_strict_postfix() {
+    let (host, port) = need_server("SMTPCLI_IT_AUDIT_STRICT");
+    let binary = assert_cmd::cargo::cargo_bin("smtpcli");
+    let bin_dir = binary.parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .arg(example("audit-gate.sh"))
+        .args([
+            &host,
+            &port,
+            "audit@example.org",
+            "empfaenger@mailserver.example.com",
+        ])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert_eq!(
+        stdout.trim(),
+        format!("OK - {host}:{port} passed the audit")
+    );
 }
 
 #[test]
