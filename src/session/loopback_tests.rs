@@ -206,3 +206,70 @@ fn a_221_to_quit_ends_the_session_even_if_the_server_keeps_the_line_open() {
         }
     )));
 }
+
+#[test]
+fn an_audit_probe_sends_bare_line_ends_as_given_and_collects_every_reply() {
+    let script = vec![
+        Peer::Send("220 loopback ESMTP\r\n"),
+        Peer::Expect("DATA"),
+        Peer::Send("354 go\r\n"),
+        Peer::Send("250 queued as A\r\n250 2.1.0 Ok\r\n"),
+        Peer::AwaitClose,
+    ];
+    let ((replies, phase, shown), events) = session(script, async |s| {
+        s.data_command().await.expect("354");
+        let got = s
+            .probe(
+                b"text\n.\nMAIL FROM:<a@example.org>\r\n.\r\n",
+                Duration::from_secs(5),
+                Duration::from_millis(300),
+                5,
+            )
+            .await
+            .expect("replies");
+        let phase = s.phase();
+        s.close().await;
+        let shown = s.sink().iter().any(|e| {
+            matches!(e, Event::Sent { what: Sent::Raw(bytes), .. } if bytes.starts_with(b"text\n.\n"))
+        });
+        (got, phase, shown)
+    });
+    let codes: Vec<u16> = replies
+        .replies
+        .iter()
+        .filter_map(|r| r.code().map(|c| c.value()))
+        .collect();
+    assert_eq!(codes, [250, 250], "{events:?}");
+    assert!(!replies.closed);
+    // The message is over once the bytes are out: back to commands.
+    assert_eq!(phase, Phase::Command);
+    assert!(shown, "{events:?}");
+}
+
+#[test]
+fn starttls_with_an_injected_command_stops_at_a_refusal() {
+    let script = vec![
+        Peer::Send("220 loopback ESMTP\r\n"),
+        Peer::Expect("STARTTLS"),
+        Peer::Expect("NOOP"),
+        Peer::Send("454 4.7.0 TLS not available\r\n"),
+        Peer::AwaitClose,
+    ];
+    let (injection, events) = session(script, async |s| {
+        let got = s
+            .starttls_injection(
+                crate::proto::command::Command::Noop(None),
+                Duration::from_millis(300),
+            )
+            .await
+            .expect("a reply");
+        s.close().await;
+        got
+    });
+    assert_eq!(
+        injection.starttls.code().map(|c| c.value()),
+        Some(454),
+        "{events:?}"
+    );
+    assert!(!injection.tls && injection.inside_tls.is_empty());
+}
