@@ -43,7 +43,8 @@ Examples:
   printf 'EHLO me.example.org\\nQUIT\\n' | smtpcli 127.0.0.1 2525
   smtpcli --explain 550 5.1.1
   smtpcli --explain \"550 5.7.1 Relay access denied\"
-  smtpcli --explain - < bounce.eml";
+  smtpcli --explain - < bounce.eml
+  smtpcli --audit --from me@example.org --to me@mail.example.org mail.example.org 25";
 
 /// An SMTP test client: telnet for mail servers, with every reply code
 /// explained.
