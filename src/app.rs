@@ -24,6 +24,7 @@ pub fn run(config: Config) -> Result<Exit> {
         Mode::Explain(args) => run_explain(&args, &theme),
         Mode::Connect(connect) => run_connect(&connect, theme),
         Mode::Audit(audit) => run_audit(&audit, theme),
+        Mode::Probe(probe) => crate::ui::probe::run(&probe, theme),
     }
 }
 

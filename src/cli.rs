@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{CommandFactory, FromArgMatches, Parser};
 use smtpcli::config::ReplayOptions;
-use smtpcli::config::{AuditConfig, Config, ConnectConfig, HelperConfig, Input, Mode, Replay};
+use smtpcli::config::{
+    AuditConfig, Config, ConnectConfig, HelperConfig, Input, Mode, ProbeConfig, Replay,
+};
 use smtpcli::net::socks5::{self, Socks5};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::tls::{Backend, TlsSettings};
@@ -160,7 +162,7 @@ pub(crate) struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "token_cmd", "insecure", "replay", "mx", "resolver", "tls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "token_cmd", "insecure", "replay", "mx", "resolver", "tls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend", "probe"]
     )]
     pub explain: Option<Vec<String>>,
 
@@ -198,6 +200,41 @@ pub(crate) struct Cli {
     /// or the file SMTPCLI_CONFIG names).
     #[arg(long)]
     pub no_config: bool,
+
+    /// Check every target listed in FILE ('-': stdin), many at once: a
+    /// domain (its MX hosts), HOST:PORT, or ADDRESS,NAME per line. Each
+    /// address: connect, banner, EHLO, STARTTLS or implicit TLS, the certificate
+    /// verdict, EHLO again, QUIT. A PORT argument sets the port of targets
+    /// that name none: 25 by default, 465 with --tls as well.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["script", "replay", "unix", "mx", "starttls", "lmtp", "quit_after", "helo", "user", "password_file", "xclient", "proxy", "proxy_raw", "socks5", "sni", "no_sni", "timing", "strict", "replay_auth"]
+    )]
+    pub probe: Option<PathBuf>,
+
+    /// With --probe: connections at once (default 100).
+    #[arg(long, value_name = "N", requires = "probe", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub concurrency: Option<u32>,
+
+    /// With --probe: connections at once to one address (default 2).
+    #[arg(long, value_name = "N", requires = "probe", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub per_host: Option<u32>,
+
+    /// With --probe: the most bytes one server may send before it is cut
+    /// off (default 65536).
+    #[arg(long, value_name = "BYTES", requires = "probe", value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_bytes: Option<u64>,
+
+    /// With --probe: skip the targets an earlier --json output (FILE)
+    /// finished, so an interrupted run picks up where it stopped.
+    #[arg(long, value_name = "FILE", requires = "probe")]
+    pub resume: Option<PathBuf>,
+
+    /// With --probe: take every N-th target, starting with the I-th
+    /// (counted from 0), to split one list over N machines.
+    #[arg(long, value_name = "I/N", requires = "probe")]
+    pub shard: Option<smtpcli::config::Shard>,
 }
 
 /// The command line, parsed. Usage errors exit 2 with clap's message.
@@ -309,6 +346,21 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
         (_, true) => Family::V6,
         _ => Family::Any,
     };
+    if let Some(path) = cli.probe.clone() {
+        return probe_config(
+            &cli,
+            path,
+            implicit_tls,
+            o.ehlo.clone(),
+            tls,
+            o.timeout.is_some().then_some(timeouts),
+            family,
+        )
+        .map(|probe| Config {
+            mode: Mode::Probe(Box::new(probe)),
+            color,
+        });
+    }
     let connect = ConnectConfig {
         target,
         connect: ConnectOptions {
@@ -436,6 +488,78 @@ fn audit_config(
         to,
     })
 }
+
+/// `--probe`: the targets come from a file; a lone positional argument is
+/// the default port.
+fn probe_config(
+    cli: &Cli,
+    path: PathBuf,
+    implicit_tls: bool,
+    ehlo: Option<String>,
+    tls: TlsSettings,
+    timeouts: Option<Timeouts>,
+    family: Family,
+) -> anyhow::Result<ProbeConfig> {
+    let port = match (&cli.options.host, &cli.options.port) {
+        (None, None) => None,
+        (Some(port), None) => Some(port.as_str()),
+        (Some(_), Some(_)) => {
+            bail!("--probe takes its targets from FILE: give at most a PORT, not HOST PORT")
+        }
+        (None, Some(port)) => Some(port.as_str()),
+    };
+    let default_port = match port {
+        Some(text) => text
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .with_context(|| format!("--probe: '{text}' is not a port number"))?,
+        None if implicit_tls => 465,
+        None => 25,
+    };
+    // Each stage is bounded: 10 s unless --timeout says otherwise.
+    let timeouts = timeouts.unwrap_or(Timeouts {
+        connect: PROBE_TIMEOUT,
+        reply: PROBE_TIMEOUT,
+        data_end: PROBE_TIMEOUT,
+    });
+    Ok(ProbeConfig {
+        input: if path.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::File(path)
+        },
+        default_port,
+        connect: ConnectOptions {
+            family,
+            source: cli.source,
+            timeout: timeouts.connect,
+            mx: false,
+            resolver: cli.resolver,
+            mx_limit: smtpcli::net::MxLimit::default(),
+            proxy: None,
+            socks5: None,
+        },
+        session: SessionOptions {
+            tls,
+            implicit_tls,
+            timeouts,
+            quit_after: None,
+            lmtp: false,
+            keep_waiting: false,
+        },
+        ehlo,
+        concurrency: cli.concurrency.map_or(100, |n| n as usize),
+        per_host: cli.per_host.map_or(2, |n| n as usize),
+        max_bytes: cli.max_bytes.unwrap_or(64 * 1024),
+        resume: cli.resume.clone(),
+        shard: cli.shard,
+        json: cli.json,
+    })
+}
+
+/// Each `--probe` stage's bound without `--timeout`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What `--proxy*` asks to send before the dialog, read and checked here so
 /// a mistake is a usage error before anything connects.

@@ -18,6 +18,8 @@ pub enum Mode {
     Connect(Box<ConnectConfig>),
     /// `--audit`: security self-tests of a server.
     Audit(Box<AuditConfig>),
+    /// `--probe FILE|-`: check many servers at once.
+    Probe(Box<ProbeConfig>),
 }
 
 /// What `--audit` runs, against what, with which envelope.
@@ -32,6 +34,58 @@ pub struct AuditConfig {
     /// `--to`: the one mailbox probes are addressed to (the smuggling test
     /// delivers test messages there).
     pub to: String,
+}
+
+/// What `--probe` needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeConfig {
+    /// The list of targets (`-`: stdin).
+    pub input: Input,
+    /// The port of targets that name none (25; 465 with `--tls`).
+    pub default_port: u16,
+    /// Family, source address, connect timeout, `--resolver`.
+    pub connect: ConnectOptions,
+    /// TLS settings (the name is set per server), timeouts, `--tls`.
+    pub session: SessionOptions,
+    /// `--ehlo NAME` (else this machine's name, as for a session).
+    pub ehlo: Option<String>,
+    /// `--concurrency N`: connections at once.
+    pub concurrency: usize,
+    /// `--per-host N`: connections at once to one address.
+    pub per_host: usize,
+    /// `--max-bytes N`: the most one server may send.
+    pub max_bytes: u64,
+    /// `--resume FILE`: skip the targets an earlier NDJSON output finished.
+    pub resume: Option<PathBuf>,
+    /// `--shard I/N`.
+    pub shard: Option<Shard>,
+    /// `--json`: NDJSON, one line per address.
+    pub json: bool,
+}
+
+/// `--shard I/N`: every N-th target, starting with the I-th (counted from
+/// 0), so N machines share one list with no coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which share (0 to N-1).
+    pub index: u32,
+    /// Of how many.
+    pub count: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let wrong = || format!("'{text}' is not I/N (share I of N, I counted from 0: 0/4 … 3/4)");
+        let (index, count) = text.split_once('/').ok_or_else(wrong)?;
+        let index: u32 = index.trim().parse().map_err(|_| wrong())?;
+        let count: u32 = count.trim().parse().map_err(|_| wrong())?;
+        if count == 0 || index >= count {
+            return Err(wrong());
+        }
+        Ok(Shard { index, count })
+    }
 }
 
 /// How to reach the server and how to talk to it.

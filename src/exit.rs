@@ -18,6 +18,8 @@ pub enum Exit {
     /// No SMTP answer, or a local problem (usage, DNS, connect, TLS, timeout,
     /// unreadable file, unknown code to `--explain`).
     Local,
+    /// Stopped with Ctrl-C before the work was done (`--probe`).
+    Interrupted,
 }
 
 impl Exit {
@@ -28,6 +30,7 @@ impl Exit {
             Exit::Permanent => 1,
             Exit::Local => 2,
             Exit::Temporary => 75,
+            Exit::Interrupted => 130,
         }
     }
 
@@ -59,6 +62,8 @@ Exit codes (scripts, replays and piped input):
       script ending inside a message, unknown code to --explain
 With --audit: 1 when a test found the server VULNERABLE, else 2 when a test
 could not run (no connection, no SMTP answer), else 0.
+Probing many servers (--probe FILE): 0 every address passed, 1 any failed a
+  check, 2 usage or input error, 130 stopped with Ctrl-C.
 An interactive session exits 0 unless it could not connect.";
 
 #[cfg(test)]

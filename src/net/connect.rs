@@ -29,7 +29,8 @@ pub enum Family {
 }
 
 impl Family {
-    pub(super) fn allows(self, ip: IpAddr) -> bool {
+    /// Whether `ip` is of the allowed family.
+    pub fn allows(self, ip: IpAddr) -> bool {
         match self {
             Family::Any => true,
             Family::V4 => ip.is_ipv4(),

@@ -46,7 +46,34 @@ pub enum MxPlan {
 
 /// A resolver: the system's, or one DNS server.
 pub fn resolver(server: Option<SocketAddr>) -> Result<TokioResolver, NetError> {
+    resolver_tuned(server, None)
+}
+
+/// How `--probe` tunes its one shared resolver: many names, short waits.
+#[derive(Clone, Copy, Debug)]
+pub struct Tuning {
+    /// Each query's wait.
+    pub timeout: Duration,
+    /// Tries per query.
+    pub attempts: usize,
+    /// Answers kept.
+    pub cache_size: u64,
+}
+
+/// A resolver with `tuning` (else the defaults: the system's options, or
+/// 3 s and one try for `--resolver`).
+pub fn resolver_tuned(
+    server: Option<SocketAddr>,
+    tuning: Option<Tuning>,
+) -> Result<TokioResolver, NetError> {
     let dns = |e: DnsNetError| NetError::Dns(e.to_string());
+    let tune = |opts: &mut ResolverOpts| {
+        if let Some(t) = tuning {
+            opts.timeout = t.timeout;
+            opts.attempts = t.attempts;
+            opts.cache_size = t.cache_size;
+        }
+    };
     match server {
         Some(addr) => {
             let mut udp = ConnectionConfig::udp();
@@ -57,19 +84,21 @@ pub fn resolver(server: Option<SocketAddr>) -> Result<TokioResolver, NetError> {
             opts.use_hosts_file = ResolveHosts::Never;
             opts.timeout = Duration::from_secs(3);
             opts.attempts = 1;
+            tune(&mut opts);
             Resolver::builder_with_config(config, TokioRuntimeProvider::default())
                 .with_options(opts)
                 .build()
                 .map_err(dns)
         }
-        None => TokioResolver::builder_tokio()
-            .map_err(|e| {
+        None => {
+            let mut builder = TokioResolver::builder_tokio().map_err(|e| {
                 NetError::Dns(format!(
                     "the system's DNS configuration is unusable ({e}); try --resolver IP"
                 ))
-            })?
-            .build()
-            .map_err(dns),
+            })?;
+            tune(builder.options_mut());
+            builder.build().map_err(dns)
+        }
     }
 }
 

@@ -11,14 +11,15 @@
 //! Negative replies are data: a `550` is an event like a `250`. Only a
 //! transport failure (no SMTP answer) is an `Err`.
 
-mod auth;
 pub mod audit;
+mod auth;
 mod dialog;
 pub mod expect;
 pub mod helpers;
 pub mod input;
 #[cfg(test)]
 mod loopback_tests;
+pub mod probe;
 mod state;
 
 use std::fmt;

@@ -42,21 +42,12 @@ impl<W: Write> JsonOutput<W> {
         }
     }
 
-    fn emit(&mut self, event: &str, mut fields: Value) {
+    fn emit(&mut self, event: &str, fields: Value) {
         if self.error.is_some() {
             return;
         }
         let t_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let mut object = serde_json::Map::new();
-        object.insert("v".into(), json!(VERSION));
-        object.insert("event".into(), json!(event));
-        object.insert("t_ms".into(), json!(t_ms));
-        if let Value::Object(rest) = &mut fields {
-            object.append(rest);
-        }
-        let text = serde_json::to_string(&object).unwrap_or_default();
-        let mut line = escape_invisible(&text).into_bytes();
-        line.push(b'\n');
+        let line = event_line(event, t_ms, fields);
         if let Some(log) = self.log.as_mut()
             && log.write_all(&line).is_err()
         {
@@ -74,6 +65,22 @@ impl<W: Write> JsonOutput<W> {
     pub(crate) fn verdict(&mut self, fields: Value) {
         self.emit("verdict", fields);
     }
+}
+
+/// One event as every JSON writer writes it: `v`, `event`, `t_ms`, then
+/// the fields, with every invisible character as `\uXXXX`, and a newline.
+pub(crate) fn event_line(event: &str, t_ms: u64, mut fields: Value) -> Vec<u8> {
+    let mut object = serde_json::Map::new();
+    object.insert("v".into(), json!(VERSION));
+    object.insert("event".into(), json!(event));
+    object.insert("t_ms".into(), json!(t_ms));
+    if let Value::Object(rest) = &mut fields {
+        object.append(rest);
+    }
+    let text = serde_json::to_string(&object).unwrap_or_default();
+    let mut line = escape_invisible(&text).into_bytes();
+    line.push(b'\n');
+    line
 }
 
 fn reply_fields(reply: &Reply) -> Value {

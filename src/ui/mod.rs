@@ -13,6 +13,7 @@ pub(crate) mod helpers;
 pub(crate) mod hexdump;
 pub(crate) mod json;
 pub(crate) mod meta;
+pub(crate) mod probe;
 pub(crate) mod render;
 pub(crate) mod repl;
 pub(crate) mod replay;

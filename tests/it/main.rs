@@ -23,6 +23,7 @@ mod interop;
 mod lmtp;
 mod mtas;
 mod piped;
+mod probe;
 mod proxy;
 mod readme;
 #[cfg(unix)]
