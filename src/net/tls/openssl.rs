@@ -59,8 +59,13 @@ pub(super) async fn handshake(
     settings: &TlsSettings,
 ) -> Result<(Stream, TlsReport), TlsError> {
     let record = Arc::new(Mutex::new(Record::default()));
-    let context = context(settings, &record)?;
+    let context = shared_context(settings)?;
     let mut ssl = Ssl::new(&context).map_err(setup("creating the TLS session"))?;
+    let verify = settings.verify;
+    let seen = Arc::clone(&record);
+    ssl.set_verify_callback(SslVerifyMode::PEER, move |ok, ctx| {
+        on_verify(&seen, verify, ok, ctx)
+    });
     let sni = settings.sni_to_send();
     if let Some(name) = sni {
         ssl.set_hostname(name)
@@ -86,7 +91,48 @@ fn setup(what: &'static str) -> impl Fn(ErrorStack) -> TlsError {
     move |e| TlsError::Config(format!("{what}: {e}"))
 }
 
-fn context(settings: &TlsSettings, record: &Arc<Mutex<Record>>) -> Result<SslContext, TlsError> {
+/// What a context is built from. One context serves every handshake with
+/// the same settings, so the trust store is read once per run, not once
+/// per handshake (a `--probe` of thousands of servers, `:reconnect`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ContextKey {
+    ca_file: Option<std::path::PathBuf>,
+    client_cert: Option<std::path::PathBuf>,
+    client_key: Option<std::path::PathBuf>,
+    min: Option<TlsVersion>,
+    max: Option<TlsVersion>,
+}
+
+/// The contexts built so far in this process (a run uses one or two).
+static CONTEXTS: Mutex<Vec<(ContextKey, SslContext)>> = Mutex::new(Vec::new());
+
+fn shared_context(settings: &TlsSettings) -> Result<SslContext, TlsError> {
+    let key = ContextKey {
+        ca_file: settings.ca_file.clone(),
+        client_cert: settings.client_cert.clone(),
+        client_key: settings.client_key.clone(),
+        min: settings.min,
+        max: settings.max,
+    };
+    let cached = |contexts: &[(ContextKey, SslContext)]| {
+        contexts
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, c)| c.clone())
+    };
+    if let Some(context) = cached(&CONTEXTS.lock().unwrap_or_else(PoisonError::into_inner)) {
+        return Ok(context);
+    }
+    let built = context(settings)?;
+    let mut contexts = CONTEXTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(context) = cached(&contexts) {
+        return Ok(context);
+    }
+    contexts.push((key, built.clone()));
+    Ok(built)
+}
+
+fn context(settings: &TlsSettings) -> Result<SslContext, TlsError> {
     let mut b = SslContext::builder(SslMethod::tls_client()).map_err(setup("starting OpenSSL"))?;
     b.set_default_verify_paths()
         .map_err(setup("loading the system trust store"))?;
@@ -113,11 +159,8 @@ fn context(settings: &TlsSettings, record: &Arc<Mutex<Record>>) -> Result<SslCon
         ));
     }
 
-    let verify = settings.verify;
-    let record = Arc::clone(record);
-    b.set_verify_callback(SslVerifyMode::PEER, move |ok, ctx| {
-        on_verify(&record, verify, ok, ctx)
-    });
+    // Each handshake sets its own verify callback, which records its faults.
+    b.set_verify(SslVerifyMode::PEER);
     Ok(b.build())
 }
 
