@@ -213,7 +213,8 @@ pub(crate) struct Cli {
     )]
     pub probe: Option<PathBuf>,
 
-    /// With --probe: connections at once (default 100).
+    /// With --probe: connections under way at once (default 100); servers
+    /// that do not greet in twice the usual time wait aside, as many again.
     #[arg(long, value_name = "N", requires = "probe", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: Option<u32>,
 

@@ -10,6 +10,8 @@
 //! (`ui::probe`) schedules probes and writes what they found.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Event, EventSink, ReplyTo, Session, SessionError, SessionOptions};
@@ -37,6 +39,9 @@ pub struct ProbeSpec {
     pub ehlo: String,
     /// The most the server may send before the probe gives up on it.
     pub max_bytes: u64,
+    /// Set once the server has greeted (for a scheduler that sets aside
+    /// servers that keep a connection open without a word).
+    pub greeted: Arc<AtomicBool>,
 }
 
 /// A stage of the probe, in dialog order.
@@ -199,6 +204,7 @@ impl Probe {
 /// What the probe's session reports, kept small.
 #[derive(Debug, Default)]
 struct Findings {
+    greeted: Arc<AtomicBool>,
     connect_time: Option<Duration>,
     banner_latency: Option<Duration>,
     last_latency: Option<Duration>,
@@ -220,6 +226,7 @@ impl EventSink for Findings {
                     .sum::<u64>();
                 if to == ReplyTo::Banner {
                     self.banner_latency = Some(latency);
+                    self.greeted.store(true, Ordering::Relaxed);
                 }
                 self.last_latency = Some(latency);
             }
@@ -253,7 +260,10 @@ pub async fn probe(spec: &ProbeSpec) -> Probe {
         &target,
         &spec.connect,
         spec.session.clone(),
-        Findings::default(),
+        Findings {
+            greeted: Arc::clone(&spec.greeted),
+            ..Findings::default()
+        },
     )
     .await;
     let mut session = match opened {

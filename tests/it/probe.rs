@@ -217,6 +217,42 @@ fn each_error_class_is_named_with_its_stage() {
 }
 
 #[test]
+fn a_tarpit_is_set_aside_and_does_not_hold_up_the_rest() {
+    let (wait, go) = hold();
+    let tarpit = FakeServer::start(vec![wait, Step::Close]);
+    let quick: Vec<FakeServer> = (0..3)
+        .map(|_| FakeServer::start(vec![send("554 5.3.2 not now"), Step::ReadToEnd]))
+        .collect();
+    let mut lines = vec![format!("127.0.0.1:{}", tarpit.port())];
+    lines.extend(quick.iter().map(|q| format!("127.0.0.1:{}", q.port())));
+    let file = list(&lines);
+    let out = probe(&[
+        file.path().to_str().unwrap(),
+        "--json",
+        "--concurrency",
+        "1",
+        "--timeout",
+        "8",
+    ]);
+    let _ = go.send(());
+    tarpit.finish();
+    for q in quick {
+        q.finish();
+    }
+    let records = records(&out);
+    assert_eq!(records.len(), 4, "{}", text(&out.stderr));
+    // With one place, the three quick servers were probed while the tarpit
+    // waited out its timeout aside: they are done long before it.
+    let (last, rest) = records.split_last().unwrap();
+    assert_eq!(last["target"], lines[0].as_str());
+    assert_eq!(last["error"]["class"], "timeout");
+    for record in rest {
+        assert_eq!(record["error"]["class"], "policy", "{record}");
+        assert!(record["t_ms"].as_u64().unwrap() < 7000, "{record}");
+    }
+}
+
+#[test]
 fn domains_are_probed_through_their_mx_hosts_in_preference_order() {
     let dns_port = dns::start();
     let server = FakeServer::start_each(vec![

@@ -22,6 +22,7 @@ use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -181,6 +182,40 @@ struct Shared {
     ehlo: String,
     /// One semaphore per address: `--per-host`.
     hosts: RefCell<HashMap<IpAddr, Arc<Semaphore>>>,
+    /// `--concurrency`: probes under way.
+    active: Arc<Semaphore>,
+    /// As many again: slow probes, set aside to wait out their timeout.
+    parked: Arc<Semaphore>,
+    /// How long servers usually take to greet.
+    usual: RefCell<Usual>,
+}
+
+/// A moving average of how long servers took to greet: what "much longer
+/// than the usual" is measured against.
+#[derive(Debug, Default)]
+struct Usual {
+    average: Option<Duration>,
+}
+
+impl Usual {
+    /// Before anything is known, a probe is slow after this long.
+    const FIRST: Duration = Duration::from_secs(1);
+    /// Never slow before this.
+    const FLOOR: Duration = Duration::from_millis(100);
+
+    fn add(&mut self, took: Duration) {
+        self.average = Some(match self.average {
+            None => took,
+            Some(average) => (average * 7 + took) / 8,
+        });
+    }
+
+    /// After how long a server that has not greeted is slow: twice the
+    /// usual.
+    fn slow_after(&self) -> Duration {
+        self.average
+            .map_or(Self::FIRST, |a| (a * 2).max(Self::FLOOR))
+    }
 }
 
 impl Shared {
@@ -213,6 +248,9 @@ async fn drive(
         config: config.clone(),
         ehlo,
         hosts: RefCell::new(HashMap::new()),
+        active: Arc::new(Semaphore::new(config.concurrency)),
+        parked: Arc::new(Semaphore::new(config.concurrency)),
+        usual: RefCell::new(Usual::default()),
     });
     let total = targets.len();
     let mut writer = record::Writer::new(config, theme, total as u64);
@@ -227,13 +265,19 @@ async fn drive(
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
     loop {
-        while tasks.len() < config.concurrency {
+        // Targets wait for a place in their tasks; twice the places is
+        // enough to keep every place (and every slow one's) taken.
+        while tasks.len() < config.concurrency.saturating_mul(2) {
             let Some(target) = pending.next() else { break };
             let tx = tx.clone();
             let shared = Rc::clone(&shared);
             tasks.spawn_local(async move { probe_target(target, shared, tx).await });
         }
-        writer.in_flight(tasks.len());
+        writer.in_flight(
+            2 * config.concurrency
+                - shared.active.available_permits()
+                - shared.parked.available_permits(),
+        );
         if tasks.is_empty() {
             break;
         }
@@ -284,9 +328,9 @@ async fn probe_target(target: Rc<Target>, shared: Rc<Shared>, tx: mpsc::Unbounde
             Err(error) => (None, failed(error, dns)),
             Ok(addr) => {
                 let host = shared.host(addr.ip());
-                let _permit = host.acquire_owned().await;
+                let _host_place = host.acquire_owned().await;
                 let spec = spec(&shared, addr, &job.name);
-                let mut probe = probe::probe(&spec).await;
+                let mut probe = run_probe(&shared, &spec).await;
                 if dns > Duration::ZERO {
                     probe.stages.insert(0, (Stage::Dns, dns));
                 }
@@ -308,6 +352,39 @@ async fn probe_target(target: Rc<Target>, shared: Rc<Shared>, tx: mpsc::Unbounde
         }
     }
     let _ = tx.send(Message::TargetDone);
+}
+
+/// Runs one probe in one of the `--concurrency` places. A server that has
+/// not greeted in twice the usual time moves to a place among the slow
+/// ones, if one is free, and frees its own for the next target.
+async fn run_probe(shared: &Shared, spec: &ProbeSpec) -> Probe {
+    let Ok(place) = Arc::clone(&shared.active).acquire_owned().await else {
+        return probe::probe(spec).await;
+    };
+    let slow_after = shared.usual.borrow().slow_after();
+    let running = probe::probe(spec);
+    tokio::pin!(running);
+    let mut place = Some(place);
+    let mut slow_place = None;
+    let found = tokio::select! {
+        found = &mut running => found,
+        () = tokio::time::sleep(slow_after) => {
+            if !spec.greeted.load(Ordering::Relaxed)
+                && let Ok(slow) = Arc::clone(&shared.parked).try_acquire_owned()
+            {
+                slow_place = Some(slow);
+                place = None;
+            }
+            running.await
+        }
+    };
+    drop((place, slow_place));
+    if let Some(banner) = found.stage(Stage::Banner)
+        && found.banner.is_some()
+    {
+        shared.usual.borrow_mut().add(banner);
+    }
+    found
 }
 
 /// A probe that never connected: a DNS failure.
@@ -336,6 +413,7 @@ fn spec(shared: &Shared, addr: SocketAddr, name: &str) -> ProbeSpec {
         session,
         ehlo: shared.ehlo.clone(),
         max_bytes: config.max_bytes,
+        greeted: Arc::new(AtomicBool::new(false)),
     }
 }
 
@@ -447,4 +525,21 @@ fn addresses_of(
             name: name.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_is_slow_after_twice_the_usual_banner_wait() {
+        let mut usual = Usual::default();
+        assert_eq!(usual.slow_after(), Usual::FIRST);
+        usual.add(Duration::from_millis(400));
+        assert_eq!(usual.slow_after(), Duration::from_millis(800));
+        for _ in 0..100 {
+            usual.add(Duration::from_millis(1));
+        }
+        assert_eq!(usual.slow_after(), Usual::FLOOR);
+    }
 }
