@@ -560,7 +560,7 @@ fn postfix_starttls_passes_and_the_sink_without_tls_fails() {
     let out = probe(&[file.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stdout).contains("NOT trusted"),
+        text(&out.stdout).contains("NOT trusted (self-signed"),
         "{}",
         text(&out.stdout)
     );

@@ -119,7 +119,10 @@ pub(crate) fn label(outcome: &Outcome) -> String {
             .leaf()
             .map(|c| format!(", {} days left", c.days_left))
             .unwrap_or_default();
-        found.push(format!("{protocol} {}{days}", report.verdict));
+        found.push(format!(
+            "{protocol} {}{days}",
+            verdict_in_brief(&report.verdict)
+        ));
     }
     if let Some(e) = &probe.error {
         found.push(format!(
@@ -141,6 +144,31 @@ pub(crate) fn label(outcome: &Outcome) -> String {
         outcome.target.text,
         escape_str(&found.join("; "))
     )
+}
+
+/// A verdict in a few words, for one line: `trusted`, or `NOT trusted`
+/// with each problem named (the JSON has them in full).
+fn verdict_in_brief(verdict: &crate::net::tls::Verdict) -> String {
+    use crate::net::tls::{Problem, Verdict};
+    match verdict {
+        Verdict::Trusted => "trusted".into(),
+        Verdict::NotVerified(_) => "not verified".into(),
+        Verdict::Untrusted(problems) => {
+            let names: Vec<&str> = problems
+                .iter()
+                .map(|p| match p {
+                    Problem::SelfSigned { .. } => "self-signed",
+                    Problem::UnknownIssuer { .. } => "unknown issuer",
+                    Problem::IncompleteChain { .. } => "incomplete chain",
+                    Problem::Expired { .. } => "expired",
+                    Problem::NotYetValid { .. } => "not yet valid",
+                    Problem::NameMismatch { .. } => "name mismatch",
+                    _ => "other problem",
+                })
+                .collect();
+            format!("NOT trusted ({})", names.join(", "))
+        }
+    }
 }
 
 /// Where results, progress and the summary go.
