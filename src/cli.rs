@@ -214,11 +214,13 @@ pub(crate) struct Cli {
     pub probe: Option<PathBuf>,
 
     /// With --probe: connections under way at once (default 100); servers
-    /// that do not greet in twice the usual time wait aside, as many again.
+    /// that do not greet in twice the usual time wait aside, up to ten times
+    /// as many.
     #[arg(long, value_name = "N", requires = "probe", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: Option<u32>,
 
-    /// With --probe: connections at once to one address (default 2).
+    /// With --probe: connections at once to one server, address and port
+    /// (default 2).
     #[arg(long, value_name = "N", requires = "probe", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub per_host: Option<u32>,
 

@@ -51,7 +51,7 @@ pub struct ProbeConfig {
     pub ehlo: Option<String>,
     /// `--concurrency N`: connections at once.
     pub concurrency: usize,
-    /// `--per-host N`: connections at once to one address.
+    /// `--per-host N`: connections at once to one server (address and port).
     pub per_host: usize,
     /// `--max-bytes N`: the most one server may send.
     pub max_bytes: u64,

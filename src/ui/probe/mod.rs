@@ -180,11 +180,12 @@ struct Shared {
     resolver: TokioResolver,
     config: ProbeConfig,
     ehlo: String,
-    /// One semaphore per address: `--per-host`.
-    hosts: RefCell<HashMap<IpAddr, Arc<Semaphore>>>,
+    /// One semaphore per server (address and port): `--per-host`.
+    hosts: RefCell<HashMap<SocketAddr, Arc<Semaphore>>>,
     /// `--concurrency`: probes under way.
     active: Arc<Semaphore>,
-    /// As many again: slow probes, set aside to wait out their timeout.
+    /// Slow probes, set aside to wait out their timeout: up to ten times
+    /// `--concurrency`, as the open-file limit allows.
     parked: Arc<Semaphore>,
     /// How long servers usually take to greet.
     usual: RefCell<Usual>,
@@ -201,7 +202,7 @@ impl Usual {
     /// Before anything is known, a probe is slow after this long.
     const FIRST: Duration = Duration::from_secs(1);
     /// Never slow before this.
-    const FLOOR: Duration = Duration::from_millis(100);
+    const FLOOR: Duration = Duration::from_millis(50);
 
     fn add(&mut self, took: Duration) {
         self.average = Some(match self.average {
@@ -219,11 +220,11 @@ impl Usual {
 }
 
 impl Shared {
-    fn host(&self, ip: IpAddr) -> Arc<Semaphore> {
+    fn host(&self, server: SocketAddr) -> Arc<Semaphore> {
         let mut hosts = self.hosts.borrow_mut();
         Arc::clone(
             hosts
-                .entry(ip)
+                .entry(server)
                 .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host))),
         )
     }
@@ -243,13 +244,14 @@ async fn drive(
         .ehlo
         .clone()
         .unwrap_or_else(|| crate::net::hostname::default_ehlo_name(None));
+    let parked_places = slow_places(config.concurrency);
     let shared = Rc::new(Shared {
         resolver,
         config: config.clone(),
         ehlo,
         hosts: RefCell::new(HashMap::new()),
         active: Arc::new(Semaphore::new(config.concurrency)),
-        parked: Arc::new(Semaphore::new(config.concurrency)),
+        parked: Arc::new(Semaphore::new(parked_places)),
         usual: RefCell::new(Usual::default()),
     });
     let total = targets.len();
@@ -265,16 +267,16 @@ async fn drive(
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
     loop {
-        // Targets wait for a place in their tasks; twice the places is
-        // enough to keep every place (and every slow one's) taken.
-        while tasks.len() < config.concurrency.saturating_mul(2) {
+        // Targets wait for a place in their tasks: as many tasks as places
+        // keep every place taken.
+        while tasks.len() < config.concurrency + parked_places {
             let Some(target) = pending.next() else { break };
             let tx = tx.clone();
             let shared = Rc::clone(&shared);
             tasks.spawn_local(async move { probe_target(target, shared, tx).await });
         }
         writer.in_flight(
-            2 * config.concurrency
+            config.concurrency + parked_places
                 - shared.active.available_permits()
                 - shared.parked.available_permits(),
         );
@@ -327,7 +329,7 @@ async fn probe_target(target: Rc<Target>, shared: Rc<Shared>, tx: mpsc::Unbounde
         let (addr, probe) = match job.addr {
             Err(error) => (None, failed(error, dns)),
             Ok(addr) => {
-                let host = shared.host(addr.ip());
+                let host = shared.host(addr);
                 let _host_place = host.acquire_owned().await;
                 let spec = spec(&shared, addr, &job.name);
                 let mut probe = run_probe(&shared, &spec).await;
@@ -354,6 +356,38 @@ async fn probe_target(target: Rc<Target>, shared: Rc<Shared>, tx: mpsc::Unbounde
     let _ = tx.send(Message::TargetDone);
 }
 
+/// How many slow probes may wait aside: ten times `--concurrency`, within
+/// the open-file limit (raised to its hard limit first, as scanners do),
+/// and never fewer than `--concurrency`.
+fn slow_places(concurrency: usize) -> usize {
+    let wanted = concurrency.saturating_mul(10);
+    match open_file_limit() {
+        Some(limit) => limit
+            .saturating_sub(concurrency + 128)
+            .min(wanted)
+            .max(concurrency),
+        None => concurrency,
+    }
+}
+
+#[cfg(unix)]
+fn open_file_limit() -> Option<usize> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    let want = hard.min(1 << 20);
+    let soft = if soft < want && setrlimit(Resource::RLIMIT_NOFILE, want, hard).is_ok() {
+        want
+    } else {
+        soft
+    };
+    usize::try_from(soft).ok()
+}
+
+#[cfg(not(unix))]
+fn open_file_limit() -> Option<usize> {
+    None
+}
+
 /// Runs one probe in one of the `--concurrency` places. A server that has
 /// not greeted in twice the usual time moves to a place among the slow
 /// ones, if one is free, and frees its own for the next target.
@@ -361,21 +395,28 @@ async fn run_probe(shared: &Shared, spec: &ProbeSpec) -> Probe {
     let Ok(place) = Arc::clone(&shared.active).acquire_owned().await else {
         return probe::probe(spec).await;
     };
-    let slow_after = shared.usual.borrow().slow_after();
+    let started = Instant::now();
     let running = probe::probe(spec);
     tokio::pin!(running);
     let mut place = Some(place);
     let mut slow_place = None;
-    let found = tokio::select! {
-        found = &mut running => found,
-        () = tokio::time::sleep(slow_after) => {
-            if !spec.greeted.load(Ordering::Relaxed)
-                && let Ok(slow) = Arc::clone(&shared.parked).try_acquire_owned()
-            {
-                slow_place = Some(slow);
-                place = None;
+    // What "usual" is changes as answers come in: look again every tick.
+    let mut tick = tokio::time::interval(Usual::FLOOR);
+    let found = loop {
+        tokio::select! {
+            found = &mut running => break found,
+            _ = tick.tick(), if place.is_some() => {
+                if spec.greeted.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let slow_after = shared.usual.borrow().slow_after();
+                if started.elapsed() >= slow_after
+                    && let Ok(slow) = Arc::clone(&shared.parked).try_acquire_owned()
+                {
+                    slow_place = Some(slow);
+                    place = None;
+                }
             }
-            running.await
         }
     };
     drop((place, slow_place));
