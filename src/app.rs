@@ -66,6 +66,7 @@ fn run_connect(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
     // server's problem.
     let input: Box<dyn Read + Send> = match &config.input {
         Input::Stdin => Box::new(io::stdin()),
+        Input::Lines(lines) => Box::new(io::Cursor::new(lines.join("\n").into_bytes())),
         Input::File(path) => match std::fs::File::open(path) {
             Ok(file) => Box::new(file),
             Err(e) => {

@@ -21,6 +21,8 @@ use smtpcli::proto::proxy;
 use smtpcli::session::{SessionOptions, Stage, Timeouts};
 use smtpcli::settings::{Options, TlsMode};
 
+mod send;
+
 const AFTER_HELP: &str = "\
 On a terminal, smtpcli opens a prompt: line editing, Tab completion,
 history, Ctrl-D to quit; ':help' lists the meta-commands.
@@ -46,7 +48,9 @@ Examples:
   smtpcli --explain 550 5.1.1
   smtpcli --explain \"550 5.7.1 Relay access denied\"
   smtpcli --explain - < bounce.eml
-  smtpcli --audit --from me@example.org --to me@mail.example.org mail.example.org 25";
+  smtpcli --audit --from me@example.org --to me@mail.example.org mail.example.org 25
+  smtpcli mx.example.org 587 --starttls --auth plain:alice --from alice@example.org \\
+          --to bob@example.org --subject Hi --attach report.pdf";
 
 /// An SMTP test client: telnet for mail servers, with every reply code
 /// explained.
@@ -183,15 +187,6 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "LIST", requires = "audit")]
     pub tests: Option<String>,
 
-    /// With --audit: the sender of every probe.
-    #[arg(long, value_name = "ADDRESS", requires = "audit")]
-    pub from: Option<String>,
-
-    /// With --audit: your mailbox on the audited server; the only address
-    /// test messages are sent to.
-    #[arg(long, value_name = "ADDRESS", requires = "audit")]
-    pub to: Option<String>,
-
     /// Print shell completions or the man page to stdout and exit.
     #[arg(long, value_enum, value_name = "WHAT", exclusive = true)]
     pub generate: Option<crate::generate::Artifact>,
@@ -238,6 +233,10 @@ pub(crate) struct Cli {
     /// (counted from 0), to split one list over N machines.
     #[arg(long, value_name = "I/N", requires = "probe")]
     pub shard: Option<smtpcli::config::Shard>,
+
+    /// `--from`, `--to`, `--auth` and the composer's options.
+    #[command(flatten)]
+    pub send: send::SendFlags,
 }
 
 /// The command line, parsed. Usage errors exit 2 with clap's message.
@@ -344,6 +343,21 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
         // Given, it bounds every wait: the reply after the final '.' too.
         timeouts.data_end = limit;
     }
+    // With --audit, --from and --to are the probes' envelope.
+    let send_lines = if cli.send.is_send() && !cli.audit {
+        if cli.script.is_some() || cli.replay.is_some() {
+            bail!(
+                "--to sends one message and ends: it does not go with --script or --replay (:send in a script does)"
+            );
+        }
+        Some(cli.send.lines()?)
+    } else {
+        None
+    };
+    let user = match cli.send.auth()? {
+        Some((_, Some(user))) => Some(user),
+        _ => o.user,
+    };
     let family = match (cli.ipv4, cli.ipv6) {
         (true, _) => Family::V4,
         (_, true) => Family::V6,
@@ -396,10 +410,11 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
             keep_waiting: false,
         },
         timing: cli.timing,
-        interactive: cli.script.is_none() && !cli.json,
+        interactive: cli.script.is_none() && !cli.json && send_lines.is_none(),
         history: !cli.no_history,
-        input: match cli.script {
-            Some(path) if path.as_os_str() != "-" => Input::File(path),
+        input: match (send_lines, cli.script) {
+            (Some(lines), _) => Input::Lines(lines),
+            (None, Some(path)) if path.as_os_str() != "-" => Input::File(path),
             _ => Input::Stdin,
         },
         json: cli.json,
@@ -417,7 +432,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
             ehlo: if cli.helo.is_some() { None } else { o.ehlo },
             helo: cli.helo,
             lmtp,
-            user: o.user,
+            user,
             password_file: o.password_file,
             token_cmd: o.token_cmd,
             insecure: cli.insecure,
@@ -434,8 +449,8 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
             mode: Mode::Audit(Box::new(audit_config(
                 connect,
                 cli.tests.as_deref(),
-                cli.from,
-                cli.to,
+                cli.send.from,
+                audit_recipient(cli.send.to)?,
             )?)),
             color,
         });
@@ -444,6 +459,15 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
         mode: Mode::Connect(Box::new(connect)),
         color,
     })
+}
+
+/// `--audit` sends test messages to one mailbox: the one `--to`.
+fn audit_recipient(to: Vec<String>) -> anyhow::Result<Option<String>> {
+    match <[String; 1]>::try_from(to) {
+        Ok([one]) => Ok(Some(one)),
+        Err(many) if many.is_empty() => Ok(None),
+        Err(_) => bail!("--audit sends its test messages to one mailbox: give one --to"),
+    }
 }
 
 /// `--audit` with its tests and envelope, checked: the tests that send an

@@ -172,6 +172,8 @@ pub enum Input {
     Stdin,
     /// A script file.
     File(PathBuf),
+    /// Lines made from the command line: the one-line send (`--to`).
+    Lines(Vec<String>),
 }
 
 /// Everything a run needs to know, resolved.

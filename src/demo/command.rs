@@ -192,7 +192,7 @@ fn is_mail_param(param: &Param) -> bool {
         Param::Other(word) => word
             .split_once('=')
             .is_some_and(|(key, value)| key.eq_ignore_ascii_case("AUTH") && !value.is_empty()),
-        Param::Notify(_) | Param::Orcpt { .. } => false,
+        Param::Notify(_) | Param::Orcpt { .. } | Param::RequireTls => false,
     }
 }
 

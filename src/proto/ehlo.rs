@@ -396,6 +396,26 @@ impl Capabilities {
         })
     }
 
+    /// A LIMITS (RFC 9422) value as a number, `RCPTMAX` or `MAILMAX`:
+    /// `None` when not announced, not a number, or 0 (which RFC 9422 does
+    /// not allow, so it limits nothing).
+    pub fn limit(&self, name: &str) -> Option<u64> {
+        self.list.iter().find_map(|cap| match cap {
+            Capability::Limits(limits) => limits.iter().find_map(|(key, value)| {
+                (key.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
+                    .then(|| {
+                        std::str::from_utf8(value.as_bytes())
+                            .ok()?
+                            .parse::<u64>()
+                            .ok()
+                    })
+                    .flatten()
+                    .filter(|n| *n > 0)
+            }),
+            _ => None,
+        })
+    }
+
     pub fn supports_pipelining(&self) -> bool {
         self.has("PIPELINING")
     }

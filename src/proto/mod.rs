@@ -13,6 +13,7 @@ pub mod command;
 pub mod data;
 pub mod ehlo;
 pub mod enhanced;
+pub mod envelope;
 pub mod explain;
 pub mod message;
 pub mod param;

@@ -2,7 +2,7 @@
 //! values, and xtext (RFC 3461 §4), the encoding of `ENVID` and `ORCPT`.
 //!
 //! A parameter smtpcli knows is typed (`SIZE=n`, `BODY`, `SMTPUTF8`, the DSN
-//! parameters); any other stays as written. `Display` is the wire form, so
+//! parameters, `REQUIRETLS`); any other stays as written. `Display` is the wire form, so
 //! an envelope id or an original recipient with `+`, `=` or a space in it
 //! goes out xtext-encoded, never raw.
 
@@ -31,6 +31,8 @@ pub enum Param {
         /// The original recipient.
         address: String,
     },
+    /// `REQUIRETLS` (RFC 8689).
+    RequireTls,
     /// Any other parameter, exactly as written.
     Other(String),
 }
@@ -51,6 +53,7 @@ impl Param {
             },
             ("BODY", Some(v)) if is_word(v) => Param::Body(v.to_ascii_uppercase()),
             ("SMTPUTF8", None) => Param::SmtpUtf8,
+            ("REQUIRETLS", None) => Param::RequireTls,
             ("RET", Some(v)) if is_word(v) => Param::Ret(v.to_ascii_uppercase()),
             ("NOTIFY", Some(v)) if is_word(v) => Param::Notify(v.to_ascii_uppercase()),
             ("ENVID", Some(v)) => xtext_decode(v).map_or_else(other, Param::EnvId),
@@ -76,6 +79,7 @@ impl Param {
             Param::EnvId(_) => "ENVID".into(),
             Param::Notify(_) => "NOTIFY".into(),
             Param::Orcpt { .. } => "ORCPT".into(),
+            Param::RequireTls => "REQUIRETLS".into(),
             Param::Other(word) => word
                 .split_once('=')
                 .map_or(word.as_str(), |(k, _)| k)
@@ -92,6 +96,7 @@ impl Param {
             Param::Body(_) => Some("8BITMIME"),
             Param::SmtpUtf8 => Some("SMTPUTF8"),
             Param::Ret(_) | Param::EnvId(_) | Param::Notify(_) | Param::Orcpt { .. } => Some("DSN"),
+            Param::RequireTls => Some("REQUIRETLS"),
             Param::Other(_) => match self.keyword().as_str() {
                 "SIZE" => Some("SIZE"),
                 "BODY" => Some("8BITMIME"),
@@ -121,6 +126,7 @@ impl fmt::Display for Param {
             Param::Orcpt { addr_type, address } => {
                 write!(f, "ORCPT={addr_type};{}", xtext_encode(address))
             }
+            Param::RequireTls => f.write_str("REQUIRETLS"),
             Param::Other(word) => f.write_str(word),
         }
     }
@@ -199,6 +205,7 @@ mod tests {
                 "BODY=8BITMIME",
             ),
             ("SMTPUTF8", Param::SmtpUtf8, "SMTPUTF8"),
+            ("requiretls", Param::RequireTls, "REQUIRETLS"),
             ("RET=hdrs", Param::Ret("HDRS".into()), "RET=HDRS"),
             ("ENVID=QQ+2B1", Param::EnvId("QQ+1".into()), "ENVID=QQ+2B1"),
             (

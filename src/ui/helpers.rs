@@ -13,14 +13,14 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+mod send;
+
 use super::Output;
 use super::meta::Meta;
 use crate::config::HelperConfig;
 use crate::proto::auth::{Mechanism, Secret};
-use crate::proto::command::{Command, Param};
-use crate::proto::message::{self, TestMessage};
+use crate::proto::command::Command;
 use crate::proto::reply::Reply;
-use crate::session::helpers::Envelope;
 use crate::session::{Input, Session, SessionError};
 
 /// Why a helper did not run (the session may still be fine).
@@ -614,143 +614,6 @@ impl Helpers {
         }
         self.password(user, Mechanism::OAuthBearer, asker)
     }
-
-    pub(crate) async fn send<O: Output>(
-        &mut self,
-        session: &mut Session<O>,
-        words: Vec<String>,
-    ) -> Result<(), HelperError> {
-        let args = SendArgs::parse(&words).map_err(HelperError::Local)?;
-        self.last_send = Some(words.clone());
-        if !session.status().greeted {
-            let name = self.ehlo_name(session);
-            self.record(&Meta::Ehlo(Some(name.clone())).to_string());
-            session
-                .ehlo(&name, self.config.lmtp, self.config.helo.is_some())
-                .await?;
-            self.record_reply(session);
-        }
-        let ehlo = self.ehlo_name(session);
-        let from = match (&args.from, login_sender(session)) {
-            (Some(from), _) => from.clone(),
-            // Submission servers that check the sender against the login
-            // refuse anything else.
-            (None, Some(login)) => {
-                session.sink().info(&[format!(
-                    "MAIL FROM:<{login}>: the authenticated identity (--from sets another)"
-                )]);
-                login
-            }
-            (None, None) => format!(
-                "smtpcli@{}",
-                ehlo.trim_start_matches('[').trim_end_matches(']')
-            ),
-        };
-        let from = if from == "<>" { String::new() } else { from };
-        let body = match &args.file {
-            Some(path) => String::from_utf8_lossy(&std::fs::read(path).map_err(|e| {
-                HelperError::Local(format!(
-                    "cannot read {}: {}",
-                    path.display(),
-                    crate::net::connect::describe_io(&e)
-                ))
-            })?)
-            .into_owned(),
-            None => args.body.clone().unwrap_or_default(),
-        };
-        self.sends += 1;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let token = message::token(now.as_nanos(), std::process::id(), self.sends);
-        let body = if body.is_empty() {
-            format!("This is a test message sent by smtpcli.\nToken: {token}\n")
-        } else {
-            body
-        };
-        let message = TestMessage {
-            from: if from.is_empty() {
-                format!(
-                    "MAILER-DAEMON@{}",
-                    ehlo.trim_start_matches('[').trim_end_matches(']')
-                )
-            } else {
-                from.clone()
-            },
-            to: args.to.clone(),
-            subject: args
-                .subject
-                .clone()
-                .unwrap_or_else(|| format!("smtpcli test {token}")),
-            body,
-            headers: args.headers.clone(),
-            token: token.clone(),
-            date: i64::try_from(now.as_secs()).unwrap_or(0),
-            domain: ehlo
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string(),
-        }
-        .build();
-        let envelope = self.envelope(session, &args, from, message.len());
-        self.record(&Meta::Send(words).to_string());
-        session.send_message(&envelope, &message, &token).await?;
-        Ok(())
-    }
-
-    /// MAIL and RCPT parameters: what was asked for and advertised.
-    fn envelope<O: Output>(
-        &self,
-        session: &mut Session<O>,
-        args: &SendArgs,
-        from: String,
-        size: usize,
-    ) -> Envelope {
-        let caps = session.capabilities().cloned().unwrap_or_default();
-        let mut mail_params = Vec::new();
-        let mut rcpt_params = Vec::new();
-        let mut skipped = Vec::new();
-        if caps.size_limit().is_some() || caps.has("SIZE") {
-            mail_params.push(Param::Size(size as u64));
-        }
-        let non_ascii = !from.is_ascii() || args.to.iter().any(|t| !t.is_ascii());
-        if args.smtputf8 || non_ascii {
-            if caps.supports_smtputf8() {
-                mail_params.push(Param::SmtpUtf8);
-            } else {
-                skipped.push("SMTPUTF8");
-            }
-        }
-        // DSN (RFC 3461): RET and ENVID once for MAIL, NOTIFY per RCPT;
-        // ENVID goes out as xtext.
-        let dsn = [
-            (args.ret.clone().map(Param::Ret), "RET", false),
-            (args.envid.clone().map(Param::EnvId), "ENVID", false),
-            (args.notify.clone().map(Param::Notify), "NOTIFY", true),
-        ];
-        for (param, name, per_recipient) in dsn {
-            let Some(param) = param else { continue };
-            if !caps.supports_dsn() {
-                skipped.push(name);
-            } else if per_recipient {
-                rcpt_params.push(param);
-            } else {
-                mail_params.push(param);
-            }
-        }
-        if !skipped.is_empty() {
-            session.sink().info(&[format!(
-                "warning: not advertised by the server, left out: {}",
-                skipped.join(", ")
-            )]);
-        }
-        Envelope {
-            from,
-            to: args.to.clone(),
-            mail_params,
-            rcpt_params,
-        }
-    }
 }
 
 /// `:demo inbox` (`None`) and `:demo show N`.
@@ -814,82 +677,6 @@ pub(crate) fn demo_lines(_show: Option<usize>) -> Vec<String> {
     vec!["this build has no demo server (cargo feature demo)".into()]
 }
 
-/// The arguments of `:send`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SendArgs {
-    pub from: Option<String>,
-    pub to: Vec<String>,
-    pub subject: Option<String>,
-    pub body: Option<String>,
-    pub file: Option<PathBuf>,
-    pub headers: Vec<(String, String)>,
-    pub smtputf8: bool,
-    pub ret: Option<String>,
-    pub envid: Option<String>,
-    pub notify: Option<String>,
-}
-
-impl SendArgs {
-    /// Reads the words after `:send`.
-    pub(crate) fn parse(words: &[String]) -> Result<SendArgs, String> {
-        let mut args = SendArgs::default();
-        let mut it = words.iter();
-        while let Some(word) = it.next() {
-            let mut value = |name: &str| {
-                it.next()
-                    .cloned()
-                    .ok_or_else(|| format!(":send {name} needs a value"))
-            };
-            match word.as_str() {
-                "--from" => args.from = Some(strip_brackets(&value("--from")?)),
-                "--to" => args.to.push(strip_brackets(&value("--to")?)),
-                "--subject" => args.subject = Some(value("--subject")?),
-                "--body" => args.body = Some(value("--body")?),
-                "--file" => args.file = Some(value("--file")?.into()),
-                "--header" => {
-                    let h = value("--header")?;
-                    let (name, v) = h
-                        .split_once(':')
-                        .ok_or_else(|| format!("--header wants 'Name: value', not '{h}'"))?;
-                    args.headers
-                        .push((name.trim().to_string(), v.trim().to_string()));
-                }
-                "--smtputf8" => args.smtputf8 = true,
-                "--ret" => args.ret = Some(value("--ret")?.to_ascii_uppercase()),
-                "--envid" => args.envid = Some(value("--envid")?),
-                "--notify" => args.notify = Some(value("--notify")?.to_ascii_uppercase()),
-                other => return Err(format!("unknown :send option '{other}' (:help send)")),
-            }
-        }
-        if args.to.is_empty() {
-            return Err(":send needs at least one --to ADDRESS".into());
-        }
-        for address in args.from.iter().chain(&args.to) {
-            if let Some(what) = crate::proto::command::line_breaker(address.as_bytes()) {
-                return Err(format!(
-                    ":send refused: the address {} holds {what}, which would smuggle a command; \
-                     :raw sends such bytes on purpose",
-                    address.escape_debug()
-                ));
-            }
-        }
-        if args.body.is_some() && args.file.is_some() {
-            return Err(":send takes --body or --file, not both".into());
-        }
-        Ok(args)
-    }
-}
-
-/// `<a@b>` → `a@b`; `<>` stays `<>` (the null sender).
-fn strip_brackets(addr: &str) -> String {
-    if addr == "<>" {
-        return addr.to_string();
-    }
-    addr.trim_start_matches('<')
-        .trim_end_matches('>')
-        .to_string()
-}
-
 /// An `:expect` line that pins a reply's code and enhanced code.
 fn expect_line(reply: &Reply) -> Option<String> {
     let code = reply.code()?;
@@ -930,39 +717,6 @@ fn cannot_write(path: &Path, e: &std::io::Error) -> HelperError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(text: &str) -> Vec<String> {
-        shlex::split(text).unwrap()
-    }
-
-    #[test]
-    fn send_arguments() {
-        let args = SendArgs::parse(&words(
-            "--from <a@example.org> --to b@example.org --to nosuchuser@example.org --subject 'Grüße' --header 'X-A: 1' --notify success,failure",
-        ))
-        .unwrap();
-        assert_eq!(args.from.as_deref(), Some("a@example.org"));
-        assert_eq!(args.to, ["b@example.org", "nosuchuser@example.org"]);
-        assert_eq!(args.subject.as_deref(), Some("Grüße"));
-        assert_eq!(args.headers, [("X-A".to_string(), "1".to_string())]);
-        assert_eq!(args.notify.as_deref(), Some("SUCCESS,FAILURE"));
-        assert_eq!(
-            SendArgs::parse(&words("--from '<>' --to b@x"))
-                .unwrap()
-                .from
-                .as_deref(),
-            Some("<>")
-        );
-        assert!(SendArgs::parse(&words("--from a@x")).is_err());
-        assert!(SendArgs::parse(&words("--to a@x --bogus")).is_err());
-        assert!(SendArgs::parse(&words("--to a@x --body x --file y")).is_err());
-        let smuggled = SendArgs::parse(&["--to".into(), "b@example.org>\rRCPT TO:<x@y".into()]);
-        assert!(smuggled.unwrap_err().contains(":raw"));
-        assert!(
-            SendArgs::parse(&["--from".into(), "a\0@x".into(), "--to".into(), "b@x".into()])
-                .is_err()
-        );
-    }
 
     #[test]
     fn expect_lines_pin_codes() {

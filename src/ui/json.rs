@@ -248,9 +248,12 @@ impl<W: Write> EventSink for JsonOutput<W> {
                         "token": d.token,
                         "accepted": d.is_accepted(),
                         "mail": one(&d.mail),
-                        "recipients": d.recipients.iter().map(|(to, r)| {
-                            let mut o = one(r);
-                            o["recipient"] = json!(escape_str(to));
+                        // Each recipient with the reply that decided it.
+                        "recipients": d.outcomes().iter().map(|outcome| {
+                            let mut o = one(outcome.reply);
+                            o["recipient"] = json!(escape_str(outcome.recipient));
+                            o["status"] = json!(outcome.status.name());
+                            o["step"] = json!(outcome.step);
                             o
                         }).collect::<Vec<_>>(),
                         "data": d.data.as_ref().map(one),

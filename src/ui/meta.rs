@@ -156,10 +156,19 @@ pub(crate) const SEND_OPTIONS: &[&str] = &[
     "--body",
     "--file",
     "--header",
+    "--html",
+    "--attach",
+    "--gtube",
+    "--eicar",
     "--smtputf8",
     "--ret",
     "--envid",
     "--notify",
+    "--orcpt",
+    "--requiretls",
+    "--body-type",
+    "--bdat",
+    "--lax",
 ];
 
 /// Every meta-command.
@@ -262,9 +271,9 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
     },
     MetaCommand {
         name: "send",
-        args: "--to ADDR… [--from ADDR] [--subject S] [--body TEXT|--file F] [--header 'H: v']…",
+        args: "--to ADDR… [--from ADDR] [--subject S] [--body TEXT|@FILE] [--html F] [--attach F]… [--header 'H: v']… [--gtube] [--eicar] [--notify N] [--ret R] [--envid ID] [--orcpt] [--requiretls] [--smtputf8] [--body-type T] [--bdat] [--lax]",
         kind: ArgKind::SendOptions,
-        summary: "a whole test mail as an MTA sends it, then a table per recipient; after AUTH the sender is the login",
+        summary: "a whole test mail as an MTA sends it, envelope parameters checked against the server's EHLO (--lax sends them anyway), then a table per recipient; after AUTH the sender is the login",
         example: ":send --from a@example.org --to b@example.org --subject Test",
         scope: Scope::Anywhere,
         parse: |a| Ok(Meta::Send(a.shell_words()?)),

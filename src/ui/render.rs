@@ -485,50 +485,79 @@ fn reply_summary(r: &Reply) -> String {
     format!("{code}{enhanced} {verdict}{why}")
 }
 
-/// The per-recipient table after `:send`.
+/// The per-recipient table after `:send`: each recipient's status
+/// (accepted, temporary, permanent), the code and enhanced code of the
+/// reply that decided it, and at which step.
 pub(crate) fn delivery_table(d: &crate::session::helpers::Delivery) -> Vec<String> {
-    let summary = reply_summary;
-    let width = d
-        .recipients
+    let outcomes = d.outcomes();
+    let width = outcomes
         .iter()
-        .map(|(to, _)| to.chars().count())
+        .map(|o| o.recipient.chars().count())
         .max()
         .unwrap_or(9)
         .max(9);
-    let mut lines = vec![format!("{:width$}  result", "recipient")];
-    if d.recipients.is_empty() {
-        lines.push(format!("MAIL FROM refused: {}", summary(&d.mail)));
+    let mut lines = vec![format!(
+        "{:width$}  {:<9}  {:<4} {:<9} {:<7}  detail",
+        "recipient", "status", "code", "enhanced", "step"
+    )];
+    for o in &outcomes {
+        let code = o.reply.code().map_or("???".to_string(), |c| c.to_string());
+        let enhanced = o
+            .reply
+            .enhanced_code()
+            .map_or("-".to_string(), |e| e.to_string());
+        lines.push(format!(
+            "{:width$}  {:<9}  {code:<4} {enhanced:<9} {:<7}  {}",
+            o.recipient,
+            o.status.name(),
+            o.step,
+            reply_detail(o.reply)
+        ));
     }
-    for (to, reply) in &d.recipients {
-        lines.push(format!("{to:width$}  {}", summary(reply)));
-    }
-    if !d.finals.is_empty() {
-        lines.push(format!("message (LMTP, token {}):", d.token));
-        lines.extend(
-            per_recipient_table(&d.finals)
-                .into_iter()
-                .skip(1)
-                .map(|l| format!("  {l}")),
-        );
-        return lines;
+    if outcomes.is_empty() {
+        lines.push(format!("MAIL FROM refused: {}", reply_summary(&d.mail)));
     }
     match (&d.data, &d.message) {
-        (_, Some(message)) => {
-            let text = message.lines.last().map(|l| l.text()).unwrap_or_default();
+        (_, Some(message)) if d.finals.is_empty() => {
             lines.push(format!(
-                "message: {} ({}); token {}",
-                summary(message),
-                text.escaped(),
+                "message: {}; token {}",
+                reply_summary(message),
                 d.token
             ));
         }
-        (Some(data), None) => lines.push(format!("DATA refused: {}", summary(data))),
-        (None, None) if !d.recipients.is_empty() => {
+        (None, None)
+            if !d.recipients.is_empty()
+                && d.recipients.iter().all(|(_, r)| r.class_digit() != Some(2)) =>
+        {
             lines.push("no recipient accepted: the message was not sent".into());
         }
         _ => {}
     }
     lines
+}
+
+/// What a reply says in a table cell: for a refusal the meaning of its
+/// enhanced code (or of its code), for an acceptance the server's words.
+fn reply_detail(r: &Reply) -> String {
+    let meaning = match (r.class_digit(), r.enhanced_code()) {
+        (Some(4 | 5), Some(e)) => e.explain().detail.map(|d| d.title.to_string()),
+        (Some(4 | 5), None) => r.code().and_then(|c| c.info()).map(|i| i.title.to_string()),
+        _ => None,
+    };
+    meaning.unwrap_or_else(|| {
+        let text = r
+            .lines
+            .last()
+            .map(|l| l.text().escaped().to_string())
+            .unwrap_or_default();
+        // The enhanced code has a column of its own.
+        match r.enhanced_code().map(|e| e.to_string()) {
+            Some(e) => text
+                .strip_prefix(&e)
+                .map_or(text.clone(), |rest| rest.trim_start().to_string()),
+            None => text,
+        }
+    })
 }
 
 fn millis(d: Duration) -> String {

@@ -368,7 +368,8 @@ fn the_demo_tour_works_piped() {
         "<~ 250 AUTH PLAIN LOGIN",
         "<~ 235 2.7.0 Authentication successful",
         "# expect 235: ok",
-        "# nosuchuser@example.org  550 5.1.1 refused: Bad destination mailbox address",
+        "# nosuchuser@example.org  permanent  550  5.1.1     RCPT     Bad destination mailbox address",
+        "# friend@example.org      accepted   250  2.0.0     message  Ok: queued as demo-1",
         "<~ 250 2.0.0 Ok: queued as demo-1",
         "# 1   demo@demo.smtpcli.invalid",
         "# Received: from demo.example.org (localhost [127.0.0.1])\n\

@@ -146,6 +146,7 @@ fn read_input(input: &Input) -> Result<String, String> {
         }
         Input::File(path) => read_capped(path)
             .map_err(|e| format!("cannot read the target list {}: {e}", path.display())),
+        Input::Lines(lines) => Ok(lines.join("\n")),
     }
 }
 
