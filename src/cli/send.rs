@@ -148,7 +148,10 @@ impl SendFlags {
         }
         let optional = [
             ("--subject", self.subject.clone()),
-            ("--body", self.body.clone()),
+            // `:send` reads `\n` in a body as a line break and `\\` as a
+            // backslash: a body from the shell keeps its lines and
+            // backslashes.
+            ("--body", self.body.as_ref().map(|b| escape_body(b))),
             ("--html", self.html.as_deref().map(path)),
             ("--notify", self.notify.clone()),
             ("--ret", self.ret.clone()),
@@ -193,6 +196,14 @@ impl SendFlags {
         lines.push(format!(":send {quoted}"));
         Ok(lines)
     }
+}
+
+/// A body as `:send --body` reads it back: backslashes doubled, line
+/// breaks as `\n`.
+fn escape_body(body: &str) -> String {
+    body.replace('\\', "\\\\")
+        .replace("\r\n", "\\n")
+        .replace('\n', "\\n")
 }
 
 fn path(p: &std::path::Path) -> String {

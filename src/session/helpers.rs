@@ -593,7 +593,9 @@ impl<S: EventSink> Session<S> {
             }
             let any_accepted = delivery.recipients.iter().any(|(_, r)| is_positive(r));
             if any_accepted && envelope.bdat {
-                let chunk = message.len().clamp(1, BDAT_CHUNK);
+                // One more than the message: a message that fits goes in
+                // one `BDAT n LAST`, not `BDAT n` and `BDAT 0 LAST`.
+                let chunk = (message.len() + 1).min(BDAT_CHUNK);
                 let final_reply = self
                     .stream_bdat(message, chunk, Some(message.len() as u64))
                     .await?;

@@ -32,6 +32,7 @@ mod replay;
 mod sasl;
 mod script;
 mod secrets;
+mod send;
 mod socks5;
 mod support;
 mod tls;

@@ -151,7 +151,7 @@ impl Files {
             (Some(path), _) => Some(text_of(path)?),
             (None, Some(body)) => match body.strip_prefix('@') {
                 Some(path) => Some(text_of(Path::new(path))?),
-                None => Some(body.clone()),
+                None => Some(unescape_body(body)),
             },
             (None, None) => None,
         };
@@ -295,6 +295,30 @@ fn strip_brackets(addr: &str) -> String {
         .to_string()
 }
 
+/// `--body TEXT` with `\n` read as a line break and `\\` as a backslash
+/// (a line typed at the prompt cannot hold a line break); any other
+/// backslash stays as it is.
+fn unescape_body(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// A file's bytes, at most [`FILE_LIMIT`].
 fn read(path: &Path) -> Result<Vec<u8>, HelperError> {
     use std::io::Read as _;
@@ -378,6 +402,18 @@ mod tests {
         assert_eq!(args.body_type, Some(BodyType::BinaryMime));
         assert_eq!(args.ret.as_deref(), Some("HDRS"));
         assert!(SendArgs::parse(&words("--to b@x --body-type 9bit")).is_err());
+    }
+
+    #[test]
+    fn a_body_reads_backslash_n_as_a_line_break() {
+        for (typed, body) in [
+            (r"a\nb", "a\nb"),
+            (r"C:\\new", r"C:\new"),
+            (r"C:\temp", r"C:\temp"),
+            ("end\\", "end\\"),
+        ] {
+            assert_eq!(unescape_body(typed), body, "{typed}");
+        }
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub enum Step {
     /// Read lines (kept in the transcript) up to and including this one: a
     /// message whose lines vary from run to run.
     SkipUntil(Vec<u8>),
+    /// Read message text up to and including the lone `.` line (after a
+    /// `354`), whatever it holds.
+    ReadMessage,
     /// Run a check in the server thread (e.g. measure the client).
     Call(Box<dyn FnOnce() + Send>),
     /// Keep the connection open without reading or writing, so the
@@ -239,6 +242,13 @@ fn run(mut stream: TcpStream, script: Vec<Step>) -> Result<Vec<u8>, String> {
                 let _ = stream.read_to_end(&mut rest);
                 received.extend_from_slice(&rest);
             }
+            Step::ReadMessage => loop {
+                let line = read_line(&mut stream, &mut pending, &mut received)
+                    .map_err(|e| format!("step {i}: reading the message: {e}"))?;
+                if line == b".\r\n" {
+                    break;
+                }
+            },
             Step::Call(f) => f(),
             Step::Hold(time) => std::thread::sleep(time),
             Step::Reset => {
