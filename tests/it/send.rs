@@ -515,3 +515,87 @@ fn postfix_delivers_the_composed_message_and_python_reads_it_back() {
     assert!(mail.contains("X-Test: <smtpcli-"), "{mail}");
     assert!(!mail.contains("%DATE%"), "{mail}");
 }
+
+#[test]
+#[ignore = "needs Postfix (port 2540): scripts/test-servers start"]
+fn postfix_takes_dsn_and_its_bounce_carries_the_envid_and_orcpt_sent() {
+    let (host, port) = need_server("SMTPCLI_IT_ENVELOPE");
+    let maildir = need("SMTPCLI_IT_MAILDIR_B");
+    // xtext on the wire: the '+', '=' and the space are encoded.
+    let envid = format!("{} a+b=c", token("dsn"));
+    let out = smtpcli()
+        .args(["--color", "never", &host, &port])
+        // b is a local user: the bounce lands in its Maildir.
+        .args(["--from", "b@example.org", "--to", "bounce-me@example.org"])
+        .args([
+            "--notify", "failure", "--ret", "hdrs", "--envid", &envid, "--orcpt",
+        ])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let encoded = envid
+        .replace('+', "+2B")
+        .replace('=', "+3D")
+        .replace(' ', "+20");
+    assert!(
+        stdout.contains(&format!(">> MAIL FROM:<b@example.org> SIZE=")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("RET=HDRS ENVID={encoded}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            ">> RCPT TO:<bounce-me@example.org> NOTIFY=FAILURE ORCPT=rfc822;bounce-me@example.org"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        row(&stdout, "bounce-me@example.org")[1..5],
+        ["accepted", "250", "2.0.0", "message"]
+    );
+    // Accepted, then not deliverable: Postfix sends a DSN to the sender.
+    let bounce = wait_for_mail(&maildir, &envid, Duration::from_secs(20)).expect("a DSN for b");
+    let bounce = text(&bounce);
+    assert!(
+        bounce.contains(&format!("Original-Envelope-Id: {envid}")),
+        "{bounce}"
+    );
+    assert!(
+        bounce.contains("Original-Recipient: rfc822;bounce-me@example.org"),
+        "{bounce}"
+    );
+    assert!(bounce.contains("Action: failed"), "{bounce}");
+}
+
+#[test]
+#[ignore = "needs Postfix (port 2540): scripts/test-servers start"]
+fn postfix_delivers_a_utf8_local_part_with_smtputf8() {
+    let (host, port) = need_server("SMTPCLI_IT_ENVELOPE");
+    let maildir = need("SMTPCLI_IT_MAILDIR_B");
+    let token = token("utf8");
+    let out = smtpcli()
+        .args(["--color", "never", &host, &port])
+        .args(["--from", "a@example.org", "--to", "jörg@example.org"])
+        .args(["--subject", &token])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(">> MAIL FROM:<a@example.org> SIZE="),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" SMTPUTF8\n"), "{stdout}");
+    assert!(
+        stdout.contains(">> RCPT TO:<jörg@example.org>\n"),
+        "{stdout}"
+    );
+    // jörg@ is an alias of b on this listener.
+    let mail = wait_for_mail(&maildir, &token, Duration::from_secs(15)).expect("delivered to b");
+    let mail = text(&mail);
+    assert!(mail.contains("X-Original-To: jörg@example.org"), "{mail}");
+    assert!(mail.contains("with UTF8SMTP"), "{mail}");
+}
