@@ -539,7 +539,7 @@ fn postfix_takes_dsn_and_its_bounce_carries_the_envid_and_orcpt_sent() {
         .replace('=', "+3D")
         .replace(' ', "+20");
     assert!(
-        stdout.contains(&format!(">> MAIL FROM:<b@example.org> SIZE=")),
+        stdout.contains(">> MAIL FROM:<b@example.org> SIZE="),
         "{stdout}"
     );
     assert!(
