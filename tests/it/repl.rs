@@ -221,7 +221,17 @@ fn tab_completes_an_advertised_extension_and_hints_are_grey() {
     let (mut pty, prompt) = start(&server, &[]);
     dialog(&mut pty, &prompt, "EHLO client.example.org", "<< 250 DSN");
     pty.wait_prompt(&prompt);
-    pty.send("MAIL FROM:<a@example.org> BO\t");
+    // After the address, the parameters this server advertised, greyed.
+    pty.send("MAIL FROM:<a@example.org> ");
+    pty.wait("the parameters hint", |s| {
+        row_text(s, s.cursor_position().0)
+            .ends_with("MAIL FROM:<a@example.org> [SIZE= BODY=8BITMIME RET=FULL|HDRS ENVID=]")
+    });
+    pty.with_screen(|s| {
+        let (row, col) = s.cursor_position();
+        assert!(s.cell(row, col + 1).unwrap().dim(), "the hint is dim");
+    });
+    pty.send("BO\t");
     pty.wait_prompt(&format!("{prompt}MAIL FROM:<a@example.org> BODY=8BITMIME"));
     pty.send("\r");
     pty.wait_text("<< 250 2.1.0 Ok");

@@ -224,12 +224,46 @@ impl ReplHelper {
             };
         }
         let verb = Verb::from_word(line.split_whitespace().next()?)?;
+        if matches!(verb, Verb::Mail | Verb::Rcpt) && line.ends_with(char::is_whitespace) {
+            return self.params_hint(line, verb);
+        }
         let usage = verb.usage();
         if line.len() < verb.name().len() || line.len() >= usage.len() {
             return None;
         }
         let (head, tail) = usage.split_at(line.len());
         head.eq_ignore_ascii_case(line).then(|| tail.to_string())
+    }
+}
+
+impl ReplHelper {
+    /// After `MAIL FROM:<a@b> ` or `RCPT TO:<c@d> `: the parameters this
+    /// server advertised that the line does not have yet (Tab offers them).
+    fn params_hint(&self, line: &str, verb: Verb) -> Option<String> {
+        let (_, after) = line.split_once('>')?;
+        let present: Vec<String> = after
+            .split_whitespace()
+            .map(|p| p.split('=').next().unwrap_or("").to_ascii_uppercase())
+            .collect();
+        let mut shown: Vec<String> = Vec::new();
+        for param in advertised_params(verb, self.situation.capabilities.as_ref()) {
+            let keyword = param.split('=').next().unwrap_or("").to_string();
+            if present.contains(&keyword) {
+                continue;
+            }
+            // RET=FULL and RET=HDRS: one entry.
+            match shown
+                .iter_mut()
+                .find(|s| s.starts_with(&format!("{keyword}=")))
+            {
+                Some(entry) => {
+                    entry.push('|');
+                    entry.push_str(param.split('=').nth(1).unwrap_or(""));
+                }
+                None => shown.push(param),
+            }
+        }
+        (!shown.is_empty()).then(|| format!("[{}]", shown.join(" ")))
     }
 }
 

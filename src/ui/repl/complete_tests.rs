@@ -180,6 +180,17 @@ fn hints_show_the_expected_argument() {
         ("mail from:", Some("<sender> [params]")),
         ("rcpt to:<", Some("recipient> [params]")),
         ("MAIL FROM:<a@b>", None),
+        (
+            "MAIL FROM:<a@b> ",
+            Some("[SIZE= BODY=8BITMIME SMTPUTF8 RET=FULL|HDRS ENVID=]"),
+        ),
+        (
+            "mail from:<a@b> SIZE=10 ret=hdrs ",
+            Some("[BODY=8BITMIME SMTPUTF8 ENVID=]"),
+        ),
+        ("RCPT TO:<c@d> ", Some("[NOTIFY= ORCPT=rfc822;]")),
+        ("RCPT TO:<c@d> NOTIFY=NEVER ORCPT=rfc822;c@d ", None),
+        ("RCPT TO:<c@d", None),
         ("MA", None),
         (":timing", Some(" on|off")),
         (":hex ", Some("on|off")),
