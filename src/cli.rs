@@ -350,7 +350,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
                 "--to sends one message and ends: it does not go with --script or --replay (:send in a script does)"
             );
         }
-        Some(cli.send.lines()?)
+        Some(cli.send.lines(o.tls == Some(TlsMode::Starttls))?)
     } else {
         None
     };

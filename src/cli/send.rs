@@ -128,11 +128,15 @@ impl SendFlags {
         Ok(Some((mechanism, user)))
     }
 
-    /// The lines the one-line send stands for: `:auth MECH` (its user set
-    /// as --user), then `:send` with every composer option.
-    pub(crate) fn lines(&self) -> anyhow::Result<Vec<String>> {
+    /// The lines the one-line send stands for: `:ehlo` and `:auth MECH`
+    /// (its user set as --user) when authenticating (`--starttls` has
+    /// greeted already), then `:send` with every composer option.
+    pub(crate) fn lines(&self, greeted: bool) -> anyhow::Result<Vec<String>> {
         let mut lines = Vec::new();
         if let Some((mechanism, _)) = self.auth()? {
+            if !greeted {
+                lines.push(":ehlo".to_string());
+            }
             lines.push(format!(":auth {}", mechanism.name().to_ascii_lowercase()));
         }
         let mut words: Vec<String> = Vec::new();
@@ -227,9 +231,10 @@ mod tests {
             eicar: true,
             ..SendFlags::default()
         };
-        let lines = flags.lines().unwrap();
-        assert_eq!(lines[0], ":auth plain");
-        let words = shlex::split(lines[1].trim_start_matches(":send ")).unwrap();
+        let lines = flags.lines(false).unwrap();
+        assert_eq!(lines[..2], [":ehlo", ":auth plain"]);
+        assert_eq!(flags.lines(true).unwrap()[0], ":auth plain");
+        let words = shlex::split(lines[2].trim_start_matches(":send ")).unwrap();
         assert_eq!(
             words,
             [

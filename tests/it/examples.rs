@@ -19,6 +19,7 @@ const RUN_HERE: &[&str] = &[
     "audit-gate.sh",
     "health-check.smtp",
     "monitor.sh",
+    "one-line-send.sh",
     "parse_reply.rs",
     "reference-dialog.txt",
 ];
@@ -186,4 +187,38 @@ fn the_reply_parser_example_decodes_its_capture() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("reply 550"), "{stdout}");
     assert!(stdout.contains("5.1.1"), "{stdout}");
+}
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn the_one_line_send_example_delivers_with_its_attachment() {
+    let (host, port) = need_server("SMTPCLI_IT_SMTP");
+    let maildir = need("SMTPCLI_IT_MAILDIR_B");
+    let binary = assert_cmd::cargo::cargo_bin("smtpcli");
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .arg(example("one-line-send.sh"))
+        .args([&host, &port])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("# b@example.org "))
+        .unwrap_or_else(|| panic!("no table row:\n{stdout}"));
+    assert!(row.contains(" accepted "), "{row}");
+    let token = stdout
+        .split("token ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("a token");
+    let mail = text(&wait_for_mail(&maildir, token, Duration::from_secs(15)).expect("delivered"));
+    assert!(mail.contains("X-Example: one-line-send"), "{mail}");
+    assert!(mail.contains("filename=\"one-line-send.sh\""), "{mail}");
 }

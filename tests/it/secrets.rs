@@ -374,3 +374,53 @@ fn interactive_scram_and_token_auth_leave_no_secret_on_screen_or_in_history() {
         &forms,
     );
 }
+#[test]
+fn the_one_line_send_leaves_no_secret_in_the_transcript_or_json() {
+    for json in [false, true] {
+        let server = FakeServer::start(vec![
+            send("220 fake ESMTP"),
+            expect("EHLO client.example.org"),
+            send("250-fake\r\n250 AUTH PLAIN LOGIN"),
+            expect("AUTH PLAIN AGFsaWNlAEh1bnRlcjJ4"),
+            send("235 2.7.0 ok"),
+            expect("MAIL FROM:<alice@example.org>"),
+            send("250 2.1.0 Ok"),
+            expect("RCPT TO:<b@example.org>"),
+            send("250 2.1.5 Ok"),
+            expect("DATA"),
+            send("354 go ahead"),
+            Step::ReadMessage,
+            send("250 2.0.0 Ok: queued"),
+            expect("QUIT"),
+            send("221 Bye"),
+            Step::Close,
+        ]);
+        let mut args = vec![
+            "--insecure",
+            "--color",
+            "never",
+            "--ehlo",
+            "client.example.org",
+            "--auth",
+            "plain:alice",
+            "--from",
+            "alice@example.org",
+            "--to",
+            "b@example.org",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let out = smtpcli()
+            .env("SMTPCLI_PASSWORD", PASSWORD)
+            .args(&args)
+            .args(["127.0.0.1", &server.port()])
+            .output()
+            .unwrap();
+        server.finish();
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{all}");
+        assert!(all.contains("235"), "{all}");
+        assert_clean(if json { "json" } else { "the transcript" }, &all);
+    }
+}

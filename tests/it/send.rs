@@ -599,3 +599,39 @@ fn postfix_delivers_a_utf8_local_part_with_smtputf8() {
     assert!(mail.contains("X-Original-To: jörg@example.org"), "{mail}");
     assert!(mail.contains("with UTF8SMTP"), "{mail}");
 }
+
+#[test]
+#[ignore = "needs Postfix submission: scripts/test-servers start"]
+fn one_line_send_through_submission_with_starttls_and_auth() {
+    let (host, port) = need_server("SMTPCLI_IT_SUBMISSION");
+    let ca = need("SMTPCLI_IT_CA");
+    let user = need("SMTPCLI_IT_USER");
+    let password = need("SMTPCLI_IT_PASSWORD");
+    let maildir = need("SMTPCLI_IT_MAILDIR_B");
+    let token = token("submission");
+    let out = smtpcli()
+        .env("SMTPCLI_PASSWORD", &password)
+        .args(["--color", "never", &host, &port, "--starttls"])
+        .args(["--ca-file", &ca, "--sni", "mailserver.example.com"])
+        .args(["--auth", &format!("plain:{user}"), "--to", "b@example.org"])
+        .args(["--subject", &token])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("<~ 235 2.7.0 Authentication successful"),
+        "{stdout}"
+    );
+    // The sender is the login, which the submission port checks.
+    assert!(
+        stdout.contains(&format!("~> MAIL FROM:<{user}@mailserver.example.com>")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&password), "{stdout}");
+    assert_eq!(
+        row(&stdout, "b@example.org")[1..5],
+        ["accepted", "250", "2.0.0", "message"]
+    );
+    wait_for_mail(&maildir, &token, Duration::from_secs(15)).expect("delivered to b");
+}
