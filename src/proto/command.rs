@@ -403,6 +403,8 @@ pub enum Lint {
     MechanismNotAdvertised(String),
     /// A MAIL/RCPT parameter, as typed, whose extension was not advertised.
     ParamNotAdvertised(String),
+    /// `REQUIRETLS` on MAIL over a plaintext connection (RFC 8689 §4.1).
+    RequireTlsInPlaintext,
     /// The first word, as typed.
     UnknownVerb(String),
     /// A known verb whose arguments do not parse.
@@ -460,6 +462,9 @@ impl Lint {
                 ),
                 None => format!("\"{param}\" belongs to an extension the server did not advertise"),
             },
+            Lint::RequireTlsInPlaintext => "REQUIRETLS over a plaintext connection: RFC 8689 \
+                 lets a client ask for it only over TLS, so expect a refusal (STARTTLS first)"
+                .into(),
             Lint::UnknownVerb(word) => format!(
                 "\"{word}\" is not an SMTP command smtpcli knows; it is sent as typed \
                  (meta-commands start with \":\")"
@@ -634,6 +639,9 @@ fn session_lints(
                     .filter(|param| param.extension().is_some_and(|kw| !caps.has(kw)))
                     .map(|param| Lint::ParamNotAdvertised(param.to_string())),
             );
+            if !ctx.tls && params.contains(&Param::RequireTls) {
+                lints.push(Lint::RequireTlsInPlaintext);
+            }
         }
         _ => {}
     }
@@ -1190,6 +1198,7 @@ mod tests {
             greeted: true,
             ..LintContext::default()
         };
+        let requiretls = Capabilities::from_lines(["mx.example.com", "REQUIRETLS"]);
         let known = |caps| LintContext {
             greeted: true,
             capabilities: Some(caps),
@@ -1235,6 +1244,19 @@ mod tests {
                 "MAIL FROM:<a@b> SIZE=10",
                 known(&bare),
                 vec![Lint::ParamNotAdvertised(s("SIZE=10"))],
+            ),
+            (
+                "MAIL FROM:<a@b> REQUIRETLS",
+                known(&requiretls),
+                vec![Lint::RequireTlsInPlaintext],
+            ),
+            (
+                "MAIL FROM:<a@b> REQUIRETLS",
+                LintContext {
+                    tls: true,
+                    ..known(&requiretls)
+                },
+                vec![],
             ),
             (
                 "MAIL FROM:<a@b> body=8bitmime SMTPUTF8 RET=FULL ENVID=q X-FOO=1",
