@@ -183,7 +183,8 @@ fn params_of(words: &[&str], allowed: fn(&Param) -> bool) -> Result<Vec<Param>, 
 }
 
 /// What MAIL takes: the parameters of SIZE, 8BITMIME/BINARYMIME, SMTPUTF8,
-/// DSN, and AUTH= (RFC 4954 §5: a server offering AUTH must take it).
+/// DSN, REQUIRETLS, and AUTH= (RFC 4954 §5: a server offering AUTH must
+/// take it).
 fn is_mail_param(param: &Param) -> bool {
     match param {
         Param::Size(_) | Param::SmtpUtf8 | Param::EnvId(_) => true,
@@ -192,7 +193,9 @@ fn is_mail_param(param: &Param) -> bool {
         Param::Other(word) => word
             .split_once('=')
             .is_some_and(|(key, value)| key.eq_ignore_ascii_case("AUTH") && !value.is_empty()),
-        Param::Notify(_) | Param::Orcpt { .. } | Param::RequireTls => false,
+        // Over TLS only: the session says so.
+        Param::RequireTls => true,
+        Param::Notify(_) | Param::Orcpt { .. } => false,
     }
 }
 

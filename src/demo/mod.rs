@@ -7,7 +7,7 @@
 //! the demo did not look like the servers smtpcli is for. It listens on
 //! 127.0.0.1 port 0 and answers as a Postfix submission port would: the
 //! host name first in the banner and EHLO, PIPELINING, SIZE, DSN, CHUNKING,
-//! SMTPUTF8, STARTTLS with a certificate from a throw-away CA made at start
+//! BINARYMIME, SMTPUTF8, REQUIRETLS (over TLS only), STARTTLS with a certificate from a throw-away CA made at start
 //! (rcgen, ECDSA, which the demo's own client trusts, so the verdict reads
 //! "trusted"), and AUTH PLAIN and LOGIN only over TLS with the demo
 //! credentials. What it receives goes, under a `Received:` header, into an

@@ -260,7 +260,7 @@ impl Session {
         } else {
             "STARTTLS"
         };
-        let lines = vec![
+        let mut lines = vec![
             format!("{HOST} Hello {name} [{}]", self.peer),
             "PIPELINING".into(),
             format!("SIZE {MESSAGE_LIMIT}"),
@@ -269,9 +269,12 @@ impl Session {
             "DSN".into(),
             "CHUNKING".into(),
             "BINARYMIME".into(),
-            "SMTPUTF8".into(),
-            tls_or_auth.into(),
         ];
+        // RFC 8689 §4.1: offered only over TLS.
+        if self.tls {
+            lines.push("REQUIRETLS".into());
+        }
+        lines.extend(["SMTPUTF8".into(), tls_or_auth.into()]);
         Reply::bare(250, lines)
     }
 
@@ -293,6 +296,13 @@ impl Session {
                 }
                 Param::SmtpUtf8 => transaction.smtputf8 = true,
                 Param::Body(body) => transaction.binary = body == "BINARYMIME",
+                Param::RequireTls if !self.tls => {
+                    return Reply::new(
+                        530,
+                        (5, 7, 10),
+                        "Error: REQUIRETLS needs a TLS connection (STARTTLS first)",
+                    );
+                }
                 _ => {}
             }
         }

@@ -97,11 +97,12 @@ fn after_starttls_auth_is_offered_and_starttls_is_not() {
     let replies = dialog(&mut s, &["EHLO a.example", "STARTTLS", "EHLO a.example"]);
     assert_eq!(replies[1], "220 2.0.0 Ready to start TLS\r\n");
     assert!(
-        replies[2].ends_with("250-SMTPUTF8\r\n250 AUTH PLAIN LOGIN\r\n"),
+        replies[2].ends_with("250-REQUIRETLS\r\n250-SMTPUTF8\r\n250 AUTH PLAIN LOGIN\r\n"),
         "{}",
         replies[2]
     );
     assert!(!replies[2].contains("STARTTLS"), "{}", replies[2]);
+    assert!(!replies[0].contains("REQUIRETLS"), "{}", replies[0]);
 }
 
 #[test]
@@ -247,6 +248,15 @@ fn each_command_gets_the_reply_a_real_mta_gives() {
         (
             &["EHLO a", "STARTTLS", "MAIL FROM:<a@b>"],
             "503 5.5.1 Error: send HELO/EHLO first",
+        ),
+        // REQUIRETLS (RFC 8689): offered and taken over TLS only.
+        (
+            &["EHLO a", "MAIL FROM:<a@b> REQUIRETLS"],
+            "530 5.7.10 Error: REQUIRETLS needs a TLS connection (STARTTLS first)",
+        ),
+        (
+            &["EHLO a", "STARTTLS", "EHLO a", "MAIL FROM:<a@b> REQUIRETLS"],
+            "250 2.1.0 Ok",
         ),
     ];
     for (lines, want) in cases {

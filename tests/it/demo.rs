@@ -32,7 +32,7 @@ fn the_demo_tour_in_a_terminal() {
     pty.wait_text("250 STARTTLS");
     pty.wait_prompt(&prompt);
     pty.send(":starttls\r");
-    pty.wait_text("capabilities after TLS: + AUTH PLAIN LOGIN");
+    pty.wait_text("capabilities after TLS: + REQUIRETLS  + AUTH PLAIN LOGIN");
     assert!(
         pty.text().contains("# certificate: trusted"),
         "{}",

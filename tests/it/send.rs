@@ -635,3 +635,21 @@ fn one_line_send_through_submission_with_starttls_and_auth() {
     );
     wait_for_mail(&maildir, &token, Duration::from_secs(15)).expect("delivered to b");
 }
+
+#[cfg(feature = "demo")]
+#[test]
+fn requiretls_goes_over_tls_to_the_demo() {
+    let out = smtpcli()
+        .args(["--color", "never", "--demo", "--starttls"])
+        .args(["--to", "friend@example.org", "--requiretls"])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let mail = stdout
+        .lines()
+        .find(|l| l.starts_with("~> MAIL FROM:"))
+        .unwrap_or_else(|| panic!("no MAIL over TLS:\n{stdout}"));
+    assert!(mail.ends_with(" REQUIRETLS"), "{mail}");
+    assert_eq!(row(&stdout, "friend@example.org")[1], "accepted");
+}
