@@ -17,9 +17,9 @@ pub(crate) struct SendFlags {
     #[arg(long, value_name = "ADDR", requires = "to")]
     pub from: Option<String>,
 
-    /// A recipient (RCPT TO); repeat for more. Sends one message and exits
-    /// with the exit-code table.
-    #[arg(long, value_name = "ADDR")]
+    /// A recipient (RCPT TO); repeat for more, or separate with commas.
+    /// Sends one message and exits with the exit-code table.
+    #[arg(long, value_name = "ADDR", value_delimiter = ',')]
     pub to: Vec<String>,
 
     /// Authenticate first: MECH:USER (plain:alice), or MECH with --user.

@@ -108,13 +108,30 @@ impl TestMessage {
     /// The message as bytes on the wire before dot-stuffing (CRLF lines).
     pub fn build(&self) -> Vec<u8> {
         let expand = |text: &str| self.expand(text);
-        let mut builder = MessageBuilder::new()
-            .from(self.from.as_str())
-            .to(self.to.iter().map(String::as_str).collect::<Vec<_>>())
-            .subject(expand(&self.subject))
-            .date(self.date)
-            .message_id(self.message_id())
-            .header("X-Smtpcli-Token", Raw::new(self.token.as_str()));
+        // A field given as an extra header replaces the one built here
+        // (`--header 'From: Alice <a@example.org>'`), never doubles it.
+        let given = |name: &str| {
+            self.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
+        let mut builder = MessageBuilder::new();
+        if !given("From") {
+            builder = builder.from(self.from.as_str());
+        }
+        if !given("To") {
+            builder = builder.to(self.to.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        if !given("Subject") {
+            builder = builder.subject(expand(&self.subject));
+        }
+        if !given("Date") {
+            builder = builder.date(self.date);
+        }
+        if !given("Message-ID") {
+            builder = builder.message_id(self.message_id());
+        }
+        builder = builder.header("X-Smtpcli-Token", Raw::new(self.token.as_str()));
         let text = MimePart::new("text/plain", BodyPart::Text(expand(&self.body).into()));
         let main = match &self.html {
             Some(html) => MimePart::new(
@@ -204,6 +221,31 @@ mod tests {
             ..TestMessage::default()
         };
         String::from_utf8(m.build()).unwrap()
+    }
+
+    #[test]
+    fn a_field_given_as_a_header_replaces_the_built_one() {
+        let m = TestMessage {
+            from: "a@example.org".into(),
+            to: vec!["b@example.org".into()],
+            subject: "built".into(),
+            headers: vec![
+                ("Subject".into(), "given".into()),
+                ("from".into(), "Alice <a@example.org>".into()),
+            ],
+            token: "t1".into(),
+            domain: "example.com".into(),
+            ..TestMessage::default()
+        };
+        let text = String::from_utf8(m.build()).unwrap();
+        assert_eq!(text.matches("Subject:").count(), 1, "{text}");
+        assert!(text.contains("Subject: given"), "{text}");
+        assert_eq!(
+            text.to_ascii_lowercase().matches("\nfrom:").count(),
+            1,
+            "{text}"
+        );
+        assert!(text.contains("from: Alice <a@example.org>"), "{text}");
     }
 
     #[test]

@@ -273,7 +273,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         name: "send",
         args: "--to ADDR… [--from ADDR] [--subject S] [--body TEXT|@FILE] [--html F] [--attach F]… [--header 'H: v']… [--gtube] [--eicar] [--notify N] [--ret R] [--envid ID] [--orcpt] [--requiretls] [--smtputf8] [--body-type T] [--bdat] [--lax]",
         kind: ArgKind::SendOptions,
-        summary: "a whole test mail as an MTA sends it, envelope parameters checked against the server's EHLO (--lax sends them anyway), then a table per recipient; after AUTH the sender is the login",
+        summary: "a whole test mail as an MTA sends it, then a table per recipient; envelope options the server did not advertise are refused (--lax sends them); after AUTH the sender is the login",
         example: ":send --from a@example.org --to b@example.org --subject Test",
         scope: Scope::Anywhere,
         parse: |a| Ok(Meta::Send(a.shell_words()?)),

@@ -8,7 +8,7 @@
 //! Nothing here prints; the caller shows the lines.
 
 use textwrap::core::Word;
-use textwrap::{Options, WordSeparator};
+use textwrap::{Options, WordSeparator, WordSplitter};
 
 use super::{COMMANDS, MetaCommand, MetaError, Place, Scope, find};
 
@@ -94,6 +94,8 @@ fn prose(text: &str, indent: &str, width: usize) -> Vec<String> {
     let options = Options::new(width)
         .initial_indent(indent)
         .subsequent_indent(indent)
+        // `--body-type` stays one word.
+        .word_splitter(WordSplitter::NoHyphenation)
         .break_words(false);
     textwrap::wrap(text, options)
         .into_iter()
@@ -107,6 +109,7 @@ fn code(text: &str, rest: &str, width: usize) -> Vec<String> {
     let options = Options::new(width)
         .subsequent_indent(rest)
         .word_separator(WordSeparator::Custom(code_words))
+        .word_splitter(WordSplitter::NoHyphenation)
         .break_words(false);
     textwrap::wrap(text, options)
         .into_iter()
@@ -250,10 +253,13 @@ mod tests {
         assert_eq!(
             entry(&lines, "send"),
             [
-                ":send --to ADDR… [--from ADDR] [--subject S] [--body TEXT|--file F]",
-                "      [--header 'H: v']…",
-                "    a whole test mail as an MTA sends it, then a table per recipient; after AUTH",
-                "    the sender is the login",
+                ":send --to ADDR… [--from ADDR] [--subject S] [--body TEXT|@FILE] [--html F]",
+                "      [--attach F]… [--header 'H: v']… [--gtube] [--eicar] [--notify N]",
+                "      [--ret R] [--envid ID] [--orcpt] [--requiretls] [--smtputf8]",
+                "      [--body-type T] [--bdat] [--lax]",
+                "    a whole test mail as an MTA sends it, then a table per recipient; envelope",
+                "    options the server did not advertise are refused (--lax sends them); after",
+                "    AUTH the sender is the login",
             ]
         );
         assert_eq!(
