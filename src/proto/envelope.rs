@@ -64,7 +64,8 @@ pub struct Request {
     pub envid: Option<String>,
     /// DSN `NOTIFY=NEVER` or a list of `SUCCESS`, `FAILURE`, `DELAY`.
     pub notify: Option<String>,
-    /// DSN `ORCPT=rfc822;…` on each RCPT, carrying the address as given.
+    /// DSN `ORCPT=rfc822;…` on each RCPT, carrying the address as given
+    /// (`utf-8;` for a UTF-8 address, RFC 6533).
     pub orcpt: bool,
     /// `REQUIRETLS` (RFC 8689).
     pub requiretls: bool,
@@ -299,8 +300,10 @@ pub fn plan(request: &Request, caps: &Capabilities, tls: bool) -> Result<Plan, E
         .map(|(given, address)| {
             let mut params: Vec<Param> = notify.iter().cloned().collect();
             if request.orcpt {
+                // RFC 6533: a UTF-8 address is of type utf-8.
+                let addr_type = if given.is_ascii() { "rfc822" } else { "utf-8" };
                 params.push(Param::Orcpt {
-                    addr_type: "rfc822".into(),
+                    addr_type: addr_type.into(),
                     address: given.clone(),
                 });
             }

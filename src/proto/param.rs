@@ -58,6 +58,12 @@ impl Param {
             ("NOTIFY", Some(v)) if is_word(v) => Param::Notify(v.to_ascii_uppercase()),
             ("ENVID", Some(v)) => xtext_decode(v).map_or_else(other, Param::EnvId),
             ("ORCPT", Some(v)) => match v.split_once(';') {
+                Some((addr_type, address)) if addr_type.eq_ignore_ascii_case("utf-8") => {
+                    utf8_addr_decode(address).map_or_else(other, |address| Param::Orcpt {
+                        addr_type: addr_type.to_string(),
+                        address,
+                    })
+                }
                 Some((addr_type, address)) if is_word(addr_type) => xtext_decode(address)
                     .map_or_else(other, |address| Param::Orcpt {
                         addr_type: addr_type.to_string(),
@@ -123,6 +129,9 @@ impl fmt::Display for Param {
             Param::Ret(v) => write!(f, "RET={v}"),
             Param::EnvId(v) => write!(f, "ENVID={}", xtext_encode(v)),
             Param::Notify(v) => write!(f, "NOTIFY={v}"),
+            Param::Orcpt { addr_type, address } if addr_type.eq_ignore_ascii_case("utf-8") => {
+                write!(f, "ORCPT={addr_type};{}", utf8_addr_encode(address))
+            }
             Param::Orcpt { addr_type, address } => {
                 write!(f, "ORCPT={addr_type};{}", xtext_encode(address))
             }
@@ -150,6 +159,47 @@ pub fn xtext_encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// Encodes an address as RFC 6533's utf-8-addr-xtext, the form of an
+/// `ORCPT=utf-8;` address that needs no SMTPUTF8: `!` to `~` stay, except
+/// `+`, `=` and `\`; every other character becomes `\x{HEX}` (its code
+/// point, upper-case hex).
+pub fn utf8_addr_encode(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    for c in address.chars() {
+        match c {
+            '!'..='~' if !matches!(c, '+' | '=' | '\\') => out.push(c),
+            _ => out.push_str(&format!("\\x{{{:X}}}", u32::from(c))),
+        }
+    }
+    out
+}
+
+/// Decodes RFC 6533's utf-8-addr-xtext and utf-8-addr-unitext (raw
+/// UTF-8 allowed); `None` for a bare `+`, `=` or `\`, a control character,
+/// or an escape that is not `\x{HEX}` of 2 to 6 digits naming a character.
+pub fn utf8_addr_decode(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if chars.next()? != 'x' || chars.next()? != '{' {
+                    return None;
+                }
+                let hex: String = chars.by_ref().take_while(|&h| h != '}').collect();
+                if !(2..=6).contains(&hex.len()) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+            }
+            '+' | '=' => return None,
+            c if c.is_control() || c == ' ' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// Decodes xtext; `None` if it is not xtext (a bare `+`, a byte outside
@@ -227,6 +277,42 @@ mod tests {
             assert_eq!(Param::parse(word), param, "{word}");
             assert_eq!(param.to_string(), wire, "{word}");
         }
+    }
+
+    #[test]
+    fn utf8_addresses_in_orcpt_go_out_as_rfc_6533_xtext() {
+        for (address, wire) in [
+            ("jörg@example.org", "j\\x{F6}rg@example.org"),
+            (
+                "a+b=c\\d@example.org",
+                "a\\x{2B}b\\x{3D}c\\x{5C}d@example.org",
+            ),
+            (
+                "用户@例子.广告",
+                "\\x{7528}\\x{6237}@\\x{4F8B}\\x{5B50}.\\x{5E7F}\\x{544A}",
+            ),
+        ] {
+            assert_eq!(utf8_addr_encode(address), wire, "{address}");
+            assert_eq!(utf8_addr_decode(wire).as_deref(), Some(address), "{wire}");
+        }
+        // Raw UTF-8 (the unitext form) reads too.
+        assert_eq!(utf8_addr_decode("jörg@x").as_deref(), Some("jörg@x"));
+        for bad in [
+            "a+b",
+            "a\\x{}",
+            "a\\x{1234567}",
+            "a\\y{41}",
+            "a\\x{D800}",
+            "a b",
+        ] {
+            assert_eq!(utf8_addr_decode(bad), None, "{bad}");
+        }
+        let param = Param::Orcpt {
+            addr_type: "utf-8".into(),
+            address: "jörg@example.org".into(),
+        };
+        assert_eq!(param.to_string(), "ORCPT=utf-8;j\\x{F6}rg@example.org");
+        assert_eq!(Param::parse(&param.to_string()), param);
     }
 
     #[test]

@@ -578,26 +578,41 @@ fn postfix_delivers_a_utf8_local_part_with_smtputf8() {
     let token = token("utf8");
     let out = smtpcli()
         .args(["--color", "never", &host, &port])
-        .args(["--from", "a@example.org", "--to", "jörg@example.org"])
-        .args(["--subject", &token])
+        // b sends (a local user): the success DSN comes back to b too.
+        .args(["--from", "b@example.org", "--to", "jörg@example.org"])
+        .args(["--subject", &token, "--notify", "success", "--orcpt"])
+        .args(["--envid", &format!("{token}-dsn"), "--ret", "hdrs"])
+        // Only in the delivered message: the DSN returns the headers only.
+        .args(["--body", &format!("{token}-body")])
         .output()
         .unwrap();
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(
-        stdout.contains(">> MAIL FROM:<a@example.org> SIZE="),
+        stdout.contains(">> MAIL FROM:<b@example.org> SIZE="),
         "{stdout}"
     );
-    assert!(stdout.contains(" SMTPUTF8\n"), "{stdout}");
+    assert!(stdout.contains(" SMTPUTF8 RET=HDRS ENVID="), "{stdout}");
+    // RFC 6533: a UTF-8 original recipient is of type utf-8.
     assert!(
-        stdout.contains(">> RCPT TO:<jörg@example.org>\n"),
+        stdout.contains(
+            ">> RCPT TO:<jörg@example.org> NOTIFY=SUCCESS ORCPT=utf-8;j\\x{F6}rg@example.org\n"
+        ),
         "{stdout}"
     );
     // jörg@ is an alias of b on this listener.
-    let mail = wait_for_mail(&maildir, &token, Duration::from_secs(15)).expect("delivered to b");
+    let mail = wait_for_mail(&maildir, &format!("{token}-body"), Duration::from_secs(15))
+        .expect("delivered to b");
     let mail = text(&mail);
     assert!(mail.contains("X-Original-To: jörg@example.org"), "{mail}");
     assert!(mail.contains("with UTF8SMTP"), "{mail}");
+    let dsn = wait_for_mail(&maildir, &format!("{token}-dsn"), Duration::from_secs(15))
+        .expect("a success DSN for b");
+    let dsn = text(&dsn);
+    assert!(
+        dsn.contains("Original-Recipient: utf-8;jörg@example.org"),
+        "{dsn}"
+    );
 }
 
 #[test]

@@ -173,7 +173,7 @@ fn orcpt_keeps_the_address_as_given() {
     assert_eq!(plan.transactions[0][0].address, "b@xn--bcher-kva.example");
     assert_eq!(
         wire(&plan.transactions[0][0].params),
-        "ORCPT=rfc822;b@b+C3+BCcher.example"
+        "ORCPT=utf-8;b@b\\x{FC}cher.example"
     );
 }
 
