@@ -481,7 +481,7 @@ fn postfix_delivers_the_composed_message_and_python_reads_it_back() {
         .args(["--html", &html_path.to_string_lossy()])
         .args(["--attach", &bin_path.to_string_lossy()])
         .args(["--attach", &text_path.to_string_lossy()])
-        .args(["--eicar", "--header", "X-Test: %MESSAGEID%"])
+        .args(["--eicar", "--gtube", "--header", "X-Test: %MESSAGEID%"])
         .output()
         .unwrap();
     let stdout = text(&out.stdout);
@@ -499,6 +499,8 @@ fn postfix_delivers_the_composed_message_and_python_reads_it_back() {
     for want in [
         format!("subject composed {token} for b@example.org"),
         "html True".to_string(),
+        "text token ".to_string(),
+        "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X".to_string(),
         format!("attachment all bytes.bin {}", hex(&binary)),
         format!(
             "attachment notes.txt {}",
