@@ -376,7 +376,29 @@ fn meta_candidates(before: &str, caps: Option<&Capabilities>, place: Place) -> (
     let word_start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let word = &before[word_start..];
     let first = !rest.contains(char::is_whitespace);
+    // The option this word is the value of, for `:send`.
+    let option = before[..word_start].split_whitespace().next_back();
     let words = match command.kind {
+        ArgKind::SendOptions if matches!(option, Some("--attach" | "--html" | "--file")) => {
+            return (word_start, files(word));
+        }
+        ArgKind::SendOptions if option == Some("--body") && word.starts_with('@') => {
+            return (word_start + 1, files(&word[1..]));
+        }
+        ArgKind::SendOptions if option == Some("--body-type") => ["7bit", "8bitmime", "binarymime"]
+            .map(str::to_string)
+            .to_vec(),
+        ArgKind::SendOptions if option == Some("--ret") => {
+            ["FULL", "HDRS"].map(str::to_string).to_vec()
+        }
+        ArgKind::SendOptions if option == Some("--notify") => [
+            "NEVER",
+            "SUCCESS,FAILURE",
+            "SUCCESS,FAILURE,DELAY",
+            "FAILURE",
+        ]
+        .map(str::to_string)
+        .to_vec(),
         ArgKind::SendOptions if word.starts_with('-') || word.is_empty() => {
             meta::argument_words(command, place)
                 .into_iter()

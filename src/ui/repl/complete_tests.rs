@@ -225,6 +225,23 @@ fn meta_arguments_complete_by_their_kind() {
     // :send options, at any word.
     let (start, options) = complete(&h, ":send --to b@example.org --su");
     assert_eq!((start, options), (25, vec!["--subject".to_string()]));
+    // Their values: files (the tests run in the crate's directory),
+    // `@FILE` for a body, the words an option takes.
+    let line = ":send --to b@x --attach Cargo.t";
+    assert_eq!(complete(&h, line), (24, vec!["Cargo.toml".into()]));
+    let line = ":send --to b@x --body @Cargo.t";
+    assert_eq!(complete(&h, line), (23, vec!["Cargo.toml".into()]));
+    let line = ":send --to b@x --body-type b";
+    assert_eq!(complete(&h, line), (27, vec!["binarymime".into()]));
+    assert_eq!(
+        complete(&h, ":send --to b@x --ret h"),
+        (21, vec!["HDRS".into()])
+    );
+    // After a plain --body, nothing is guessed.
+    assert_eq!(
+        complete(&h, ":send --to b@x --body Hel").1,
+        Vec::<String>::new()
+    );
     // Words from the table.
     assert_eq!(complete(&h, ":hex o"), (5, vec!["on".into(), "off".into()]));
     assert_eq!(complete(&demo(), ":demo i"), (6, vec!["inbox".into()]));
