@@ -14,10 +14,9 @@ use tokio::time::Instant;
 use super::input::{Outgoing, TypedLine};
 use super::{Event, EventSink, Phase, ReplyTo, Sent, Session, SessionError};
 use crate::proto::codes::ReplyCode;
-use crate::proto::command::{Command, Param, Verb};
+use crate::proto::command::{Command, Verb};
 use crate::proto::data::ContentEncoder;
 use crate::proto::ehlo::Capability;
-use crate::proto::envelope::Recipient;
 use crate::proto::param::xtext_encode;
 use crate::proto::reply::Reply;
 
@@ -30,140 +29,7 @@ const PROGRESS_OVER: u64 = 4 * 1024 * 1024;
 /// A progress event every this many bytes.
 const PROGRESS_EVERY: u64 = 8 * 1024 * 1024;
 
-/// An envelope for [`Session::send_message`]: one transaction of a
-/// [`crate::proto::envelope::Plan`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Envelope {
-    /// The reverse path without brackets; empty for the null sender `<>`.
-    pub from: String,
-    /// Forward paths without brackets, each with its RCPT parameters
-    /// (`NOTIFY=…`, `ORCPT=…`).
-    pub to: Vec<Recipient>,
-    /// ESMTP parameters for MAIL (`SIZE=123`, `BODY=8BITMIME`, `SMTPUTF8`…).
-    pub mail_params: Vec<Param>,
-    /// The message goes with BDAT (CHUNKING) instead of DATA.
-    pub bdat: bool,
-}
-
-/// What became of one transaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Delivery {
-    /// The reply to MAIL.
-    pub mail: Reply,
-    /// Each recipient with the reply to its RCPT (none if MAIL failed).
-    pub recipients: Vec<(String, Reply)>,
-    /// The reply to DATA, if DATA was sent.
-    pub data: Option<Reply>,
-    /// The final reply after the message, if it was sent.
-    pub message: Option<Reply>,
-    /// LMTP: the final reply for each recipient, in order.
-    pub finals: Vec<(String, Reply)>,
-    /// Recipients not tried because MAIL was refused.
-    pub untried: Vec<String>,
-    /// The token in the message, to find it by.
-    pub token: String,
-}
-
-/// What became of one recipient of a [`Delivery`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RecipientOutcome<'a> {
-    /// The forward path.
-    pub recipient: &'a str,
-    /// The step whose reply decided it: `MAIL`, `RCPT`, `DATA`, `BDAT`
-    /// (the message's final reply) or `message` (the reply after DATA's
-    /// text, or LMTP's reply for this recipient).
-    pub step: &'static str,
-    /// That reply.
-    pub reply: &'a Reply,
-    /// Accepted, temporary or permanent.
-    pub status: RecipientStatus,
-}
-
-impl<'a> RecipientOutcome<'a> {
-    fn new(recipient: &'a str, step: &'static str, reply: &'a Reply) -> Self {
-        RecipientOutcome {
-            recipient,
-            step,
-            reply,
-            status: RecipientStatus::of(reply),
-        }
-    }
-}
-
-/// How a recipient ended, by the class of the reply that decided it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecipientStatus {
-    /// 2xx: the server took responsibility.
-    Accepted,
-    /// 4xx: try again later.
-    Temporary,
-    /// 5xx: not without a change.
-    Permanent,
-    /// No proper SMTP reply.
-    Unknown,
-}
-
-impl RecipientStatus {
-    /// The class of `reply`.
-    pub fn of(reply: &Reply) -> RecipientStatus {
-        match reply.class_digit() {
-            Some(2) => RecipientStatus::Accepted,
-            Some(4) => RecipientStatus::Temporary,
-            Some(5) => RecipientStatus::Permanent,
-            _ => RecipientStatus::Unknown,
-        }
-    }
-
-    /// `accepted`, `temporary`, `permanent`, `unknown`.
-    pub fn name(self) -> &'static str {
-        match self {
-            RecipientStatus::Accepted => "accepted",
-            RecipientStatus::Temporary => "temporary",
-            RecipientStatus::Permanent => "permanent",
-            RecipientStatus::Unknown => "unknown",
-        }
-    }
-}
-
-impl Delivery {
-    /// Each recipient with the reply that decided it: its RCPT reply if
-    /// that refused it, else what came of the message (LMTP: its own final
-    /// reply), else the refused DATA; recipients never tried get MAIL's
-    /// refusal.
-    pub fn outcomes(&self) -> Vec<RecipientOutcome<'_>> {
-        let mut out = Vec::new();
-        let mut finals = self.finals.iter();
-        for (to, rcpt) in &self.recipients {
-            let decided = if !is_positive(rcpt) {
-                ("RCPT", rcpt)
-            } else if !self.finals.is_empty() {
-                match finals.next() {
-                    Some((_, reply)) => ("message", reply),
-                    None => ("RCPT", rcpt),
-                }
-            } else {
-                match (&self.data, &self.message) {
-                    (Some(_), Some(message)) => ("message", message),
-                    (None, Some(message)) => ("BDAT", message),
-                    (Some(data), None) => ("DATA", data),
-                    (None, None) => ("RCPT", rcpt),
-                }
-            };
-            out.push(RecipientOutcome::new(to, decided.0, decided.1));
-        }
-        for to in &self.untried {
-            out.push(RecipientOutcome::new(to, "MAIL", &self.mail));
-        }
-        out
-    }
-
-    /// Whether the message was accepted for at least one recipient.
-    pub fn is_accepted(&self) -> bool {
-        self.message
-            .as_ref()
-            .is_some_and(Reply::is_positive_completion)
-    }
-}
+pub use super::delivery::{Delivery, Envelope, RecipientOutcome, RecipientStatus};
 
 fn is_positive(reply: &Reply) -> bool {
     matches!(reply.class_digit(), Some(2))
@@ -609,6 +475,10 @@ impl<S: EventSink> Session<S> {
                         .stream_data(message, Some(message.len() as u64))
                         .await?;
                     delivery.message = Some(final_reply);
+                    if self.dialog.is_lmtp() {
+                        // One reply per accepted recipient, in order.
+                        delivery.finals = self.dialog.per_recipient.clone();
+                    }
                 } else {
                     // The refused DATA left nothing queued to drop.
                     self.dialog.phase = Phase::Command;

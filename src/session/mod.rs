@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod auth;
+mod delivery;
 mod dialog;
 pub mod expect;
 pub mod helpers;

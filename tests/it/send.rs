@@ -670,3 +670,41 @@ fn requiretls_goes_over_tls_to_the_demo() {
     assert!(mail.ends_with(" REQUIRETLS"), "{mail}");
     assert_eq!(row(&stdout, "friend@example.org")[1], "accepted");
 }
+
+#[test]
+#[ignore = "needs the LMTP server: scripts/test-servers start"]
+fn with_lmtp_each_recipient_gets_its_own_final_reply_in_the_table() {
+    let (host, port) = need_server("SMTPCLI_IT_LMTP");
+    let out = smtpcli()
+        .args(["--color", "never", "--lmtp", &host, &port])
+        .args(["--from", "a@example.org", "--to", "b@example.org"])
+        .args(["--to", "nosuchuser@example.org", "--to", "full@example.org"])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let rows = |who: &str| {
+        stdout
+            .lines()
+            .rfind(|l| l.starts_with(&format!("# {who} ")))
+            .unwrap_or_else(|| panic!("no row for {who}:\n{stdout}"))
+            .split_whitespace()
+            .skip(1)
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        rows("b@example.org")[1..5],
+        ["accepted", "250", "2.0.0", "message"]
+    );
+    assert_eq!(
+        rows("nosuchuser@example.org")[1..5],
+        ["permanent", "550", "5.1.1", "RCPT"]
+    );
+    assert_eq!(
+        rows("full@example.org")[1..5],
+        ["permanent", "552", "5.2.2", "message"]
+    );
+    // Accepted for b: no RSET after the message.
+    assert!(!stdout.contains(">> RSET"), "{stdout}");
+}
