@@ -708,3 +708,33 @@ fn with_lmtp_each_recipient_gets_its_own_final_reply_in_the_table() {
     // Accepted for b: no RSET after the message.
     assert!(!stdout.contains(">> RSET"), "{stdout}");
 }
+
+#[test]
+fn a_server_that_leaves_between_transactions_leaves_recipients_untried_and_says_so() {
+    let mut script = greeting(&["LIMITS RCPTMAX=1"]);
+    script.extend([
+        expect("MAIL FROM:<a@example.org>"),
+        send("250 Ok"),
+        expect("RCPT TO:<1@example.org>"),
+        send("250 Ok"),
+    ]);
+    script.extend(message_accepted("Q1"));
+    script.extend([send("421 4.3.2 shutting down"), Step::Close]);
+    let server = FakeServer::start(script);
+    let out = one_line(
+        &server,
+        &[
+            "--from",
+            "a@example.org",
+            "--to",
+            "1@example.org,2@example.org,3@example.org",
+        ],
+    );
+    server.finish();
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("not sent to (the session failed): 2@example.org, 3@example.org"),
+        "{all}"
+    );
+}

@@ -263,8 +263,19 @@ impl Helpers {
             session.sink().info(&plan.notes);
         }
         self.record(&Meta::Send(words).to_string());
-        for recipients in plan.transactions {
+        let mut transactions = plan.transactions.into_iter();
+        while let Some(recipients) = transactions.next() {
             if !session.is_open() {
+                // The server went away between two transactions.
+                let left: Vec<String> = recipients
+                    .into_iter()
+                    .chain(transactions.flatten())
+                    .map(|r| r.address)
+                    .collect();
+                session.fail_locally(&format!(
+                    "not sent to (the server closed the connection): {}",
+                    left.join(", ")
+                ));
                 break;
             }
             let envelope = Envelope {
@@ -273,7 +284,21 @@ impl Helpers {
                 mail_params: plan.mail_params.clone(),
                 bdat: plan.bdat,
             };
-            session.send_message(&envelope, &message, &token).await?;
+            if let Err(e) = session.send_message(&envelope, &message, &token).await {
+                if transactions.len() > 0 {
+                    let unfinished: Vec<String> = envelope
+                        .to
+                        .into_iter()
+                        .chain(transactions.flatten())
+                        .map(|r| r.address)
+                        .collect();
+                    session.sink().info(&[format!(
+                        "not sent to (the session failed): {}",
+                        unfinished.join(", ")
+                    )]);
+                }
+                return Err(e.into());
+            }
         }
         if !plan.left_out.is_empty() {
             session.fail_locally(&format!(
