@@ -315,6 +315,23 @@ mod tests {
         assert_eq!(Param::parse(&param.to_string()), param);
     }
 
+    proptest::proptest! {
+        /// Any address, however odd, goes out as printable ASCII without
+        /// `+`, `=` or a blank, and reads back as it was.
+        #[test]
+        fn utf8_addresses_round_trip(address in "\\PC{1,20}") {
+            let wire = utf8_addr_encode(&address);
+            proptest::prop_assert!(wire.bytes().all(|b| (b'!'..=b'~').contains(&b) && b != b'+' && b != b'='));
+            proptest::prop_assert_eq!(utf8_addr_decode(&wire), Some(address));
+        }
+
+        /// Decoding never panics, whatever it is given.
+        #[test]
+        fn utf8_address_decoding_takes_anything(text in "\\PC{0,30}") {
+            let _ = utf8_addr_decode(&text);
+        }
+    }
+
     #[test]
     fn an_envelope_id_with_plus_and_equals_goes_out_encoded() {
         assert_eq!(
