@@ -350,13 +350,9 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
                 "--to sends one message and ends: it does not go with --script or --replay (:send in a script does)"
             );
         }
-        Some(cli.send.lines(o.tls == Some(TlsMode::Starttls))?)
+        Some(cli.send.lines()?)
     } else {
         None
-    };
-    let user = match cli.send.auth()? {
-        Some((_, Some(user))) => Some(user),
-        _ => o.user,
     };
     let family = match (cli.ipv4, cli.ipv6) {
         (true, _) => Family::V4,
@@ -432,7 +428,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
             ehlo: if cli.helo.is_some() { None } else { o.ehlo },
             helo: cli.helo,
             lmtp,
-            user,
+            user: o.user,
             password_file: o.password_file,
             token_cmd: o.token_cmd,
             insecure: cli.insecure,

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use smtpcli::proto::auth::Mechanism;
+use smtpcli::proto::auth::{Mechanism, mechanism_and_user};
 
 /// `smtpcli HOST PORT --from A --to B [--auth MECH:USER] [composer
 /// options]`: the whole dialog, then a table per recipient.
@@ -103,47 +103,27 @@ impl SendFlags {
     /// The mechanism and user of `--auth`, checked against the mechanisms
     /// smtpcli knows.
     pub(crate) fn auth(&self) -> anyhow::Result<Option<(Mechanism, Option<String>)>> {
-        let Some(auth) = &self.auth else {
-            return Ok(None);
-        };
-        let (name, user) = match auth.split_once(':') {
-            Some((name, user)) => (name, Some(user.to_string())),
-            None => (auth.as_str(), None),
-        };
-        let Ok(mechanism) = name.parse::<Mechanism>() else {
-            let known: Vec<&str> = Mechanism::all().iter().map(|m| m.name()).collect();
-            bail!(
-                "--auth: unknown mechanism '{}' (known: {})",
-                name.escape_debug(),
-                known.join(", ")
-            );
-        };
-        if let Some(user) = &user
-            && (user.is_empty() || user.chars().any(|c| c.is_whitespace() || c.is_control()))
-        {
-            bail!(
-                "--auth {name}:USER: the user name must be non-empty, without spaces or control characters"
-            );
-        }
-        Ok(Some((mechanism, user)))
+        self.auth
+            .as_deref()
+            .map(mechanism_and_user)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(e))
     }
 
-    /// The lines the one-line send stands for: `:ehlo` and `:auth MECH`
-    /// (its user set as --user) when authenticating (`--starttls` has
-    /// greeted already), then `:send` with every composer option.
-    pub(crate) fn lines(&self, greeted: bool) -> anyhow::Result<Vec<String>> {
+    /// The line the one-line send stands for: `:send` with `--auth` (which
+    /// authenticates first and sends nothing if that fails) and every
+    /// composer option.
+    pub(crate) fn lines(&self) -> anyhow::Result<Vec<String>> {
+        self.auth()?;
         let mut lines = Vec::new();
-        if let Some((mechanism, _)) = self.auth()? {
-            if !greeted {
-                lines.push(":ehlo".to_string());
-            }
-            lines.push(format!(":auth {}", mechanism.name().to_ascii_lowercase()));
-        }
         let mut words: Vec<String> = Vec::new();
         let mut add = |flag: &str, value: Option<String>| {
             words.push(flag.to_string());
             words.extend(value);
         };
+        if let Some(auth) = &self.auth {
+            add("--auth", Some(auth.clone()));
+        }
         if let Some(from) = &self.from {
             add("--from", Some(from.clone()));
         }
@@ -231,13 +211,14 @@ mod tests {
             eicar: true,
             ..SendFlags::default()
         };
-        let lines = flags.lines(false).unwrap();
-        assert_eq!(lines[..2], [":ehlo", ":auth plain"]);
-        assert_eq!(flags.lines(true).unwrap()[0], ":auth plain");
-        let words = shlex::split(lines[2].trim_start_matches(":send ")).unwrap();
+        let lines = flags.lines().unwrap();
+        assert_eq!(lines.len(), 1);
+        let words = shlex::split(lines[0].trim_start_matches(":send ")).unwrap();
         assert_eq!(
             words,
             [
+                "--auth",
+                "PLAIN:alice",
                 "--from",
                 "a@example.org",
                 "--to",

@@ -202,6 +202,27 @@ impl FromStr for Mechanism {
     }
 }
 
+/// `MECH` or `MECH:USER` (`--auth plain:alice`): a mechanism smtpcli knows
+/// (any of [`Mechanism::all`]) and the user, if given. A user must be
+/// non-empty, without blanks or control characters.
+pub fn mechanism_and_user(text: &str) -> Result<(Mechanism, Option<String>), String> {
+    let (name, user) = match text.split_once(':') {
+        Some((name, user)) => (name, Some(user.to_string())),
+        None => (text, None),
+    };
+    let mechanism = name
+        .parse::<Mechanism>()
+        .map_err(|e| format!("--auth: {e}"))?;
+    if let Some(user) = &user
+        && (user.is_empty() || user.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return Err(format!(
+            "--auth {name}:USER: the user name must be non-empty, without blanks or control characters"
+        ));
+    }
+    Ok((mechanism, user))
+}
+
 fn supported_names() -> String {
     Mechanism::all()
         .iter()

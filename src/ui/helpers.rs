@@ -307,9 +307,10 @@ impl Helpers {
     pub(crate) async fn again<O: Output>(
         &mut self,
         session: &mut Session<O>,
+        asker: &mut dyn Asker,
     ) -> Result<(), HelperError> {
         match self.last_send.clone() {
-            Some(words) => self.send(session, words).await,
+            Some(words) => self.send(session, words, asker).await,
             None => Err(HelperError::Local("nothing to repeat: no :send yet".into())),
         }
     }

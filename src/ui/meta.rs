@@ -151,6 +151,7 @@ pub(crate) struct MetaCommand {
 /// The options of `:send`, for completion.
 pub(crate) const SEND_OPTIONS: &[&str] = &[
     "--to",
+    "--auth",
     "--from",
     "--subject",
     "--body",
@@ -271,7 +272,7 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
     },
     MetaCommand {
         name: "send",
-        args: "--to ADDR… [--from ADDR] [--subject S] [--body TEXT|@FILE] [--html F] [--attach F]… [--header 'H: v']… [--gtube] [--eicar] [--notify N] [--ret R] [--envid ID] [--orcpt] [--requiretls] [--smtputf8] [--body-type T] [--bdat] [--lax]",
+        args: "--to ADDR… [--auth MECH[:USER]] [--from ADDR] [--subject S] [--body TEXT|@FILE] [--html F] [--attach F]… [--header 'H: v']… [--gtube] [--eicar] [--notify N] [--ret R] [--envid ID] [--orcpt] [--requiretls] [--smtputf8] [--body-type T] [--bdat] [--lax]",
         kind: ArgKind::SendOptions,
         summary: "a whole test mail as an MTA sends it, then a table per recipient; envelope options the server did not advertise are refused (--lax sends them); after AUTH the sender is the login",
         example: ":send --from a@example.org --to b@example.org --subject Test",

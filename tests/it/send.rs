@@ -402,7 +402,7 @@ fn one_line_send_mistakes_are_usage_errors_before_connecting() {
     for (args, says) in [
         (
             &["--to", "b@x.org", "--auth", "gssapi:u"][..],
-            "unknown mechanism",
+            "unknown AUTH mechanism",
         ),
         (&["--to", "b@x.org", "--body-type", "9bit"][..], "9bit"),
         (&["--from", "a@x.org"][..], "--to"),
@@ -737,4 +737,37 @@ fn a_server_that_leaves_between_transactions_leaves_recipients_untried_and_says_
         all.contains("not sent to (the session failed): 2@example.org, 3@example.org"),
         "{all}"
     );
+}
+
+#[test]
+fn a_failed_auth_sends_nothing_and_exits_by_the_refusal() {
+    let mut script = greeting(&["AUTH PLAIN LOGIN"]);
+    script.extend([
+        expect("AUTH PLAIN AGFsaWNlAHdyb25n"),
+        send("535 5.7.8 Error: authentication failed"),
+    ]);
+    script.extend(quit());
+    let server = FakeServer::start(script);
+    let out = smtpcli()
+        .env("SMTPCLI_PASSWORD", "wrong")
+        .args([
+            "--color",
+            "never",
+            "--ehlo",
+            "client.example.org",
+            "--insecure",
+        ])
+        .args(["127.0.0.1", &server.port()])
+        .args(["--auth", "plain:alice", "--to", "b@example.org"])
+        .output()
+        .unwrap();
+    server.finish();
+    let stdout = text(&out.stdout);
+    // The server disagreed permanently: 1, not a local problem.
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("AUTH PLAIN did not succeed: the message was not sent"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(">> MAIL"), "{stdout}");
 }

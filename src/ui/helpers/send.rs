@@ -8,7 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{HelperError, Helpers, login_sender};
+use super::{Asker, HelperError, Helpers, login_sender};
+use crate::proto::auth::{Mechanism, mechanism_and_user};
 use crate::proto::envelope::{self, BodyType, Request};
 use crate::proto::message::{self, Attachment, TestMessage};
 use crate::session::Session;
@@ -22,6 +23,8 @@ const FILE_LIMIT: u64 = 64 * 1024 * 1024;
 /// The arguments of `:send`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SendArgs {
+    /// `--auth MECH[:USER]`: AUTH first, unless the session has.
+    pub auth: Option<(Mechanism, Option<String>)>,
     pub from: Option<String>,
     pub to: Vec<String>,
     pub subject: Option<String>,
@@ -57,6 +60,7 @@ impl SendArgs {
                     .ok_or_else(|| format!(":send {name} needs a value"))
             };
             match word.as_str() {
+                "--auth" => args.auth = Some(mechanism_and_user(&value("--auth")?)?),
                 "--from" => args.from = Some(strip_brackets(&value("--from")?)),
                 "--to" => args.to.push(strip_brackets(&value("--to")?)),
                 "--subject" => args.subject = Some(value("--subject")?),
@@ -182,6 +186,7 @@ impl Helpers {
         &mut self,
         session: &mut Session<O>,
         words: Vec<String>,
+        asker: &mut dyn Asker,
     ) -> Result<(), HelperError> {
         let args = SendArgs::parse(&words).map_err(HelperError::Local)?;
         let files = Files::read(&args)?;
@@ -193,6 +198,20 @@ impl Helpers {
                 .ehlo(&name, self.config.lmtp, self.config.helo.is_some())
                 .await?;
             self.record_reply(session);
+        }
+        if let Some((mechanism, user)) = &args.auth
+            && session.status().authenticated.is_none()
+        {
+            self.auth(session, *mechanism, user.clone(), asker).await?;
+            self.record_reply(session);
+            if session.status().authenticated.is_none() {
+                // Unauthenticated, a submission server refuses the sender or
+                // an MTA relays nothing: the refusal above is the answer.
+                session.sink().info(&[format!(
+                    "AUTH {mechanism} did not succeed: the message was not sent"
+                )]);
+                return Ok(());
+            }
         }
         let ehlo = self.ehlo_name(session);
         let domain = ehlo
@@ -262,7 +281,8 @@ impl Helpers {
         if !plan.notes.is_empty() {
             session.sink().info(&plan.notes);
         }
-        self.record(&Meta::Send(words).to_string());
+        // The AUTH, if any, is saved as the :auth it was.
+        self.record(&Meta::Send(without_auth(words)).to_string());
         let mut transactions = plan.transactions.into_iter();
         while let Some(recipients) = transactions.next() {
             if !session.is_open() {
@@ -308,6 +328,20 @@ impl Helpers {
         }
         Ok(())
     }
+}
+
+/// The words of a `:send` without its `--auth MECH[:USER]`.
+fn without_auth(words: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut words = words.into_iter();
+    while let Some(word) = words.next() {
+        if word == "--auth" {
+            words.next();
+        } else {
+            out.push(word);
+        }
+    }
+    out
 }
 
 /// `<a@b>` → `a@b`; `<>` stays `<>` (the null sender).
@@ -439,6 +473,17 @@ mod tests {
         ] {
             assert_eq!(unescape_body(typed), body, "{typed}");
         }
+    }
+
+    #[test]
+    fn the_saved_send_leaves_its_auth_to_the_saved_auth() {
+        let args = SendArgs::parse(&words("--auth plain:alice --to b@x")).unwrap();
+        assert_eq!(args.auth, Some((Mechanism::Plain, Some("alice".into()))));
+        assert_eq!(
+            without_auth(words("--auth plain:alice --to b@x --auth login")),
+            ["--to", "b@x"]
+        );
+        assert!(SendArgs::parse(&words("--auth gssapi --to b@x")).is_err());
     }
 
     #[test]

@@ -253,10 +253,10 @@ mod tests {
         assert_eq!(
             entry(&lines, "send"),
             [
-                ":send --to ADDR… [--from ADDR] [--subject S] [--body TEXT|@FILE] [--html F]",
-                "      [--attach F]… [--header 'H: v']… [--gtube] [--eicar] [--notify N]",
-                "      [--ret R] [--envid ID] [--orcpt] [--requiretls] [--smtputf8]",
-                "      [--body-type T] [--bdat] [--lax]",
+                ":send --to ADDR… [--auth MECH[:USER]] [--from ADDR] [--subject S]",
+                "      [--body TEXT|@FILE] [--html F] [--attach F]… [--header 'H: v']… [--gtube]",
+                "      [--eicar] [--notify N] [--ret R] [--envid ID] [--orcpt] [--requiretls]",
+                "      [--smtputf8] [--body-type T] [--bdat] [--lax]",
                 "    a whole test mail as an MTA sends it, then a table per recipient; envelope",
                 "    options the server did not advertise are refused (--lax sends them); after",
                 "    AUTH the sender is the login",

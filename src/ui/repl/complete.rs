@@ -385,6 +385,15 @@ fn meta_candidates(before: &str, caps: Option<&Capabilities>, place: Place) -> (
         ArgKind::SendOptions if option == Some("--body") && word.starts_with('@') => {
             return (word_start + 1, files(&word[1..]));
         }
+        ArgKind::SendOptions if option == Some("--auth") => {
+            let offered = caps.map(Capabilities::auth_mechanisms).unwrap_or_default();
+            crate::proto::auth::Mechanism::all()
+                .iter()
+                .map(|m| m.name())
+                .filter(|m| offered.is_empty() || offered.iter().any(|o| o.eq_ignore_ascii_case(m)))
+                .map(str::to_ascii_lowercase)
+                .collect()
+        }
         ArgKind::SendOptions if option == Some("--body-type") => ["7bit", "8bitmime", "binarymime"]
             .map(str::to_string)
             .to_vec(),

@@ -231,6 +231,10 @@ fn meta_arguments_complete_by_their_kind() {
     assert_eq!(complete(&h, line), (24, vec!["Cargo.toml".into()]));
     let line = ":send --to b@x --body @Cargo.t";
     assert_eq!(complete(&h, line), (23, vec!["Cargo.toml".into()]));
+    assert_eq!(
+        complete(&h, ":send --to b@x --auth "),
+        (22, vec!["plain".into(), "login".into()])
+    );
     let line = ":send --to b@x --body-type b";
     assert_eq!(complete(&h, line), (27, vec!["binarymime".into()]));
     assert_eq!(
