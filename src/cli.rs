@@ -5,12 +5,15 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::io::Write;
+
 use anyhow::{Context, bail};
 use clap::{CommandFactory, FromArgMatches, Parser};
 use smtpcli::config::ReplayOptions;
 use smtpcli::config::{
     AuditConfig, Config, ConnectConfig, HelperConfig, Input, Mode, ProbeConfig, Replay,
 };
+use smtpcli::exit::Exit;
 use smtpcli::net::socks5::{self, Socks5};
 use smtpcli::net::target::parse_target;
 use smtpcli::net::tls::{Backend, TlsSettings};
@@ -46,6 +49,7 @@ Examples:
   smtpcli mailserver.example.com 25
   printf 'EHLO me.example.org\\nQUIT\\n' | smtpcli 127.0.0.1 2525
   smtpcli --explain 550 5.1.1
+  smtpcli help MAIL        (offline: syntax, parameters, RFC, replies)
   smtpcli --explain \"550 5.7.1 Relay access denied\"
   smtpcli --explain - < bounce.eml
   smtpcli --audit --from me@example.org --to me@mail.example.org mail.example.org 25
@@ -246,6 +250,36 @@ pub(crate) fn parse() -> Cli {
         Ok(cli) => cli,
         Err(e) => e.format(&mut Cli::command()).exit(),
     }
+}
+
+/// `smtpcli help [VERB]`: the offline SMTP reference, printed, instead of
+/// connecting to a host named `help`. `None` when the words are not that
+/// (`smtpcli help 25` still means the host `help`, port 25).
+pub(crate) fn offline_help() -> Option<Exit> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (first, rest) = args.split_first()?;
+    if first != "help" {
+        return None;
+    }
+    let name = match rest {
+        [] => None,
+        [name] if !name.bytes().all(|b| b.is_ascii_digit()) => Some(name.as_str()),
+        _ => return None,
+    };
+    let Some(lines) = smtpcli::verb_help(name) else {
+        smtpcli::print_error(&format!(
+            "no SMTP command or EHLO keyword {:?} in the reference ('smtpcli help' lists them)",
+            name.unwrap_or_default()
+        ));
+        return Some(Exit::Local);
+    };
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    Some(Exit::Success)
 }
 
 /// `IP` or `IP:PORT` (`[v6]:PORT`); port 53 by default.

@@ -28,6 +28,16 @@ pub use app::run;
 
 /// Prints an error on stderr as `smtpcli: …`, with any outside text in it
 /// (a certificate's names, a host argument, a file's contents) escaped.
+/// `smtpcli help [VERB]`: the offline reference for an SMTP command or
+/// EHLO keyword (`None`: the list of them); `None` back when there is no
+/// such entry.
+pub fn verb_help(name: Option<&str>) -> Option<Vec<String>> {
+    match name {
+        None => Some(ui::meta::reference::overview()),
+        Some(name) => ui::meta::reference::lines(name, None),
+    }
+}
+
 pub fn print_error(message: &str) {
     text::print_error(message);
 }

@@ -10,6 +10,9 @@ use std::process::ExitCode;
 use smtpcli::exit::Exit;
 
 fn main() -> ExitCode {
+    if let Some(exit) = cli::offline_help() {
+        return exit.into();
+    }
     let cli = cli::parse();
     let result = match cli.generate {
         Some(artifact) => generate::write(artifact, &mut std::io::stdout()).map(|()| Exit::Success),

@@ -61,6 +61,33 @@ pub enum Capability {
     },
 }
 
+/// Every EHLO keyword smtpcli knows by name (each parses to its own
+/// [`Capability`], not [`Capability::Other`]); `help KEYWORD` covers each.
+pub const KNOWN_KEYWORDS: &[&str] = &[
+    "SIZE",
+    "AUTH",
+    "STARTTLS",
+    "PIPELINING",
+    "8BITMIME",
+    "BINARYMIME",
+    "CHUNKING",
+    "SMTPUTF8",
+    "DSN",
+    "ENHANCEDSTATUSCODES",
+    "REQUIRETLS",
+    "DELIVERBY",
+    "MT-PRIORITY",
+    "PRDR",
+    "PIPECONNECT",
+    "LIMITS",
+    "XCLIENT",
+    "XFORWARD",
+    "ETRN",
+    "VRFY",
+    "HELP",
+    "EXPN",
+];
+
 impl Capability {
     /// Reads one EHLO line's text (after `250-`/`250 `). Never fails: a
     /// malformed parameter degrades (a non-numeric `SIZE` becomes
@@ -695,6 +722,15 @@ mod tests {
         ];
         for (line, want) in cases {
             assert_eq!(Capability::parse(line).to_string(), want, "line {line:?}");
+        }
+    }
+
+    #[test]
+    fn every_known_keyword_parses_as_itself() {
+        for keyword in KNOWN_KEYWORDS {
+            let capability = Capability::parse(*keyword);
+            assert!(!matches!(capability, Capability::Other { .. }), "{keyword}");
+            assert_eq!(capability.keyword(), *keyword);
         }
     }
 

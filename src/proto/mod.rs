@@ -18,4 +18,5 @@ pub mod explain;
 pub mod message;
 pub mod param;
 pub mod proxy;
+pub mod reference;
 pub mod reply;

@@ -50,7 +50,14 @@ pub(crate) async fn run_meta<O: Output>(
             let lines = explain_lines(&args);
             session.sink().info(&lines);
         }
-        Meta::Help(topic) => match super::meta::help(topic.as_deref(), place, help_width()) {
+        Meta::Help(Some(topic)) => {
+            let caps = session.capabilities().cloned();
+            match super::meta::help::help_topic(&topic, help_width(), caps.as_ref()) {
+                Ok(lines) => session.sink().info(&lines),
+                Err(e) => session.sink().info(&[e.to_string()]),
+            }
+        }
+        Meta::Help(None) => match super::meta::help(None, place, help_width()) {
             Ok(lines) => session.sink().info(&lines),
             Err(e) => session.sink().info(&[e.to_string()]),
         },

@@ -17,7 +17,8 @@ use thiserror::Error;
 use crate::proto::auth::Mechanism;
 use crate::session::expect::{ExpectError, Expectation};
 
-mod help;
+pub(crate) mod help;
+pub(crate) mod reference;
 pub(crate) use help::help;
 
 /// What a command's arguments are, for completion and hints.
@@ -176,9 +177,9 @@ pub(crate) const SEND_OPTIONS: &[&str] = &[
 pub(crate) const COMMANDS: &[MetaCommand] = &[
     MetaCommand {
         name: "help",
-        args: "[COMMAND]",
+        args: "[COMMAND|VERB]",
         kind: ArgKind::Command,
-        summary: "list the meta-commands, or explain one",
+        summary: "list the meta-commands, or explain one, or an SMTP command or EHLO keyword (syntax, parameters, RFC, replies)",
         example: ":help expect",
         scope: Scope::Anywhere,
         parse: |a| match a.words.as_slice() {

@@ -41,6 +41,33 @@ pub(crate) fn help(
     }
 }
 
+/// `:help NAME`: the meta-command of that name and the SMTP command or
+/// EHLO keyword of that name (both, for `:help starttls`); `:help :NAME`
+/// only the meta-command. `caps` (the connected server's) marks what it
+/// advertised.
+pub(crate) fn help_topic(
+    name: &str,
+    width: usize,
+    caps: Option<&crate::proto::ehlo::Capabilities>,
+) -> Result<Vec<String>, MetaError> {
+    let smtp = match name.strip_prefix(':') {
+        Some(_) => None,
+        None => super::reference::lines(name, caps),
+    };
+    let name = name.strip_prefix(':').unwrap_or(name);
+    let meta = find(name).map(|command| detail(command, width.max(MIN_WIDTH)));
+    match (meta, smtp) {
+        (None, None) => Err(MetaError::Unknown(name.to_string())),
+        (Some(meta), None) => Ok(meta),
+        (None, Some(smtp)) => Ok(smtp),
+        (Some(mut meta), Some(smtp)) => {
+            meta.push(String::new());
+            meta.extend(smtp);
+            Ok(meta)
+        }
+    }
+}
+
 /// Every command offered in `place`, in the table's order.
 fn overview(place: Place, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
@@ -55,6 +82,11 @@ fn overview(place: Place, width: usize) -> Vec<String> {
     }
     lines.extend(prose(
         "Any other line is sent as typed; '::' at the start sends one ':'.",
+        "",
+        width,
+    ));
+    lines.extend(prose(
+        ":help VERB explains an SMTP command or EHLO keyword (MAIL, STARTTLS, SIZE…), offline.",
         "",
         width,
     ));
