@@ -215,6 +215,9 @@ impl<S: EventSink> Session<S> {
     }
 
     pub(super) fn show_reply(&mut self, reply: &Reply, to: ReplyTo, latency: Duration) {
+        if matches!(to, ReplyTo::Command(_) | ReplyTo::Message) {
+            self.last_latency = Some(latency);
+        }
         // A server that echoes credentials back: redacted before anything
         // shows or logs the reply.
         let reply = reply
@@ -390,8 +393,8 @@ impl<S: EventSink> Session<S> {
                 what: Sent::EndOfMessage,
                 tls,
             });
-            let sent_at = Instant::now();
             self.transport.flush().await?;
+            let sent_at = Instant::now();
             self.message_replies(sent_at, recipients).await?;
             if self.dialog.quits_after_message() && self.is_open() {
                 self.quit_now().await?;
@@ -479,8 +482,9 @@ impl<S: EventSink> Session<S> {
                 self.sink.event(Event::Note(note));
             }
         }
-        let sent_at = Instant::now();
         self.transport.flush().await?;
+        // Latency runs from the command's last byte on the wire.
+        let sent_at = Instant::now();
         let deadline = sent_at + self.timeouts.reply;
         let reply = self
             .expect_reply(deadline, sent_at, ReplyTo::Command(verb), verb)

@@ -381,6 +381,8 @@ pub struct Session<S: EventSink> {
     keep_waiting: bool,
     /// The lint notes said so far: each is said once a session.
     lints_shown: std::collections::HashSet<String>,
+    /// The latency of the last reply to a command or a message.
+    last_latency: Option<Duration>,
     /// What a reply is being awaited for; still set when the wait was
     /// dropped (Ctrl-C), so the reply that comes later is known as late.
     awaiting: Option<Awaited>,
@@ -495,6 +497,7 @@ impl<S: EventSink> Session<S> {
             tls_verified: false,
             awaiting: None,
             lints_shown: Default::default(),
+            last_latency: None,
             tls_settings: options.tls.clone(),
             tls_report: None,
             keep_waiting: options.keep_waiting,
@@ -546,6 +549,11 @@ impl<S: EventSink> Session<S> {
             self.remember_secret(&String::from_utf8_lossy(secret));
         }
         self.remember_secret(&text);
+    }
+
+    /// The event sink, to read its settings.
+    pub fn sink_ref(&self) -> &S {
+        &self.sink
     }
 
     /// The event sink (for a driver that renders through it).
@@ -615,6 +623,22 @@ impl<S: EventSink> Session<S> {
     /// Whether the connection is TLS with a certificate that verified.
     pub fn tls_verified(&self) -> bool {
         self.transport.is_tls() && self.tls_verified
+    }
+
+    /// How long each reply is waited for (`--timeout`, `:set timeout`).
+    pub fn reply_timeout(&self) -> Duration {
+        self.timeouts.reply
+    }
+
+    /// Changes how long each reply is waited for, from the next command on.
+    pub fn set_reply_timeout(&mut self, timeout: Duration) {
+        self.timeouts.reply = timeout;
+    }
+
+    /// The latency of the last reply to a command or a message (from the
+    /// last byte sent to the reply's last line).
+    pub fn last_latency(&self) -> Option<Duration> {
+        self.last_latency
     }
 
     /// The capabilities of the last EHLO.

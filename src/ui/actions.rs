@@ -10,14 +10,15 @@
 //! means.
 
 use super::Output;
+use super::View;
 use super::explain;
 use super::helpers::{Asker, HelperError, Helpers};
-use super::meta::{Meta, Place};
+use super::meta::{Meta, Place, Setting};
 use super::theme::Theme;
 use crate::session::Session;
 
 /// What the driver does after a meta-command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Flow {
     /// Go on reading lines.
     Continue,
@@ -29,6 +30,29 @@ pub(crate) enum Flow {
     /// `:pipeline`: the driver collects the lines up to a lone `.` and
     /// hands them to [`Session::pipeline`].
     Pipeline,
+    /// `:history [PATTERN]`: the prompt keeps the history.
+    History(Option<String>),
+    /// `:again N`: the prompt runs history entry N.
+    Again(usize),
+    /// `:watch`: the prompt repeats a line until Ctrl-C.
+    Watch(super::meta::Watch),
+    /// `:edit`: the prompt runs the editor, then sends the message.
+    Edit { bdat: bool },
+}
+
+impl Flow {
+    /// What a flow only the interactive prompt can follow is called
+    /// (`:again N` needs its history), for a driver without one.
+    pub(crate) fn prompt_only(&self) -> Option<&'static str> {
+        match self {
+            Flow::Reconnect => Some(":reconnect"),
+            Flow::History(_) => Some(":history"),
+            Flow::Again(_) => Some(":again N"),
+            Flow::Watch(_) => Some(":watch"),
+            Flow::Edit { .. } => Some(":edit"),
+            Flow::Continue | Flow::Stop | Flow::Pipeline => None,
+        }
+    }
 }
 
 /// Runs one parsed meta-command against the session: the one place each
@@ -82,7 +106,23 @@ pub(crate) async fn run_meta<O: Output>(
         Meta::Tls(pem) => helpers.tls(session, pem)?,
         Meta::Auth { mechanism, user } => helpers.auth(session, mechanism, user, asker).await?,
         Meta::Send(words) => helpers.send(session, words, asker).await?,
-        Meta::Again => helpers.again(session, asker).await?,
+        Meta::Again(None) => helpers.again(session, asker).await?,
+        Meta::Again(Some(n)) => return Ok(Flow::Again(n)),
+        Meta::History(pattern) => return Ok(Flow::History(pattern)),
+        Meta::Watch(watch) => return Ok(Flow::Watch(watch)),
+        Meta::Edit { bdat } => return Ok(Flow::Edit { bdat }),
+        Meta::Export(form) => {
+            let lines = helpers.export(session, form);
+            session.sink().plain(&lines);
+        }
+        Meta::Set(None) => {
+            let lines = settings_lines(session.sink().view(), session.reply_timeout());
+            session.sink().info(&lines);
+        }
+        Meta::Set(Some(setting)) => {
+            helpers.record(&Meta::Set(Some(setting)).to_string());
+            set(session, setting);
+        }
         Meta::Data(path) => helpers.data(session, path).await?,
         Meta::Bdat { path, chunk } => helpers.bdat(session, path, chunk).await?,
         Meta::Raw(bytes) => helpers.raw(session, bytes).await?,
@@ -98,6 +138,39 @@ pub(crate) async fn run_meta<O: Output>(
         Meta::DemoShow(n) => session.sink().info(&super::helpers::demo_lines(Some(n))),
     }
     Ok(Flow::Continue)
+}
+
+/// `:set NAME VALUE`.
+fn set<O: Output>(session: &mut Session<O>, setting: Setting) {
+    match setting {
+        Setting::Colour(on) => session.sink().set_colour(on),
+        Setting::Wrap(on) => session.sink().set_wrap(on),
+        Setting::Hex(on) => session.sink().set_hex(on),
+        Setting::Timing(on) => session.sink().set_timing(on),
+        Setting::Timeout(timeout) => session.set_reply_timeout(timeout),
+    }
+}
+
+/// `:set` alone: every setting and its value, as `:set` takes it.
+fn settings_lines(view: View, timeout: std::time::Duration) -> Vec<String> {
+    let on = |b: bool| if b { "on" } else { "off" };
+    vec![
+        format!("colour   {:<5} colour on the screen", on(view.colour)),
+        format!(
+            "wrap     {:<5} long lines wrapped at the terminal's width",
+            on(view.wrap)
+        ),
+        format!(
+            "timeout  {:<5} seconds to wait for each reply",
+            timeout.as_secs()
+        ),
+        format!(
+            "hex      {:<5} a hex dump of the bytes each way",
+            on(view.hex)
+        ),
+        format!("timing   {:<5} each reply's latency", on(view.timing)),
+        "change one with :set NAME VALUE (:set timeout 60)".to_string(),
+    ]
 }
 
 /// The width `:help` may use: the terminal's (80 columns off a terminal),

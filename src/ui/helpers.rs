@@ -16,7 +16,8 @@ use thiserror::Error;
 mod send;
 
 use super::Output;
-use super::meta::Meta;
+use super::export::{self, Body};
+use super::meta::{DEFAULT_CHUNK, ExportForm, Meta};
 use crate::config::HelperConfig;
 use crate::proto::auth::{Mechanism, Secret};
 use crate::proto::command::Command;
@@ -208,6 +209,8 @@ pub(crate) struct Helpers {
     saved_bytes: usize,
     /// Replies already accounted for in `saved`.
     replies_seen: u64,
+    /// What `:export` needs.
+    export: super::export::Recorder,
 }
 
 impl Helpers {
@@ -221,6 +224,7 @@ impl Helpers {
             saved: Vec::new(),
             saved_bytes: 0,
             replies_seen: 0,
+            export: super::export::Recorder::default(),
         }
     }
 
@@ -243,9 +247,15 @@ impl Helpers {
         match input {
             Input::SaslResponse(_) => self.record("# (a SASL response was sent here: not saved)"),
             Input::Command(typed) if typed.is_secret() => {
+                if let Some(command) = typed.command() {
+                    self.export.command(command);
+                }
                 self.record("# (AUTH with an initial response was sent here: not saved; use :auth)")
             }
             Input::Command(typed) => {
+                if let Some(command) = typed.command() {
+                    self.export.command(command);
+                }
                 self.record(&String::from_utf8_lossy(line));
                 if let Some(Command::Ehlo(name) | Command::Helo(name) | Command::Lhlo(name)) =
                     typed.command()
@@ -253,7 +263,12 @@ impl Helpers {
                     self.greeted_as = Some(name.clone());
                 }
             }
-            Input::Text(_) | Input::Dropped(_) => self.record(&String::from_utf8_lossy(line)),
+            Input::Text(_) => {
+                let line = String::from_utf8_lossy(line);
+                self.export.text(&line);
+                self.record(&line);
+            }
+            Input::Dropped(_) => self.record(&String::from_utf8_lossy(line)),
             Input::Blank | Input::Comment | Input::Meta(_) | Input::NotSendable(_) => {}
         }
     }
@@ -322,10 +337,12 @@ impl Helpers {
         path: PathBuf,
     ) -> Result<(), HelperError> {
         let (file, size) = open(&path).await?;
+        let path_for_export = path.clone();
         self.record(&Meta::Data(path).to_string());
         let reply = session.data_command().await?;
         if reply.code().map(|c| c.value()) == Some(354) {
             session.stream_data(file, Some(size)).await?;
+            self.export.message(Body::File(path_for_export));
         }
         Ok(())
     }
@@ -338,8 +355,15 @@ impl Helpers {
         chunk: usize,
     ) -> Result<(), HelperError> {
         let (file, size) = open(&path).await?;
-        self.record(&Meta::Bdat { path, chunk }.to_string());
+        self.record(
+            &Meta::Bdat {
+                path: path.clone(),
+                chunk,
+            }
+            .to_string(),
+        );
         session.stream_bdat(file, chunk, Some(size)).await?;
+        self.export.message(Body::File(path));
         Ok(())
     }
 
@@ -350,6 +374,7 @@ impl Helpers {
     ) -> Result<(), HelperError> {
         let name = self.ehlo_name(session);
         self.record(&Meta::StartTls.to_string());
+        self.export.starttls = true;
         if !session.starttls(&name, self.config.lmtp).await? {
             return Err(HelperError::NoTls);
         }
@@ -467,12 +492,8 @@ impl Helpers {
         Ok(())
     }
 
-    /// `:save FILE`: what was sent so far, as a script that checks itself.
-    pub(crate) fn save<O: Output>(
-        &mut self,
-        session: &mut Session<O>,
-        path: PathBuf,
-    ) -> Result<(), HelperError> {
+    /// What `:save` writes: the lines sent so far, each reply checked.
+    fn script(&self) -> String {
         let mut text = String::from(
             "# saved by smtpcli: replay with --script (each step checked by :expect)\n",
         );
@@ -480,6 +501,93 @@ impl Helpers {
             text.push_str(line);
             text.push('\n');
         }
+        text
+    }
+
+    /// `:export swaks|curl|script`: the lines to print.
+    pub(crate) fn export<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        form: ExportForm,
+    ) -> Vec<String> {
+        let curl = match form {
+            ExportForm::Script => return self.script().lines().map(str::to_string).collect(),
+            ExportForm::Swaks => false,
+            ExportForm::Curl => true,
+        };
+        let status = session.status();
+        let tls = status.tls;
+        let target = session.target().clone();
+        let user = status.authenticated.clone();
+        let facts = export::Facts {
+            host: &target.host,
+            port: target.port,
+            implicit_tls: tls && !self.export.starttls,
+            starttls: tls && self.export.starttls,
+            untrusted: tls && !session.tls_verified(),
+            ehlo: self.greeted_as.as_deref(),
+            auth: user
+                .as_ref()
+                .map(|user| (user.as_deref(), self.export.mechanism.as_deref())),
+            lmtp: self.config.lmtp,
+        };
+        export::command(&facts, &self.export, curl)
+    }
+
+    /// `:edit`: the message written in the editor, sent with DATA or BDAT
+    /// (inside DATA: as the rest of the message).
+    pub(crate) async fn edited<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        message: Vec<u8>,
+        bdat: bool,
+    ) -> Result<(), HelperError> {
+        let in_data = session.phase() == crate::session::Phase::Data;
+        let lines = export::lines_of(&message);
+        if in_data {
+            self.record("# (the rest of the message came from :edit)");
+            for line in &lines {
+                self.record(&stuffed(line));
+            }
+            self.record(".");
+            session
+                .stream_data(message.as_slice(), Some(message.len() as u64))
+                .await?;
+        } else if bdat {
+            self.record("# (a message written with :edit bdat went here: not saved)");
+            session
+                .stream_bdat(
+                    message.as_slice(),
+                    DEFAULT_CHUNK,
+                    Some(message.len() as u64),
+                )
+                .await?;
+        } else {
+            self.record("DATA");
+            let reply = session.data_command().await?;
+            self.record_reply(session);
+            if reply.code().map(|c| c.value()) != Some(354) {
+                return Ok(());
+            }
+            for line in &lines {
+                self.record(&stuffed(line));
+            }
+            self.record(".");
+            session
+                .stream_data(message.as_slice(), Some(message.len() as u64))
+                .await?;
+        }
+        self.export.message(Body::Lines(lines));
+        Ok(())
+    }
+
+    /// `:save FILE`: what was sent so far, as a script that checks itself.
+    pub(crate) fn save<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+        path: PathBuf,
+    ) -> Result<(), HelperError> {
+        let text = self.script();
         std::fs::write(&path, text).map_err(|e| cannot_write(&path, &e))?;
         session.sink().info(&[format!(
             "saved {} lines to {}",
@@ -545,6 +653,7 @@ impl Helpers {
         } else {
             self.password(&user, mechanism, asker)?
         };
+        self.export.mechanism = Some(mechanism.name().to_string());
         self.record(
             &Meta::Auth {
                 mechanism,
@@ -614,6 +723,16 @@ impl Helpers {
             _ => {}
         }
         self.password(user, Mechanism::OAuthBearer, asker)
+    }
+}
+
+/// A line of message text as a script types it: a lone `.` would end the
+/// message, so it goes as `..` (the closest a typed line can come).
+fn stuffed(line: &str) -> String {
+    if line == "." {
+        "..".to_string()
+    } else {
+        line.to_string()
     }
 }
 

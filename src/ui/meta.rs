@@ -282,12 +282,81 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
     },
     MetaCommand {
         name: "again",
-        args: "",
-        kind: ArgKind::Nothing,
-        summary: "repeat the last :send",
-        example: ":again",
+        args: "[N]",
+        kind: ArgKind::Free,
+        summary: "repeat the last :send; with N, run entry N of :history again (at the prompt)",
+        example: ":again 3",
         scope: Scope::Anywhere,
-        parse: |a| a.none(Meta::Again),
+        parse: |a| match a.words.as_slice() {
+            [] => Ok(Meta::Again(None)),
+            [n] => n
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(|n| Meta::Again(Some(n)))
+                .ok_or_else(|| a.usage()),
+            _ => Err(a.usage()),
+        },
+    },
+    MetaCommand {
+        name: "history",
+        args: "[PATTERN]",
+        kind: ArgKind::Free,
+        summary: "the numbered history (lines with secrets are never kept), or the entries containing PATTERN; :again N runs one",
+        example: ":history rcpt",
+        scope: Scope::Interactive,
+        parse: |a| match a.rest {
+            "" => Ok(Meta::History(None)),
+            rest => Ok(Meta::History(Some(rest.to_string()))),
+        },
+    },
+    MetaCommand {
+        name: "watch",
+        args: "[--reconnect] SECONDS LINE",
+        kind: ArgKind::Free,
+        summary: "run LINE (a command or a :helper) every SECONDS until Ctrl-C, one line per round: time, code, latency, what changed; --reconnect uses a fresh connection each round",
+        example: ":watch 5 NOOP",
+        scope: Scope::Interactive,
+        parse: parse_watch,
+    },
+    MetaCommand {
+        name: "edit",
+        args: "[bdat]",
+        kind: ArgKind::Words(&["bdat"]),
+        summary: "write the message in $VISUAL or $EDITOR, then send it with DATA (or BDAT); typed alone inside DATA, the editor takes the rest of the message",
+        example: ":edit",
+        scope: Scope::Interactive,
+        parse: |a| match a.words.as_slice() {
+            [] => Ok(Meta::Edit { bdat: false }),
+            [w] if w.eq_ignore_ascii_case("bdat") => Ok(Meta::Edit { bdat: true }),
+            _ => Err(a.usage()),
+        },
+    },
+    MetaCommand {
+        name: "export",
+        args: "swaks|curl|script",
+        kind: ArgKind::Words(&["swaks", "curl", "script"]),
+        summary: "print this session as one command to run again (secrets as $SMTP_PASSWORD), or as the script :save writes",
+        example: ":export swaks",
+        scope: Scope::Anywhere,
+        parse: |a| match a.words.as_slice() {
+            [w] => match w.to_ascii_lowercase().as_str() {
+                "swaks" => Ok(Meta::Export(ExportForm::Swaks)),
+                "curl" => Ok(Meta::Export(ExportForm::Curl)),
+                "script" => Ok(Meta::Export(ExportForm::Script)),
+                _ => Err(a.usage()),
+            },
+            _ => Err(a.usage()),
+        },
+    },
+    MetaCommand {
+        name: "set",
+        args: "[NAME VALUE]",
+        kind: ArgKind::Words(SETTINGS),
+        summary: "change a session setting (colour on|off, wrap on|off, timeout SECONDS, hex on|off, timing on|off); alone, list them",
+        example: ":set timeout 60",
+        scope: Scope::Anywhere,
+        parse: parse_set,
     },
     MetaCommand {
         name: "data",
@@ -468,8 +537,18 @@ pub enum Meta {
     },
     /// `:send …` (the words after it).
     Send(Vec<String>),
-    /// `:again`.
-    Again,
+    /// `:again` (the last `:send`) or `:again N` (history entry N).
+    Again(Option<usize>),
+    /// `:history [PATTERN]` (interactive only).
+    History(Option<String>),
+    /// `:watch [--reconnect] SECONDS LINE` (interactive only).
+    Watch(Watch),
+    /// `:edit [bdat]` (interactive only).
+    Edit { bdat: bool },
+    /// `:export swaks|curl|script`.
+    Export(ExportForm),
+    /// `:set` (`None`: list) or `:set NAME VALUE`.
+    Set(Option<Setting>),
     /// `:data FILE`.
     Data(PathBuf),
     /// `:bdat FILE [--chunk N]`.
@@ -517,7 +596,12 @@ impl Meta {
             Meta::Ehlo(_) => "ehlo",
             Meta::Auth { .. } => "auth",
             Meta::Send(_) => "send",
-            Meta::Again => "again",
+            Meta::Again(_) => "again",
+            Meta::History(_) => "history",
+            Meta::Watch(_) => "watch",
+            Meta::Edit { .. } => "edit",
+            Meta::Export(_) => "export",
+            Meta::Set(_) => "set",
             Meta::Data(_) => "data",
             Meta::Bdat { .. } => "bdat",
             Meta::Raw(_) => "raw",
@@ -568,6 +652,17 @@ impl fmt::Display for Meta {
                     write!(f, " {}", quote(&format!("{name}={value}")))
                 })
             }
+            Meta::Again(Some(n)) => write!(f, " {n}"),
+            Meta::History(Some(pattern)) => write!(f, " {pattern}"),
+            Meta::Watch(w) => {
+                if w.reconnect {
+                    f.write_str(" --reconnect")?;
+                }
+                write!(f, " {} {}", w.every.as_secs(), w.line)
+            }
+            Meta::Edit { bdat: true } => f.write_str(" bdat"),
+            Meta::Export(form) => write!(f, " {}", form.name()),
+            Meta::Set(Some(setting)) => write!(f, " {setting}"),
             Meta::DemoInbox => f.write_str(" inbox"),
             Meta::DemoShow(n) => write!(f, " show {n}"),
             Meta::Tls(Some(None)) => f.write_str(" pem"),
@@ -577,12 +672,175 @@ impl fmt::Display for Meta {
             | Meta::Reconnect
             | Meta::Quit
             | Meta::Ehlo(None)
-            | Meta::Again
+            | Meta::Again(None)
+            | Meta::History(None)
+            | Meta::Edit { bdat: false }
+            | Meta::Set(None)
             | Meta::Pipeline
             | Meta::StartTls
             | Meta::Tls(None) => Ok(()),
         }
     }
+}
+
+/// `:watch`: what to run, how often, and whether on a fresh connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Watch {
+    /// Between the starts of two rounds.
+    pub every: std::time::Duration,
+    /// The line run each round (a command or a meta-command).
+    pub line: String,
+    /// `--reconnect`: connect, run, QUIT, each round.
+    pub reconnect: bool,
+}
+
+/// The shortest `:watch` interval, so a typo cannot hammer a server.
+pub(crate) const MIN_WATCH_SECONDS: u64 = 1;
+
+/// `:watch` arguments: `[--reconnect] SECONDS LINE` (the option may come
+/// after the seconds too).
+fn parse_watch(a: &Args<'_>) -> Result<Meta, MetaError> {
+    let mut rest = a.rest;
+    let mut reconnect = false;
+    let mut every = None;
+    while every.is_none() {
+        let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        if word == "--reconnect" {
+            reconnect = true;
+        } else {
+            let seconds = word.parse::<u64>().map_err(|_| a.usage())?;
+            if seconds < MIN_WATCH_SECONDS {
+                return Err(MetaError::Invalid(format!(
+                    ":watch runs at most once a second, not every {seconds} s"
+                )));
+            }
+            every = Some(std::time::Duration::from_secs(seconds));
+        }
+        rest = after.trim_start();
+    }
+    if let Some(after) = rest.strip_prefix("--reconnect ") {
+        reconnect = true;
+        rest = after.trim_start();
+    }
+    let line = rest.trim_end();
+    if line.is_empty() {
+        return Err(a.usage());
+    }
+    if line
+        .strip_prefix(':')
+        .and_then(|l| l.split_whitespace().next())
+        .is_some_and(|name| {
+            ["watch", "edit", "again"]
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name))
+        })
+    {
+        return Err(MetaError::Invalid(format!(
+            ":watch repeats a command or a helper, not {line}"
+        )));
+    }
+    Ok(Meta::Watch(Watch {
+        every: every.unwrap_or_default(),
+        line: line.to_string(),
+        reconnect,
+    }))
+}
+
+/// What `:export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportForm {
+    /// A swaks command line.
+    Swaks,
+    /// A curl command line (the message piped in).
+    Curl,
+    /// The script `:save` writes.
+    Script,
+}
+
+impl ExportForm {
+    fn name(self) -> &'static str {
+        match self {
+            ExportForm::Swaks => "swaks",
+            ExportForm::Curl => "curl",
+            ExportForm::Script => "script",
+        }
+    }
+}
+
+/// The names `:set` takes.
+pub(crate) const SETTINGS: &[&str] = &["colour", "wrap", "timeout", "hex", "timing"];
+
+/// One `:set NAME VALUE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// Colour on the screen.
+    Colour(bool),
+    /// Long lines wrapped at the terminal's width.
+    Wrap(bool),
+    /// How long to wait for each reply.
+    Timeout(std::time::Duration),
+    /// The hex dump of the bytes each way.
+    Hex(bool),
+    /// Each reply's latency.
+    Timing(bool),
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on = |b: bool| if b { "on" } else { "off" };
+        match self {
+            Setting::Colour(b) => write!(f, "colour {}", on(*b)),
+            Setting::Wrap(b) => write!(f, "wrap {}", on(*b)),
+            Setting::Timeout(d) => write!(f, "timeout {}", d.as_secs()),
+            Setting::Hex(b) => write!(f, "hex {}", on(*b)),
+            Setting::Timing(b) => write!(f, "timing {}", on(*b)),
+        }
+    }
+}
+
+/// The longest reply timeout `:set timeout` takes (a day).
+const MAX_TIMEOUT_SECONDS: u64 = 24 * 3600;
+
+/// `:set` arguments.
+fn parse_set(a: &Args<'_>) -> Result<Meta, MetaError> {
+    let (name, value) = match a.words.as_slice() {
+        [] => return Ok(Meta::Set(None)),
+        [name, value] => (name.to_ascii_lowercase(), value.to_ascii_lowercase()),
+        _ => return Err(a.usage()),
+    };
+    let on_off = || match value.as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(MetaError::Invalid(format!(
+            ":set {name} takes on or off, not {value:?}"
+        ))),
+    };
+    let setting = match name.as_str() {
+        "colour" | "color" => Setting::Colour(on_off()?),
+        "wrap" => Setting::Wrap(on_off()?),
+        "hex" => Setting::Hex(on_off()?),
+        "timing" => Setting::Timing(on_off()?),
+        "timeout" => {
+            let seconds = value
+                .trim_end_matches('s')
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=MAX_TIMEOUT_SECONDS).contains(s))
+                .ok_or_else(|| {
+                    MetaError::Invalid(format!(
+                        ":set timeout takes seconds, 1 to {MAX_TIMEOUT_SECONDS}, not {value:?}"
+                    ))
+                })?;
+            Setting::Timeout(std::time::Duration::from_secs(seconds))
+        }
+        _ => {
+            return Err(MetaError::Invalid(format!(
+                "no setting {name:?}: :set takes {}",
+                SETTINGS.join(", ")
+            )));
+        }
+    };
+    Ok(Meta::Set(Some(setting)))
 }
 
 /// The default BDAT chunk size.
@@ -882,6 +1140,18 @@ mod tests {
             "auth cram-md5",
             "send --to b@example.org --subject 'Grüße aus Köln'",
             "again",
+            "again 3",
+            "history",
+            "history rcpt to",
+            "watch 5 NOOP",
+            "watch --reconnect 10 :starttls",
+            "edit",
+            "edit bdat",
+            "export swaks",
+            "export script",
+            "set",
+            "set timeout 60",
+            "set colour off",
             "data 'my message.eml'",
             "bdat m.eml --chunk 100",
             r#"raw "MAIL FROM:<a@b>\r\n\x00""#,

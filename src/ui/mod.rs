@@ -9,6 +9,7 @@
 pub(crate) mod actions;
 pub(crate) mod audit;
 pub(crate) mod explain;
+pub(crate) mod export;
 pub(crate) mod helpers;
 pub(crate) mod hexdump;
 pub(crate) mod json;
@@ -43,11 +44,32 @@ pub(crate) trait Output: EventSink {
     fn set_timing(&mut self, on: bool);
     /// `:hex on|off`: outputs that cannot show a dump ignore it.
     fn set_hex(&mut self, _on: bool) {}
+    /// `:set colour on|off`: outputs without colour ignore it.
+    fn set_colour(&mut self, _on: bool) {}
+    /// `:set wrap on|off`: outputs that never wrap ignore it.
+    fn set_wrap(&mut self, _on: bool) {}
+    /// What `:set` lists: the display settings now.
+    fn view(&self) -> View {
+        View::default()
+    }
+    /// Lines to copy as they are (`:export`): no `#` before them, escaped.
+    fn plain(&mut self, lines: &[String]) {
+        self.info(lines);
+    }
     /// The run is over, with this exit code; `why` names the step that
     /// decided a code other than 0.
     fn end(&mut self, exit: Exit, why: Option<&str>);
     /// Starts (or, with `None`, stops) copying the output to a log.
     fn set_log(&mut self, log: Option<Box<dyn Write + Send>>);
+}
+
+/// The display settings `:set` lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct View {
+    pub(crate) colour: bool,
+    pub(crate) wrap: bool,
+    pub(crate) timing: bool,
+    pub(crate) hex: bool,
 }
 
 /// Reports a session that could not be opened: one line (and, for machine

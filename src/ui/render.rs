@@ -401,6 +401,30 @@ impl<W: Write> Output for Renderer<W> {
         self.hex = on;
     }
 
+    fn set_colour(&mut self, on: bool) {
+        self.theme = Theme::new(on);
+    }
+
+    fn set_wrap(&mut self, on: bool) {
+        self.wrap = if on { Wrap::Terminal } else { Wrap::Off };
+    }
+
+    fn view(&self) -> super::View {
+        super::View {
+            colour: self.theme.is_colored(),
+            wrap: self.wrap != Wrap::Off,
+            timing: self.timing,
+            hex: self.hex,
+        }
+    }
+
+    fn plain(&mut self, lines: &[String]) {
+        for line in lines {
+            self.line(Role::Plain, &escape_str(line));
+        }
+        Renderer::flush(self);
+    }
+
     fn end(&mut self, exit: Exit, why: Option<&str>) {
         if let Some(why) = why.filter(|_| exit != Exit::Success) {
             self.warning(&format!("exit {}: {why}", exit.code()));

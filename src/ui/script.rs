@@ -113,11 +113,18 @@ pub(crate) async fn run<O: Output>(
         match step {
             Ok(Flow::Continue | Flow::Pipeline) => {}
             Ok(Flow::Stop) => break End::Stopped,
-            Ok(Flow::Reconnect) => {
+            Ok(
+                flow @ (Flow::Reconnect
+                | Flow::History(_)
+                | Flow::Again(_)
+                | Flow::Watch(_)
+                | Flow::Edit { .. }),
+            ) => {
+                let name = flow.prompt_only().unwrap_or(":reconnect");
                 runner
-                    .fail(StepError::Local(
-                        ":reconnect works only at the interactive prompt".into(),
-                    ))
+                    .fail(StepError::Local(format!(
+                        "{name} works only at the interactive prompt"
+                    )))
                     .await;
                 break End::Stopped;
             }

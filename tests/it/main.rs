@@ -15,6 +15,8 @@ mod dns;
 mod engine;
 mod examples;
 mod explain;
+#[cfg(unix)]
+mod export;
 mod fuzz_corpus;
 mod generate;
 mod helpers;

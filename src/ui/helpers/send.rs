@@ -319,6 +319,8 @@ impl Helpers {
                 }
                 return Err(e.into());
             }
+            let to: Vec<String> = envelope.to.iter().map(|r| r.address.clone()).collect();
+            self.export.sent(&envelope.from, &to, &message);
         }
         if !plan.left_out.is_empty() {
             session.fail_locally(&format!(

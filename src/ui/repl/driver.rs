@@ -25,12 +25,13 @@ use super::{ReplOutput, history};
 use crate::config::ConnectConfig;
 use crate::exit::Exit;
 use crate::session::{Input, Phase, SessionError, Status, Syntax};
-use crate::ui::Output;
 use crate::ui::actions::Flow;
 use crate::ui::helpers::TtyAsker;
+use crate::ui::meta::Watch;
 use crate::ui::meta::{self, Meta};
 use crate::ui::runner::{self, Runner, StepError};
 use crate::ui::theme::Theme;
+use crate::ui::{Output, View};
 
 /// How a conversation with one server ended.
 enum End {
@@ -46,10 +47,14 @@ pub(super) struct Repl<'a> {
     theme: Theme,
     screen: Screen,
     console: Console,
-    timing: bool,
-    hex: bool,
+    /// The display settings (`:set`, `:timing`, `:hex`), kept across
+    /// connections.
+    view: View,
     /// Lines sent since the last prompt that may enter history.
     remember: Vec<String>,
+    /// Every history entry, numbered from 1 for `:history` and `:again N`:
+    /// the history file's as it was at the start, then each line kept.
+    history: Vec<String>,
     /// Lines typed ahead, read while a reply was awaited.
     ahead: super::terminal::Ahead,
 }
@@ -62,15 +67,21 @@ impl<'a> Repl<'a> {
         screen: Screen,
         console: Console,
         ahead: super::terminal::Ahead,
+        history: Vec<String>,
     ) -> Self {
         Repl {
             config,
             theme,
             screen,
             console,
-            timing: config.timing,
-            hex: false,
+            view: View {
+                colour: theme.is_colored(),
+                wrap: true,
+                timing: config.timing,
+                hex: false,
+            },
             remember: Vec::new(),
+            history,
             ahead,
         }
     }
@@ -90,7 +101,7 @@ impl<'a> Repl<'a> {
             let (end, connected) = match opened {
                 Some(mut runner) => {
                     let end = self.converse(&mut runner).await;
-                    (self.timing, self.hex) = runner.session.sink().settings();
+                    self.keep_view(&runner);
                     (end, true)
                 }
                 // Not even one connection: the error says it all.
@@ -107,13 +118,14 @@ impl<'a> Repl<'a> {
     }
 
     fn output(&self) -> ReplOutput {
-        ReplOutput::new(
-            self.screen.clone(),
-            self.theme,
-            self.timing,
-            self.hex,
-            self.ahead.clone(),
-        )
+        ReplOutput::new(self.screen.clone(), self.view, self.ahead.clone())
+    }
+
+    /// Takes the display settings from the session's output (`:set` may
+    /// have changed them), for the prompt and the next connection.
+    fn keep_view(&mut self, runner: &Runner<ReplOutput>) {
+        self.view = runner.session.sink_ref().view();
+        self.theme = Theme::new(self.view.colour);
     }
 
     /// Connects. A failure is one line: on stderr the first time, like any
@@ -245,9 +257,15 @@ impl<'a> Repl<'a> {
         queue: &mut VecDeque<String>,
     ) -> Option<End> {
         let bytes = line.as_bytes();
+        if !queued && runner.session.phase() == Phase::Data && is_edit(line) {
+            // Inside a message only a line that is exactly `:edit` is read
+            // as the command: the editor takes the rest of the message.
+            return self.edit(runner, false).await;
+        }
         let input = runner.session.classify(bytes, queued, Syntax::Interactive);
         if !runner.is_collecting() && history::keep(line, &input) {
             self.remember.push(line.to_string());
+            self.history.push(line.to_string());
         }
         let quitting = matches!(&input, Input::Meta(text) if meta::parse(text) == Ok(Meta::Quit));
         let screen = self.screen.clone();
@@ -267,6 +285,26 @@ impl<'a> Repl<'a> {
                 None
             }
             Ok(Some(Flow::Stop)) => Some(End::Exit),
+            Ok(Some(Flow::History(pattern))) => {
+                let lines = history_lines(&self.history, pattern.as_deref());
+                session.sink().info(&lines);
+                None
+            }
+            Ok(Some(Flow::Again(n))) => {
+                match again_line(&self.history, n) {
+                    Ok(entry) => {
+                        session.sink().info(&[format!("again {n}: {entry}")]);
+                        queue.push_front(entry);
+                    }
+                    Err(why) => session.sink().info(&[why]),
+                }
+                None
+            }
+            Ok(Some(Flow::Watch(watch))) => {
+                self.keep_view(runner);
+                return self.watch(runner, watch).await;
+            }
+            Ok(Some(Flow::Edit { bdat })) => return self.edit(runner, bdat).await,
             Ok(Some(Flow::Reconnect)) => {
                 if let Err(e) = with_interrupt(session.quit()).await {
                     session.sink().error(&e.to_string());
@@ -398,10 +436,14 @@ impl<'a> Repl<'a> {
     }
 
     fn turn(&mut self, runner: &Runner<ReplOutput>) -> Turn {
+        self.keep_view(runner);
         let session = &runner.session;
         let status = session.status();
+        let slow = session
+            .last_latency()
+            .filter(|l| self.view.timing && *l > prompt::SLOW);
         Turn {
-            prompt: prompt::prompt(&status, &self.theme),
+            prompt: prompt::with_latency(prompt::prompt(&status, &self.theme), slow, &self.theme),
             situation: Situation {
                 status: Some(status),
                 capabilities: session.capabilities().cloned(),
@@ -432,6 +474,312 @@ impl<'a> Repl<'a> {
                 .print(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
+}
+
+impl Repl<'_> {
+    /// `:watch`: runs the line every `watch.every` until Ctrl-C, each round
+    /// one line (time, code, latency, what changed); the transcript of the
+    /// rounds is not shown. On this connection, it stops when the
+    /// connection closes; with `--reconnect`, each round has its own.
+    async fn watch(&mut self, runner: &mut Runner<ReplOutput>, watch: Watch) -> Option<End> {
+        let how = if watch.reconnect {
+            ", each on a new connection"
+        } else {
+            ""
+        };
+        runner.session.sink().note(&format!(
+            "watching '{}' every {} s{how} (times in UTC) · Ctrl-C stops",
+            watch.line,
+            watch.every.as_secs()
+        ));
+        let mut previous: Option<Round> = None;
+        let mut rounds = 0u64;
+        loop {
+            let started = tokio::time::Instant::now();
+            let interrupt = interrupted();
+            let round = tokio::select! {
+                round = self.round(runner, &watch) => round,
+                () = interrupt => break,
+            };
+            rounds += 1;
+            let line = round.line(previous.as_ref());
+            runner.session.sink().note(&line);
+            previous = Some(round);
+            if !watch.reconnect && !runner.session.is_open() {
+                runner.session.sink().note(
+                    "the connection closed: :watch stopped (--reconnect opens a new one each round)",
+                );
+                break;
+            }
+            let interrupt = interrupted();
+            tokio::select! {
+                () = tokio::time::sleep_until(started + watch.every) => {}
+                () = interrupt => break,
+            }
+        }
+        runner.session.sink().set_quiet(false);
+        let s = if rounds == 1 { "" } else { "s" };
+        runner
+            .session
+            .sink()
+            .note(&format!("stopped watching after {rounds} round{s}"));
+        None
+    }
+
+    /// One round of `:watch`, shown only as its summary.
+    async fn round(&mut self, runner: &mut Runner<ReplOutput>, watch: &Watch) -> Round {
+        let screen = self.screen.clone();
+        let mut asker = ReplAsker { screen: &screen };
+        if !watch.reconnect {
+            let before = runner.session.reply_count();
+            runner.session.sink().set_quiet(true);
+            let ran = runner.line(watch.line.as_bytes(), false, &mut asker).await;
+            runner.session.sink().set_quiet(false);
+            return Round::of(&runner.session, before, ran.err().map(|e| e.to_string()));
+        }
+        let mut config = self.config.clone();
+        config.session.keep_waiting = false;
+        let mut output = self.output();
+        output.set_quiet(true);
+        let mut fresh = match runner::open(&config, output, true).await {
+            Ok(fresh) => fresh,
+            Err((e, _)) => return Round::failed(e.to_string()),
+        };
+        let before = fresh.session.reply_count();
+        let ran = fresh.line(watch.line.as_bytes(), false, &mut asker).await;
+        let round = Round::of(&fresh.session, before, ran.err().map(|e| e.to_string()));
+        let _ = fresh.session.quit().await;
+        round
+    }
+
+    /// `:edit`: the message is written in `$VISUAL` or `$EDITOR`, in a
+    /// file only the user can read, removed afterwards; then sent (inside
+    /// DATA, as the rest of the message). Ctrl-C, an editor that fails, or
+    /// an empty file send nothing.
+    async fn edit(&mut self, runner: &mut Runner<ReplOutput>, bdat: bool) -> Option<End> {
+        let session = &mut runner.session;
+        let Some(editor) = editor_command() else {
+            session
+                .sink()
+                .note("no editor: set $VISUAL or $EDITOR (export EDITOR=nano, say) to use :edit");
+            return None;
+        };
+        let file = match tempfile::Builder::new()
+            .prefix("smtpcli-message-")
+            .suffix(".eml")
+            .tempfile()
+        {
+            Ok(file) => file,
+            Err(e) => {
+                session
+                    .sink()
+                    .note(&format!("cannot make the message file: {e}"));
+                return None;
+            }
+        };
+        self.screen.wait_idle(Duration::from_secs(1));
+        let edited = {
+            let _echo = super::terminal::EchoOn::turn_on();
+            run_editor(&editor, file.path()).await
+        };
+        let message = match edited.and_then(|()| {
+            std::fs::read(file.path()).map_err(|e| format!("cannot read the message back: {e}"))
+        }) {
+            Ok(message) => message,
+            Err(why) => {
+                session.sink().note(&format!("{why}: nothing sent"));
+                return None;
+            }
+        };
+        // The file is removed now, whatever happens next.
+        drop(file);
+        if message.iter().all(u8::is_ascii_whitespace) {
+            session.sink().note("the message is empty: nothing sent");
+            return None;
+        }
+        let ran = with_interrupt(runner.helpers.edited(&mut runner.session, message, bdat)).await;
+        runner.helpers.record_reply(&runner.session);
+        match ran {
+            Ok(Some(())) => {}
+            Ok(None) => runner.session.sink().note(STOPPED_WAITING),
+            Err(e) => runner
+                .session
+                .sink()
+                .info(&[StepError::from(e).to_string()]),
+        }
+        None
+    }
+}
+
+/// What one round of `:watch` saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Round {
+    /// `HH:MM:SS`, UTC.
+    time: String,
+    /// The code (and enhanced code) of the round's last reply.
+    code: Option<String>,
+    /// Its text, escaped.
+    text: String,
+    latency: Option<Duration>,
+    /// Why the round failed, if it did.
+    error: Option<String>,
+}
+
+impl Round {
+    fn now() -> String {
+        let now = time::OffsetDateTime::now_utc();
+        format!("{:02}:{:02}:{:02}", now.hour(), now.minute(), now.second())
+    }
+
+    fn failed(error: String) -> Round {
+        Round {
+            time: Round::now(),
+            code: None,
+            text: String::new(),
+            latency: None,
+            error: Some(error),
+        }
+    }
+
+    fn of(
+        session: &crate::session::Session<ReplOutput>,
+        before: u64,
+        error: Option<String>,
+    ) -> Round {
+        let reply = session
+            .last_reply()
+            .filter(|_| session.reply_count() > before);
+        let code = reply.and_then(|r| {
+            let code = r.code()?.value().to_string();
+            Some(match r.enhanced_code() {
+                Some(e) => format!("{code} {e}"),
+                None => code,
+            })
+        });
+        Round {
+            time: Round::now(),
+            text: reply
+                .and_then(|r| r.line_texts().last().map(|t| t.escaped().to_string()))
+                .unwrap_or_default(),
+            latency: reply.and(session.last_latency()),
+            code,
+            error,
+        }
+    }
+
+    /// The round's line: time, code, latency, and what changed since the
+    /// round before (the reply's text on the first and on a change).
+    fn line(&self, previous: Option<&Round>) -> String {
+        let code = self.code.as_deref().unwrap_or("---");
+        let latency = self.latency.map_or("-".to_string(), |l| {
+            format!("{:.0} ms", l.as_secs_f64() * 1000.0)
+        });
+        let what = match (previous, &self.error) {
+            (_, Some(error)) if self.code.is_none() => format!("failed: {error}"),
+            (None, _) => self.text.clone(),
+            (Some(p), _) if p.code != self.code => format!(
+                "changed from {}: {}",
+                p.code.as_deref().unwrap_or("no reply"),
+                self.text
+            ),
+            (Some(p), _) if p.text != self.text => format!("text changed: {}", self.text),
+            (Some(_), _) => "no change".to_string(),
+        };
+        format!("{}  {code:<9}  {latency:>7}  {what}", self.time)
+    }
+}
+
+/// `:edit` typed inside a message.
+fn is_edit(line: &str) -> bool {
+    line.trim_end() == ":edit"
+}
+
+/// The editor to run: `$VISUAL`, else `$EDITOR` (a command line the shell
+/// reads, so `code --wait` works).
+fn editor_command() -> Option<String> {
+    ["VISUAL", "EDITOR"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.trim().is_empty())
+}
+
+/// Runs the editor on `path` and waits; Ctrl-C ends it. `Err` says why
+/// nothing should be sent.
+async fn run_editor(editor: &str, path: &std::path::Path) -> Result<(), String> {
+    let mut child = tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(path)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start the editor ({editor}): {e}"))?;
+    let interrupt = interrupted();
+    tokio::select! {
+        status = child.wait() => match status {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!("the editor exited with {status}")),
+            Err(e) => Err(format!("waiting for the editor failed: {e}")),
+        },
+        () = interrupt => {
+            let _ = child.kill().await;
+            Err("editing interrupted (Ctrl-C)".to_string())
+        }
+    }
+}
+
+/// `:history [PATTERN]`: the numbered entries (those containing PATTERN,
+/// case-insensitively), never one that carries a secret.
+fn history_lines(history: &[String], pattern: Option<&str>) -> Vec<String> {
+    let pattern = pattern.map(str::to_lowercase);
+    let width = history.len().to_string().len();
+    let lines: Vec<String> = history
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| is_shareable(line))
+        .filter(|(_, line)| {
+            pattern
+                .as_ref()
+                .is_none_or(|p| line.to_lowercase().contains(p))
+        })
+        .map(|(i, line)| format!("{:>width$}  {line}", i + 1))
+        .collect();
+    if lines.is_empty() {
+        return vec![match pattern {
+            Some(p) => format!("no history entry contains {p:?}"),
+            None => "the history is empty".to_string(),
+        }];
+    }
+    lines
+}
+
+/// Entry `n` of the history, to run again.
+fn again_line(history: &[String], n: usize) -> Result<String, String> {
+    let entry = history
+        .get(n.wrapping_sub(1))
+        .filter(|line| is_shareable(line))
+        .ok_or_else(|| format!("no history entry {n} (:history lists them)"))?;
+    let is_again = entry
+        .trim_start()
+        .strip_prefix(':')
+        .and_then(|rest| rest.split_whitespace().next())
+        .is_some_and(|name| name.eq_ignore_ascii_case("again"));
+    if is_again {
+        return Err(format!("entry {n} is itself an :again: not run"));
+    }
+    Ok(entry.clone())
+}
+
+/// Whether a history line may be shown or run again: what history keeps
+/// (an entry from an older file is checked once more, as a command).
+fn is_shareable(line: &str) -> bool {
+    let input = crate::session::input::classify(
+        line.as_bytes(),
+        crate::session::LineRole::Command,
+        Syntax::Interactive,
+        &Default::default(),
+    );
+    history::keep(line, &input)
 }
 
 const CLOSED_HINT: &str =

@@ -22,6 +22,45 @@ pub(super) fn path() -> Option<PathBuf> {
     Some(dir.join("history"))
 }
 
+/// The entries of the history file, oldest first, for `:history`: the
+/// lines rustyline wrote (its `#V2` header left out, its escapes undone).
+/// A file that cannot be read is an empty history.
+pub(super) fn load(path: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&text);
+    let mut lines = text.lines();
+    let mut first = lines.next();
+    if first == Some("#V2") {
+        first = None;
+    }
+    first
+        .into_iter()
+        .chain(lines)
+        .map(unescape)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// rustyline's escapes in a history line: `\\` and `\n`.
+fn unescape(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// Creates the history file's directory, private to the user.
 pub(super) fn prepare(path: &Path) -> io::Result<()> {
     let Some(dir) = path.parent() else {
@@ -144,6 +183,22 @@ mod tests {
         for (line, want) in table {
             assert_eq!(address(line).as_deref(), want, "{line:?}");
         }
+    }
+
+    #[test]
+    fn the_file_is_read_back_as_rustyline_wrote_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history");
+        std::fs::write(
+            &path,
+            "#V2\nEHLO a.example\n:send --body 'a\\\\b'\n\nNOOP\n",
+        )
+        .unwrap();
+        assert_eq!(
+            load(&path),
+            ["EHLO a.example", ":send --body 'a\\b'", "NOOP"]
+        );
+        assert!(load(&dir.path().join("none")).is_empty());
     }
 
     #[test]

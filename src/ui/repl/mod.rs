@@ -66,8 +66,9 @@ pub(crate) fn run(config: &ConnectConfig, theme: Theme) -> Result<Exit> {
         None
     };
     let ahead = terminal::Ahead::default();
+    let entries = history.as_deref().map(history::load).unwrap_or_default();
     let console = console::Console::start(editor, printer.screen(), history, ahead.clone());
-    let repl = driver::Repl::new(config, theme, printer.screen(), console, ahead);
+    let repl = driver::Repl::new(config, theme, printer.screen(), console, ahead, entries);
     let exit = runtime.block_on(repl.run());
     printer.finish();
     drop(echo_off);
@@ -84,20 +85,24 @@ pub(crate) struct ReplOutput {
     status: bool,
     /// Lines typed while a reply is awaited, read to be shown as queued.
     ahead: terminal::Ahead,
+    /// `:watch`: nothing is shown but the one line each round prints.
+    quiet: bool,
 }
 
 impl ReplOutput {
-    fn new(screen: Screen, theme: Theme, timing: bool, hex: bool, ahead: terminal::Ahead) -> Self {
+    fn new(screen: Screen, view: super::View, ahead: terminal::Ahead) -> Self {
+        let theme = Theme::new(view.colour);
         let mut renderer = Renderer::new(ScreenWriter::new(screen.clone()), theme);
-        renderer.timing = timing;
-        renderer.hex = hex;
-        renderer.wrap = Wrap::Terminal;
+        renderer.timing = view.timing;
+        renderer.hex = view.hex;
+        renderer.wrap = if view.wrap { Wrap::Terminal } else { Wrap::Off };
         ReplOutput {
             renderer,
             screen,
             theme,
             status: false,
             ahead,
+            quiet: false,
         }
     }
 
@@ -161,8 +166,9 @@ impl ReplOutput {
         }
     }
 
-    fn settings(&self) -> (bool, bool) {
-        (self.renderer.timing, self.renderer.hex)
+    /// Shows nothing (`true`) or everything again.
+    fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
     }
 }
 
@@ -172,6 +178,9 @@ impl EventSink for ReplOutput {
     }
 
     fn event(&mut self, event: Event) {
+        if self.quiet {
+            return;
+        }
         if let Event::Waiting { awaited, elapsed } = event {
             self.show_status(awaited, elapsed);
             return;
@@ -189,12 +198,18 @@ impl Output for ReplOutput {
     }
 
     fn error(&mut self, message: &str) {
+        if self.quiet {
+            return;
+        }
         self.clear_status();
         self.renderer.error_line(message);
         self.renderer.flush();
     }
 
     fn info(&mut self, lines: &[String]) {
+        if self.quiet {
+            return;
+        }
         self.clear_status();
         for line in lines {
             self.renderer.note(line);
@@ -208,6 +223,24 @@ impl Output for ReplOutput {
 
     fn set_hex(&mut self, on: bool) {
         self.renderer.hex = on;
+    }
+
+    fn set_colour(&mut self, on: bool) {
+        self.theme = Theme::new(on);
+        self.renderer.set_colour(on);
+    }
+
+    fn set_wrap(&mut self, on: bool) {
+        self.renderer.set_wrap(on);
+    }
+
+    fn view(&self) -> super::View {
+        self.renderer.view()
+    }
+
+    fn plain(&mut self, lines: &[String]) {
+        self.clear_status();
+        self.renderer.plain(lines);
     }
 
     fn end(&mut self, _exit: Exit, _why: Option<&str>) {}

@@ -74,6 +74,37 @@ pub(super) fn prompt(status: &Status, theme: &Theme) -> Prompt {
     prompt
 }
 
+/// A reply slower than this shows its latency in the prompt (with timing
+/// on).
+pub(super) const SLOW: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `prompt` with the last reply's latency before its `> ` (`1.2 s`), when
+/// there is one to show.
+pub(super) fn with_latency(
+    mut prompt: Prompt,
+    latency: Option<std::time::Duration>,
+    theme: &Theme,
+) -> Prompt {
+    let Some(latency) = latency else {
+        return prompt;
+    };
+    let end = |p: &mut String| {
+        if p.ends_with("> ") {
+            p.truncate(p.len() - 2);
+        }
+    };
+    end(&mut prompt.raw);
+    end(&mut prompt.styled);
+    prompt.push(theme, Role::Plain, " ");
+    prompt.push(
+        theme,
+        Role::Class(4),
+        &format!("{:.1} s", latency.as_secs_f64()),
+    );
+    prompt.push(theme, Role::Plain, "> ");
+    prompt
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +151,25 @@ mod tests {
         assert_eq!(prompt(&s, &plain).raw, "mail.example.org:587 closed> ");
         s.host = "::1".into();
         assert_eq!(prompt(&s, &plain).raw, "[::1]:587 closed> ");
+    }
+
+    #[test]
+    fn a_slow_reply_shows_in_the_prompt() {
+        let plain = Theme::new(false);
+        let p = prompt(&status(), &plain);
+        let slow = with_latency(
+            p.clone(),
+            Some(std::time::Duration::from_millis(1530)),
+            &plain,
+        );
+        assert_eq!(slow.raw, "mail.example.org:587 1.5 s> ");
+        assert_eq!(with_latency(p.clone(), None, &plain), p);
+        let coloured = with_latency(
+            prompt(&status(), &Theme::new(true)),
+            Some(std::time::Duration::from_secs(2)),
+            &Theme::new(true),
+        );
+        assert_eq!(coloured.raw, "mail.example.org:587 2.0 s> ");
     }
 
     #[test]
