@@ -231,3 +231,39 @@ fn an_endless_pasted_bounce_is_refused_not_hoarded() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
 }
+
+#[test]
+fn help_verb_explains_a_command_offline() {
+    let out = smtpcli().args(["help", "mail"]).output().unwrap();
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("MAIL (command, RFC 5321 §4.1.1.2)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SIZE=n"), "{stdout}");
+    assert!(
+        stdout.contains("552  the declared SIZE exceeds"),
+        "{stdout}"
+    );
+    // No server: nothing is marked as advertised.
+    assert!(!stdout.contains(" * "), "{stdout}");
+
+    let list = text(&smtpcli().arg("help").output().unwrap().stdout);
+    for verb in [
+        "EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "EXPN", "HELP", "NOOP", "QUIT",
+    ] {
+        assert!(
+            list.lines().any(|l| l.trim_start().starts_with(verb)),
+            "{verb}\n{list}"
+        );
+    }
+
+    let unknown = smtpcli().args(["help", "frob"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown.stderr).contains("smtpcli help"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}

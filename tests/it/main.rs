@@ -30,6 +30,8 @@ mod proxy;
 mod readme;
 #[cfg(unix)]
 mod repl;
+#[cfg(all(unix, feature = "demo"))]
+mod repl_power;
 mod replay;
 mod sasl;
 mod script;

@@ -440,3 +440,52 @@ fn an_expect_354_fails_on_another_reply_to_data() {
         "{stdout}"
     );
 }
+
+#[test]
+fn timing_puts_each_replys_latency_into_the_log_and_json_always_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("session.log");
+    let server = FakeServer::start(vec![
+        send("220 mail.example.org ESMTP"),
+        expect("NOOP"),
+        send("250 2.0.0 Ok"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let out = smtpcli()
+        .args(["--color", "never", "127.0.0.1", &server.port()])
+        .write_stdin(format!(":log {}\n:set timing on\nNOOP\n", log.display()))
+        .output()
+        .unwrap();
+    server.finish();
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let after_noop = logged
+        .split("<< 250 2.0.0 Ok\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{logged}"));
+    let note = after_noop.lines().next().unwrap_or_default();
+    assert!(note.starts_with("# ") && note.ends_with(" ms"), "{logged}");
+
+    let server = FakeServer::start(vec![
+        send("220 mail.example.org ESMTP"),
+        expect("NOOP"),
+        send("250 2.0.0 Ok"),
+        expect("QUIT"),
+        send("221 Bye"),
+        Step::Close,
+    ]);
+    let out = smtpcli()
+        .args(["--json", "127.0.0.1", &server.port()])
+        .write_stdin("NOOP\n")
+        .output()
+        .unwrap();
+    server.finish();
+    let json = text(&out.stdout);
+    let noop = json
+        .lines()
+        .find(|l| l.contains("\"reply\"") && l.contains("2.0.0 Ok"))
+        .unwrap_or_else(|| panic!("{json}"));
+    assert!(noop.contains("\"latency_ms\""), "{noop}");
+}

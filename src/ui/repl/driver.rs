@@ -257,7 +257,7 @@ impl<'a> Repl<'a> {
         queue: &mut VecDeque<String>,
     ) -> Option<End> {
         let bytes = line.as_bytes();
-        if !queued && runner.session.phase() == Phase::Data && is_edit(line) {
+        if (!queued || queue.is_empty()) && runner.session.phase() == Phase::Data && is_edit(line) {
             // Inside a message only a line that is exactly `:edit` is read
             // as the command: the editor takes the rest of the message.
             return self.edit(runner, false).await;
@@ -441,7 +441,7 @@ impl<'a> Repl<'a> {
         let status = session.status();
         let slow = session
             .last_latency()
-            .filter(|l| self.view.timing && *l > prompt::SLOW);
+            .filter(|l| self.view.timing && *l > prompt::SLOW && session.is_open());
         Turn {
             prompt: prompt::with_latency(prompt::prompt(&status, &self.theme), slow, &self.theme),
             situation: Situation {
@@ -494,12 +494,14 @@ impl Repl<'_> {
         ));
         let mut previous: Option<Round> = None;
         let mut rounds = 0u64;
+        // One listener for the whole watch: a Ctrl-C between two rounds is
+        // not lost between two listeners.
+        let mut interrupts = Interrupts::new();
         loop {
             let started = tokio::time::Instant::now();
-            let interrupt = interrupted();
             let round = tokio::select! {
                 round = self.round(runner, &watch) => round,
-                () = interrupt => break,
+                () = interrupts.next() => break,
             };
             rounds += 1;
             let line = round.line(previous.as_ref());
@@ -511,10 +513,9 @@ impl Repl<'_> {
                 );
                 break;
             }
-            let interrupt = interrupted();
             tokio::select! {
                 () = tokio::time::sleep_until(started + watch.every) => {}
-                () = interrupt => break,
+                () = interrupts.next() => break,
             }
         }
         runner.session.sink().set_quiet(false);
@@ -829,6 +830,36 @@ fn interrupted() -> impl Future<Output = ()> {
     }
     #[cfg(not(unix))]
     async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Ctrl-C, again and again, from one listener.
+struct Interrupts {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn new() -> Interrupts {
+        Interrupts {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// The next Ctrl-C.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        match self.signal.as_mut() {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
