@@ -45,7 +45,7 @@ fn watch_repeats_a_command_one_line_a_round_until_ctrl_c() {
     pty.send(":watch 1 NOOP\r");
     pty.wait_text("watching 'NOOP' every 1 s");
     // The first round shows the reply's text, the next ones what changed.
-    pty.wait(&"two rounds".to_string(), |s| {
+    pty.wait("two rounds", |s| {
         s.contents()
             .lines()
             .filter(|l| l.contains("  250 2.0.0"))
@@ -70,7 +70,7 @@ fn watch_with_reconnect_opens_a_connection_each_round_for_a_helper() {
     pty.wait_prompt(&prompt);
     pty.send(":watch --reconnect 1 :starttls\r");
     pty.wait_text("each on a new connection");
-    pty.wait(&"two rounds".to_string(), |s| {
+    pty.wait("two rounds", |s| {
         s.contents()
             .lines()
             .filter(|l| l.contains("  250 "))
@@ -252,7 +252,7 @@ fn history_is_numbered_without_secrets_and_again_runs_an_entry() {
     pty.wait_prompt(&prompt);
     pty.send(":again 2\r");
     pty.wait_text("# again 2: NOOP");
-    pty.wait(&"a second NOOP".to_string(), |s| {
+    pty.wait("a second NOOP", |s| {
         s.contents().matches(">> NOOP").count() == 2
     });
     type_line(&mut pty, &prompt, ":again 99", "no history entry 99");
@@ -275,7 +275,7 @@ fn set_lists_and_changes_the_session_settings() {
     type_line(&mut pty, &prompt, ":set wrap sometimes", "takes on or off");
     type_line(&mut pty, &prompt, "NOOP", "<< 250 2.0.0");
     // With timing on, the reply's latency; without colour, a plain row.
-    pty.wait(&"the latency note".to_string(), |s| {
+    pty.wait("the latency note", |s| {
         s.contents()
             .lines()
             .any(|l| l.starts_with("# ") && l.trim_end().ends_with(" ms"))
@@ -310,7 +310,7 @@ fn a_reply_slower_than_a_second_shows_its_latency_in_the_prompt() {
     pty.wait_text("waiting 1 s for the reply to NOOP");
     go.send(()).unwrap();
     pty.wait_text("<< 250 2.0.0 Ok");
-    pty.wait(&"the latency in the prompt".to_string(), |s| {
+    pty.wait("the latency in the prompt", |s| {
         let (r, _) = s.cursor_position();
         let row = row_text(s, r);
         row.starts_with(&format!("127.0.0.1:{port} 1.")) && row.ends_with(" s>")
