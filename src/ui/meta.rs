@@ -17,8 +17,12 @@ use thiserror::Error;
 use crate::proto::auth::Mechanism;
 use crate::session::expect::{ExpectError, Expectation};
 
+mod args;
 pub(crate) mod help;
 pub(crate) mod reference;
+
+pub(crate) use args::{ExportForm, Setting, Watch};
+pub(crate) use args::{SETTINGS, parse_set, parse_watch};
 pub(crate) use help::help;
 
 /// What a command's arguments are, for completion and hints.
@@ -683,166 +687,6 @@ impl fmt::Display for Meta {
     }
 }
 
-/// `:watch`: what to run, how often, and whether on a fresh connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Watch {
-    /// Between the starts of two rounds.
-    pub every: std::time::Duration,
-    /// The line run each round (a command or a meta-command).
-    pub line: String,
-    /// `--reconnect`: connect, run, QUIT, each round.
-    pub reconnect: bool,
-}
-
-/// The shortest `:watch` interval, so a typo cannot hammer a server.
-pub(crate) const MIN_WATCH_SECONDS: u64 = 1;
-
-/// `:watch` arguments: `[--reconnect] SECONDS LINE` (the option may come
-/// after the seconds too).
-fn parse_watch(a: &Args<'_>) -> Result<Meta, MetaError> {
-    let mut rest = a.rest;
-    let mut reconnect = false;
-    let mut every = None;
-    while every.is_none() {
-        let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        if word == "--reconnect" {
-            reconnect = true;
-        } else {
-            let seconds = word.parse::<u64>().map_err(|_| a.usage())?;
-            if seconds < MIN_WATCH_SECONDS {
-                return Err(MetaError::Invalid(format!(
-                    ":watch runs at most once a second, not every {seconds} s"
-                )));
-            }
-            every = Some(std::time::Duration::from_secs(seconds));
-        }
-        rest = after.trim_start();
-    }
-    if let Some(after) = rest.strip_prefix("--reconnect ") {
-        reconnect = true;
-        rest = after.trim_start();
-    }
-    let line = rest.trim_end();
-    if line.is_empty() {
-        return Err(a.usage());
-    }
-    if line
-        .strip_prefix(':')
-        .and_then(|l| l.split_whitespace().next())
-        .is_some_and(|name| {
-            ["watch", "edit", "again"]
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(name))
-        })
-    {
-        return Err(MetaError::Invalid(format!(
-            ":watch repeats a command or a helper, not {line}"
-        )));
-    }
-    Ok(Meta::Watch(Watch {
-        every: every.unwrap_or_default(),
-        line: line.to_string(),
-        reconnect,
-    }))
-}
-
-/// What `:export` writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportForm {
-    /// A swaks command line.
-    Swaks,
-    /// A curl command line (the message piped in).
-    Curl,
-    /// The script `:save` writes.
-    Script,
-}
-
-impl ExportForm {
-    fn name(self) -> &'static str {
-        match self {
-            ExportForm::Swaks => "swaks",
-            ExportForm::Curl => "curl",
-            ExportForm::Script => "script",
-        }
-    }
-}
-
-/// The names `:set` takes.
-pub(crate) const SETTINGS: &[&str] = &["colour", "wrap", "timeout", "hex", "timing"];
-
-/// One `:set NAME VALUE`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Setting {
-    /// Colour on the screen.
-    Colour(bool),
-    /// Long lines wrapped at the terminal's width.
-    Wrap(bool),
-    /// How long to wait for each reply.
-    Timeout(std::time::Duration),
-    /// The hex dump of the bytes each way.
-    Hex(bool),
-    /// Each reply's latency.
-    Timing(bool),
-}
-
-impl fmt::Display for Setting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let on = |b: bool| if b { "on" } else { "off" };
-        match self {
-            Setting::Colour(b) => write!(f, "colour {}", on(*b)),
-            Setting::Wrap(b) => write!(f, "wrap {}", on(*b)),
-            Setting::Timeout(d) => write!(f, "timeout {}", d.as_secs()),
-            Setting::Hex(b) => write!(f, "hex {}", on(*b)),
-            Setting::Timing(b) => write!(f, "timing {}", on(*b)),
-        }
-    }
-}
-
-/// The longest reply timeout `:set timeout` takes (a day).
-const MAX_TIMEOUT_SECONDS: u64 = 24 * 3600;
-
-/// `:set` arguments.
-fn parse_set(a: &Args<'_>) -> Result<Meta, MetaError> {
-    let (name, value) = match a.words.as_slice() {
-        [] => return Ok(Meta::Set(None)),
-        [name, value] => (name.to_ascii_lowercase(), value.to_ascii_lowercase()),
-        _ => return Err(a.usage()),
-    };
-    let on_off = || match value.as_str() {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(MetaError::Invalid(format!(
-            ":set {name} takes on or off, not {value:?}"
-        ))),
-    };
-    let setting = match name.as_str() {
-        "colour" | "color" => Setting::Colour(on_off()?),
-        "wrap" => Setting::Wrap(on_off()?),
-        "hex" => Setting::Hex(on_off()?),
-        "timing" => Setting::Timing(on_off()?),
-        "timeout" => {
-            let seconds = value
-                .trim_end_matches('s')
-                .parse::<u64>()
-                .ok()
-                .filter(|s| (1..=MAX_TIMEOUT_SECONDS).contains(s))
-                .ok_or_else(|| {
-                    MetaError::Invalid(format!(
-                        ":set timeout takes seconds, 1 to {MAX_TIMEOUT_SECONDS}, not {value:?}"
-                    ))
-                })?;
-            Setting::Timeout(std::time::Duration::from_secs(seconds))
-        }
-        _ => {
-            return Err(MetaError::Invalid(format!(
-                "no setting {name:?}: :set takes {}",
-                SETTINGS.join(", ")
-            )));
-        }
-    };
-    Ok(Meta::Set(Some(setting)))
-}
-
 /// The default BDAT chunk size.
 pub(crate) const DEFAULT_CHUNK: usize = 1024 * 1024;
 
@@ -1036,6 +880,57 @@ mod tests {
             })
         );
         assert!(matches!(parse("expect"), Err(MetaError::Expect(_))));
+    }
+
+    #[test]
+    fn watch_set_and_export_arguments() {
+        let watch = |line: &str| match parse(line) {
+            Ok(Meta::Watch(w)) => Ok((w.every.as_secs(), w.line, w.reconnect)),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(watch("watch 5 NOOP"), Ok((5, "NOOP".into(), false)));
+        assert_eq!(
+            watch("watch --reconnect 10 :starttls"),
+            Ok((10, ":starttls".into(), true))
+        );
+        assert_eq!(
+            watch("watch 10 --reconnect RCPT TO:<b@example.org>"),
+            Ok((10, "RCPT TO:<b@example.org>".into(), true))
+        );
+        assert!(watch("watch 0 NOOP").unwrap_err().contains("once a second"));
+        assert!(watch("watch 5").unwrap_err().starts_with("usage:"));
+        assert!(watch("watch soon NOOP").unwrap_err().starts_with("usage:"));
+        assert!(watch("watch 5 :watch 1 NOOP").is_err());
+        assert!(watch("watch 5 :edit").is_err());
+
+        assert_eq!(parse("set"), Ok(Meta::Set(None)));
+        assert_eq!(
+            parse("set color OFF"),
+            Ok(Meta::Set(Some(Setting::Colour(false))))
+        );
+        assert_eq!(
+            parse("set timeout 90s"),
+            Ok(Meta::Set(Some(Setting::Timeout(
+                std::time::Duration::from_secs(90)
+            ))))
+        );
+        for bad in [
+            "set timeout 0",
+            "set timeout soon",
+            "set wrap maybe",
+            "set frob on",
+        ] {
+            assert!(matches!(parse(bad), Err(MetaError::Invalid(_))), "{bad}");
+        }
+        assert!(matches!(parse("set timing"), Err(MetaError::Usage { .. })));
+        assert_eq!(parse("export CURL"), Ok(Meta::Export(ExportForm::Curl)));
+        assert!(parse("export mutt").is_err());
+        assert_eq!(parse("again"), Ok(Meta::Again(None)));
+        assert_eq!(parse("again 2"), Ok(Meta::Again(Some(2))));
+        assert!(parse("again 0").is_err());
+        assert_eq!(parse("edit BDAT"), Ok(Meta::Edit { bdat: true }));
+        assert!(parse("edit now").is_err());
     }
 
     #[test]

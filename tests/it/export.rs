@@ -141,6 +141,7 @@ impl Piped {
 
 #[cfg(feature = "demo")]
 #[test]
+#[ignore = "needs swaks and curl: scripts/test-servers start installs them"]
 fn exported_swaks_and_curl_deliver_the_same_envelope_and_message_to_the_demo() {
     let subject = token("export-demo");
     let mut smtpcli = Piped::start(&["--demo"]);

@@ -1,0 +1,359 @@
+//! The prompt's power tools: `:watch` (a line repeated until Ctrl-C, one
+//! summary line per round), `:edit` (the message written in the user's
+//! editor), and the numbered history behind `:history` and `:again N`.
+//! They live at the prompt because they need a person: Ctrl-C, an editor,
+//! the history.
+
+use std::time::Duration;
+
+use super::{End, Repl, ReplAsker, STOPPED_WAITING, interrupted, with_interrupt};
+use crate::session::Syntax;
+use crate::ui::Output;
+use crate::ui::meta::Watch;
+use crate::ui::repl::{ReplOutput, history};
+use crate::ui::runner::{self, Runner, StepError};
+
+impl Repl<'_> {
+    /// `:watch`: runs the line every `watch.every` until Ctrl-C, each round
+    /// one line (time, code, latency, what changed); the transcript of the
+    /// rounds is not shown. On this connection, it stops when the
+    /// connection closes; with `--reconnect`, each round has its own.
+    pub(super) async fn watch(
+        &mut self,
+        runner: &mut Runner<ReplOutput>,
+        watch: Watch,
+    ) -> Option<End> {
+        let how = if watch.reconnect {
+            ", each on a new connection"
+        } else {
+            ""
+        };
+        runner.session.sink().note(&format!(
+            "watching '{}' every {} s{how} (times in UTC) · Ctrl-C stops",
+            watch.line,
+            watch.every.as_secs()
+        ));
+        let mut previous: Option<Round> = None;
+        let mut rounds = 0u64;
+        // One listener for the whole watch: a Ctrl-C between two rounds is
+        // not lost between two listeners.
+        let mut interrupts = Interrupts::new();
+        loop {
+            let started = tokio::time::Instant::now();
+            let round = tokio::select! {
+                round = self.round(runner, &watch) => round,
+                () = interrupts.next() => break,
+            };
+            rounds += 1;
+            let line = round.line(previous.as_ref());
+            runner.session.sink().note(&line);
+            previous = Some(round);
+            if !watch.reconnect && !runner.session.is_open() {
+                runner.session.sink().note(
+                    "the connection closed: :watch stopped (--reconnect opens a new one each round)",
+                );
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(started + watch.every) => {}
+                () = interrupts.next() => break,
+            }
+        }
+        runner.session.sink().set_quiet(false);
+        let s = if rounds == 1 { "" } else { "s" };
+        runner
+            .session
+            .sink()
+            .note(&format!("stopped watching after {rounds} round{s}"));
+        None
+    }
+
+    /// One round of `:watch`, shown only as its summary.
+    async fn round(&mut self, runner: &mut Runner<ReplOutput>, watch: &Watch) -> Round {
+        let screen = self.screen.clone();
+        let mut asker = ReplAsker { screen: &screen };
+        if !watch.reconnect {
+            let before = runner.session.reply_count();
+            runner.session.sink().set_quiet(true);
+            let ran = runner.line(watch.line.as_bytes(), false, &mut asker).await;
+            runner.session.sink().set_quiet(false);
+            return Round::of(&runner.session, before, ran.err().map(|e| e.to_string()));
+        }
+        let mut config = self.config.clone();
+        config.session.keep_waiting = false;
+        let mut output = self.output();
+        output.set_quiet(true);
+        let mut fresh = match runner::open(&config, output, true).await {
+            Ok(fresh) => fresh,
+            Err((e, _)) => return Round::failed(e.to_string()),
+        };
+        let before = fresh.session.reply_count();
+        let ran = fresh.line(watch.line.as_bytes(), false, &mut asker).await;
+        let round = Round::of(&fresh.session, before, ran.err().map(|e| e.to_string()));
+        let _ = fresh.session.quit().await;
+        round
+    }
+
+    /// `:edit`: the message is written in `$VISUAL` or `$EDITOR`, in a
+    /// file only the user can read, removed afterwards; then sent (inside
+    /// DATA, as the rest of the message). Ctrl-C, an editor that fails, or
+    /// an empty file send nothing.
+    pub(super) async fn edit(
+        &mut self,
+        runner: &mut Runner<ReplOutput>,
+        bdat: bool,
+    ) -> Option<End> {
+        let session = &mut runner.session;
+        let Some(editor) = editor_command() else {
+            session
+                .sink()
+                .note("no editor: set $VISUAL or $EDITOR (export EDITOR=nano, say) to use :edit");
+            return None;
+        };
+        let file = match tempfile::Builder::new()
+            .prefix("smtpcli-message-")
+            .suffix(".eml")
+            .tempfile()
+        {
+            Ok(file) => file,
+            Err(e) => {
+                session
+                    .sink()
+                    .note(&format!("cannot make the message file: {e}"));
+                return None;
+            }
+        };
+        self.screen.wait_idle(Duration::from_secs(1));
+        let edited = {
+            let _echo = crate::ui::repl::terminal::EchoOn::turn_on();
+            run_editor(&editor, file.path()).await
+        };
+        let message = match edited.and_then(|()| {
+            std::fs::read(file.path()).map_err(|e| format!("cannot read the message back: {e}"))
+        }) {
+            Ok(message) => message,
+            Err(why) => {
+                session.sink().note(&format!("{why}: nothing sent"));
+                return None;
+            }
+        };
+        // The file is removed now, whatever happens next.
+        drop(file);
+        if message.iter().all(u8::is_ascii_whitespace) {
+            session.sink().note("the message is empty: nothing sent");
+            return None;
+        }
+        let ran = with_interrupt(runner.helpers.edited(&mut runner.session, message, bdat)).await;
+        runner.helpers.record_reply(&runner.session);
+        match ran {
+            Ok(Some(())) => {}
+            Ok(None) => runner.session.sink().note(STOPPED_WAITING),
+            Err(e) => runner
+                .session
+                .sink()
+                .info(&[StepError::from(e).to_string()]),
+        }
+        None
+    }
+}
+
+/// What one round of `:watch` saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Round {
+    /// `HH:MM:SS`, UTC.
+    time: String,
+    /// The code (and enhanced code) of the round's last reply.
+    code: Option<String>,
+    /// Its text, escaped.
+    text: String,
+    latency: Option<Duration>,
+    /// Why the round failed, if it did.
+    error: Option<String>,
+}
+
+impl Round {
+    fn now() -> String {
+        let now = time::OffsetDateTime::now_utc();
+        format!("{:02}:{:02}:{:02}", now.hour(), now.minute(), now.second())
+    }
+
+    fn failed(error: String) -> Round {
+        Round {
+            time: Round::now(),
+            code: None,
+            text: String::new(),
+            latency: None,
+            error: Some(error),
+        }
+    }
+
+    fn of(
+        session: &crate::session::Session<ReplOutput>,
+        before: u64,
+        error: Option<String>,
+    ) -> Round {
+        let reply = session
+            .last_reply()
+            .filter(|_| session.reply_count() > before);
+        let code = reply.and_then(|r| {
+            let code = r.code()?.value().to_string();
+            Some(match r.enhanced_code() {
+                Some(e) => format!("{code} {e}"),
+                None => code,
+            })
+        });
+        Round {
+            time: Round::now(),
+            text: reply
+                .and_then(|r| r.line_texts().last().map(|t| t.escaped().to_string()))
+                .unwrap_or_default(),
+            latency: reply.and(session.last_latency()),
+            code,
+            error,
+        }
+    }
+
+    /// The round's line: time, code, latency, and what changed since the
+    /// round before (the reply's text on the first and on a change).
+    fn line(&self, previous: Option<&Round>) -> String {
+        let code = self.code.as_deref().unwrap_or("---");
+        let latency = self.latency.map_or("-".to_string(), |l| {
+            format!("{:.0} ms", l.as_secs_f64() * 1000.0)
+        });
+        let what = match (previous, &self.error) {
+            (_, Some(error)) if self.code.is_none() => format!("failed: {error}"),
+            (None, _) => self.text.clone(),
+            (Some(p), _) if p.code != self.code => format!(
+                "changed from {}: {}",
+                p.code.as_deref().unwrap_or("no reply"),
+                self.text
+            ),
+            (Some(p), _) if p.text != self.text => format!("text changed: {}", self.text),
+            (Some(_), _) => "no change".to_string(),
+        };
+        format!("{}  {code:<9}  {latency:>7}  {what}", self.time)
+    }
+}
+
+/// `:edit` typed inside a message.
+pub(super) fn is_edit(line: &str) -> bool {
+    line.trim_end() == ":edit"
+}
+
+/// The editor to run: `$VISUAL`, else `$EDITOR` (a command line the shell
+/// reads, so `code --wait` works).
+fn editor_command() -> Option<String> {
+    ["VISUAL", "EDITOR"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.trim().is_empty())
+}
+
+/// Runs the editor on `path` and waits; Ctrl-C ends it. `Err` says why
+/// nothing should be sent.
+async fn run_editor(editor: &str, path: &std::path::Path) -> Result<(), String> {
+    let mut child = tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(path)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start the editor ({editor}): {e}"))?;
+    let interrupt = interrupted();
+    tokio::select! {
+        status = child.wait() => match status {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!("the editor exited with {status}")),
+            Err(e) => Err(format!("waiting for the editor failed: {e}")),
+        },
+        () = interrupt => {
+            let _ = child.kill().await;
+            Err("editing interrupted (Ctrl-C)".to_string())
+        }
+    }
+}
+
+/// `:history [PATTERN]`: the numbered entries (those containing PATTERN,
+/// case-insensitively), never one that carries a secret.
+pub(super) fn history_lines(history: &[String], pattern: Option<&str>) -> Vec<String> {
+    let pattern = pattern.map(str::to_lowercase);
+    let width = history.len().to_string().len();
+    let lines: Vec<String> = history
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| is_shareable(line))
+        .filter(|(_, line)| {
+            pattern
+                .as_ref()
+                .is_none_or(|p| line.to_lowercase().contains(p))
+        })
+        .map(|(i, line)| format!("{:>width$}  {line}", i + 1))
+        .collect();
+    if lines.is_empty() {
+        return vec![match pattern {
+            Some(p) => format!("no history entry contains {p:?}"),
+            None => "the history is empty".to_string(),
+        }];
+    }
+    lines
+}
+
+/// Entry `n` of the history, to run again.
+pub(super) fn again_line(history: &[String], n: usize) -> Result<String, String> {
+    let entry = history
+        .get(n.wrapping_sub(1))
+        .filter(|line| is_shareable(line))
+        .ok_or_else(|| format!("no history entry {n} (:history lists them)"))?;
+    let is_again = entry
+        .trim_start()
+        .strip_prefix(':')
+        .and_then(|rest| rest.split_whitespace().next())
+        .is_some_and(|name| name.eq_ignore_ascii_case("again"));
+    if is_again {
+        return Err(format!("entry {n} is itself an :again: not run"));
+    }
+    Ok(entry.clone())
+}
+
+/// Whether a history line may be shown or run again: what history keeps
+/// (an entry from an older file is checked once more, as a command).
+fn is_shareable(line: &str) -> bool {
+    let input = crate::session::input::classify(
+        line.as_bytes(),
+        crate::session::LineRole::Command,
+        Syntax::Interactive,
+        &Default::default(),
+    );
+    history::keep(line, &input)
+}
+
+/// Ctrl-C, again and again, from one listener.
+struct Interrupts {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn new() -> Interrupts {
+        Interrupts {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// The next Ctrl-C.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        match self.signal.as_mut() {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
