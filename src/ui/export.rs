@@ -222,6 +222,10 @@ fn swaks_command(facts: &Facts<'_>, t: Option<&Transaction>) -> Vec<String> {
             auth.push(' ');
             auth.push_str(&quote(m));
         }
+        // swaks has no XOAUTH2: say so rather than print a command that fails.
+        if mechanism.is_some_and(|m| m.eq_ignore_ascii_case("XOAUTH2")) {
+            return vec!["# swaks cannot authenticate with XOAUTH2: try :export curl".to_string()];
+        }
         let user = user.map_or(USER.to_string(), quote);
         groups.push(format!(
             "{auth} --auth-user {user} --auth-password {PASSWORD}"
@@ -299,15 +303,19 @@ fn curl_command(facts: &Facts<'_>, t: Option<&Transaction>) -> Vec<String> {
         groups.push("--insecure".to_string());
     }
     if let Some((user, mechanism)) = facts.auth {
-        let user = match user {
-            Some(user) => format!("\"{}:$SMTP_PASSWORD\"", shell_double(user)),
-            None => "\"$SMTP_USER:$SMTP_PASSWORD\"".to_string(),
-        };
-        let mut auth = format!("--user {user}");
-        if let Some(m) = mechanism {
-            auth.push_str(&format!(" --login-options {}", quote(&format!("AUTH={m}"))));
+        let user = user.map_or("$SMTP_USER".to_string(), shell_double);
+        if mechanism.is_some_and(|m| m.eq_ignore_ascii_case("XOAUTH2")) {
+            // A token, not a password: curl sends it with AUTH XOAUTH2.
+            groups.push(format!(
+                "--user \"{user}\" --oauth2-bearer \"$SMTP_TOKEN\" --login-options AUTH=XOAUTH2"
+            ));
+        } else {
+            let mut auth = format!("--user \"{user}:$SMTP_PASSWORD\"");
+            if let Some(m) = mechanism {
+                auth.push_str(&format!(" --login-options {}", quote(&format!("AUTH={m}"))));
+            }
+            groups.push(auth);
         }
-        groups.push(auth);
     }
     groups.push(format!("--mail-from {}", quote(&t.from)));
     let rcpts: Vec<String> =
@@ -470,6 +478,22 @@ mod tests {
         assert!(
             curl.starts_with("printf '%s\\r\\n' 'Subject: x' '' body |"),
             "{curl}"
+        );
+    }
+
+    #[test]
+    fn xoauth2_exports_a_token_placeholder_for_curl_only() {
+        let mut f = facts();
+        f.auth = Some((Some("alice@example.org"), Some("XOAUTH2")));
+        let curl = command(&f, &typed_session(), true).join("\n");
+        assert!(
+            curl.contains("--user \"alice@example.org\" --oauth2-bearer \"$SMTP_TOKEN\""),
+            "{curl}"
+        );
+        let swaks = command(&f, &typed_session(), false);
+        assert!(
+            swaks[0].contains("cannot authenticate with XOAUTH2"),
+            "{swaks:?}"
         );
     }
 

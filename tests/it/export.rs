@@ -5,6 +5,7 @@
 //! envelope as it saw it).
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -327,4 +328,104 @@ fn export_script_is_what_save_writes_and_secrets_stay_placeholders() {
         "{transcript}"
     );
     assert!(transcript.contains("--quit-after AUTH"), "{transcript}");
+}
+
+/// Every message in `maildir/new` holding `token`, once `count` are there
+/// (delivery is asynchronous); panics after 30 s with what was found.
+fn delivered(maildir: &str, token: &str, count: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let found: Vec<String> = std::fs::read_dir(Path::new(maildir).join("new"))
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.metadata().is_ok_and(|m| m.len() < 1024 * 1024))
+                    .filter_map(|e| std::fs::read(e.path()).ok())
+                    .map(|bytes| text(&bytes))
+                    .filter(|mail| mail.contains(token))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if found.len() >= count || std::time::Instant::now() > deadline {
+            assert_eq!(found.len(), count, "{found:#?}");
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What Postfix says of the envelope in a delivered message (Return-Path,
+/// Delivered-To), and the message from its Subject on without the headers
+/// Postfix adds itself (a Message-Id and a Date differ every time).
+fn envelope_and_text(mail: &str) -> (Vec<&str>, Vec<&str>) {
+    let envelope = mail
+        .lines()
+        .filter(|l| l.starts_with("Return-Path:") || l.starts_with("Delivered-To:"))
+        .collect();
+    let from_subject = mail.find("Subject:").map_or("", |at| &mail[at..]);
+    let text = from_subject
+        .lines()
+        .filter(|l| !l.starts_with("Message-Id:") && !l.starts_with("Date:"))
+        .collect();
+    (envelope, text)
+}
+
+#[test]
+#[ignore = "needs Postfix (submission), swaks and curl: scripts/test-servers start"]
+fn exported_swaks_and_curl_deliver_through_postfix_as_the_original_did() {
+    let (host, port) = need_server("SMTPCLI_IT_SUBMISSION");
+    let ca = need("SMTPCLI_IT_CA");
+    let user = need("SMTPCLI_IT_USER");
+    let password = need("SMTPCLI_IT_PASSWORD");
+    let maildir_a = need("SMTPCLI_IT_MAILDIR");
+    let maildir_b = need("SMTPCLI_IT_MAILDIR_B");
+    let dir = tempfile::tempdir().unwrap();
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, format!("{password}\n")).unwrap();
+    let subject = token("export-postfix");
+    let sender = format!("{user}@{}", need("SMTPCLI_IT_HOSTNAME"));
+    let lines = session_lines(&subject)
+        .replacen(
+            "EHLO pc0815.example.com\n",
+            &format!("EHLO pc0815.example.com\n:starttls\n:auth plain {user}\n"),
+            1,
+        )
+        .replace("<zweiter@example.org>", "<b@example.org>")
+        // Submission takes only the login's own address as the sender.
+        .replace("<absender@example.org>", &format!("<{sender}>"));
+    let out = smtpcli()
+        .args(["--color", "never", "--ca-file", &ca])
+        .arg("--password-file")
+        .arg(&password_file)
+        .args([&host, &port])
+        .write_stdin(lines)
+        .output()
+        .unwrap();
+    let transcript = text(&out.stdout);
+    assert!(out.status.success(), "{transcript}{}", text(&out.stderr));
+    let found = commands(&transcript);
+    assert_eq!(found.len(), 2, "{transcript}");
+    run(&found[0], &[("SMTP_PASSWORD", &password)]);
+    run(
+        &found[1],
+        &[
+            ("SMTP_PASSWORD", &password),
+            ("CURL_CA_BUNDLE", &ca),
+            ("CURL_HOME", "/nonexistent"),
+        ],
+    );
+    for maildir in [&maildir_a, &maildir_b] {
+        let mails = delivered(maildir, &subject, 3);
+        let first = envelope_and_text(&mails[0]);
+        assert!(
+            first
+                .0
+                .contains(&format!("Return-Path: <{sender}>").as_str()),
+            "{}",
+            mails[0]
+        );
+        for mail in &mails[1..] {
+            assert_eq!(envelope_and_text(mail), first, "{mail}");
+        }
+    }
 }

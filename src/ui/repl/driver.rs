@@ -398,6 +398,21 @@ impl<'a> Repl<'a> {
                     if let Some(end) = self.line(runner, &line, false, &mut queue).await {
                         return end;
                     }
+                    // `:again N` queues its entry: a meta-command runs, a
+                    // command gets the note.
+                    while let Some(again) = queue.pop_front() {
+                        let input =
+                            runner
+                                .session
+                                .classify(again.as_bytes(), true, Syntax::Interactive);
+                        if !matches!(input, Input::Meta(_)) {
+                            runner.session.sink().note(NOT_SENT_CLOSED);
+                            continue;
+                        }
+                        if let Some(end) = self.line(runner, &again, true, &mut queue).await {
+                            return end;
+                        }
+                    }
                 }
                 _ => runner.session.sink().note(NOT_SENT_CLOSED),
             }
