@@ -800,11 +800,22 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, MetaError> {
 pub(crate) fn argument_words(command: &MetaCommand, place: Place) -> Vec<&'static str> {
     match command.kind {
         ArgKind::Words(words) => words.to_vec(),
-        ArgKind::Command => COMMANDS
-            .iter()
-            .filter(|c| place.offers(c))
-            .map(|c| c.name)
-            .collect(),
+        // The meta-commands, then the SMTP commands and keywords `:help VERB`
+        // explains (those that are not also a meta-command's name).
+        ArgKind::Command => {
+            let mut words: Vec<&'static str> = COMMANDS
+                .iter()
+                .filter(|c| place.offers(c))
+                .map(|c| c.name)
+                .collect();
+            words.extend(
+                crate::proto::reference::TOPICS
+                    .iter()
+                    .map(|t| t.name)
+                    .filter(|name| find(name).is_none()),
+            );
+            words
+        }
         ArgKind::Mechanism => Mechanism::all().iter().map(|m| m.name()).collect(),
         ArgKind::SendOptions => SEND_OPTIONS.to_vec(),
         ArgKind::Attributes(_) => vec!["--lax"],

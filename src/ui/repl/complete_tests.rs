@@ -264,7 +264,10 @@ fn demo_is_offered_only_in_the_demo() {
     let table: &[(&str, &[&str], &[&str])] = &[
         (":d", &[":data "], &[":data ", ":demo "]),
         (":de", &[], &[":demo "]),
-        (":help de", &[], &["demo"]),
+        (":help dem", &[], &["demo"]),
+        // `:help` also offers the SMTP commands and keywords it explains.
+        (":help de", &["DELIVERBY"], &["demo", "DELIVERBY"]),
+        (":help mai", &["MAIL"], &["MAIL"]),
         (":demo ", &[], &["inbox", "show"]),
         (":demo i", &[], &["inbox"]),
         // The interactive ones are offered: completion runs at the prompt.
