@@ -203,6 +203,9 @@ fn ctrl_c_while_the_editor_runs_sends_nothing_and_removes_the_file() {
     set_executable(&script);
     let (mut pty, prompt) = demo(&[("EDITOR", script.to_str().unwrap())]);
     type_line(&mut pty, &prompt, "EHLO pc0815.example.com", "250 STARTTLS");
+    // No transaction yet: the editor is not even opened.
+    type_line(&mut pty, &prompt, ":edit", "MAIL FROM and RCPT TO first");
+    assert!(!dir.path().join("path").exists());
     type_line(&mut pty, &prompt, "MAIL FROM:<a@example.org>", "<< 250");
     type_line(&mut pty, &prompt, "RCPT TO:<b@example.org>", "<< 250 2.1.5");
     pty.wait_prompt(&prompt);

@@ -77,7 +77,22 @@ impl Repl<'_> {
             runner.session.sink().set_quiet(true);
             let ran = runner.line(watch.line.as_bytes(), false, &mut asker).await;
             runner.session.sink().set_quiet(false);
-            return Round::of(&runner.session, before, ran.err().map(|e| e.to_string()));
+            let round = Round::of(
+                &runner.session,
+                before,
+                ran.as_ref().err().map(|e| e.to_string()),
+            );
+            if let Err(StepError::Session(e)) = ran
+                && !matches!(
+                    e,
+                    crate::session::SessionError::Closed(_)
+                        | crate::session::SessionError::NotConnected
+                )
+            {
+                // As at the prompt: a session that failed underneath ends.
+                runner.session.close().await;
+            }
+            return round;
         }
         let mut config = self.config.clone();
         config.session.keep_waiting = false;
@@ -104,6 +119,14 @@ impl Repl<'_> {
         bdat: bool,
     ) -> Option<End> {
         let session = &mut runner.session;
+        let status = session.status();
+        if status.phase != crate::session::Phase::Data && !status.in_transaction {
+            session.sink().note(
+                ":edit sends the message of a transaction: MAIL FROM and RCPT TO first \
+                 (or :send for a whole test mail)",
+            );
+            return None;
+        }
         let Some(editor) = editor_command() else {
             session
                 .sink()
