@@ -55,6 +55,8 @@ pub(super) struct Repl<'a> {
     view: View,
     /// Lines sent since the last prompt that may enter history.
     remember: Vec<String>,
+    /// How long each reply is waited for (`--timeout`, `:set timeout`).
+    reply_timeout: Duration,
     /// Every history entry, numbered from 1 for `:history` and `:again N`:
     /// the history file's as it was at the start, then each line kept.
     history: Vec<String>,
@@ -84,6 +86,7 @@ impl<'a> Repl<'a> {
                 hex: false,
             },
             remember: Vec::new(),
+            reply_timeout: config.session.timeouts.reply,
             history,
             ahead,
         }
@@ -129,6 +132,7 @@ impl<'a> Repl<'a> {
     fn keep_view(&mut self, runner: &Runner<ReplOutput>) {
         self.view = runner.session.sink_ref().view();
         self.theme = Theme::new(self.view.colour);
+        self.reply_timeout = runner.session.reply_timeout();
     }
 
     /// Connects. A failure is one line: on stderr the first time, like any
@@ -137,6 +141,8 @@ impl<'a> Repl<'a> {
         let mut config = self.config.clone();
         // Interactively a slow server never drops the session.
         config.session.keep_waiting = true;
+        // `:set timeout` outlives a `:reconnect`.
+        config.session.timeouts.reply = self.reply_timeout;
         let interrupt = interrupted();
         let opening = runner::open(&config, self.output(), true);
         let failed = tokio::select! {

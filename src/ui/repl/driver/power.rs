@@ -96,6 +96,7 @@ impl Repl<'_> {
         }
         let mut config = self.config.clone();
         config.session.keep_waiting = false;
+        config.session.timeouts.reply = runner.session.reply_timeout();
         let mut output = self.output();
         output.set_quiet(true);
         let mut fresh = match runner::open(&config, output, true).await {
