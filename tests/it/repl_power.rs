@@ -371,3 +371,30 @@ fn export_prints_a_command_to_copy_without_note_marks() {
     pty.send(":quit\r");
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
 }
+
+#[test]
+fn watch_with_reconnect_says_when_the_server_stops_answering() {
+    // The prompt's own connection, one round's, then nothing listens.
+    let server = FakeServer::start_each(vec![
+        vec![send("220 mail.example.org ESMTP"), Step::Close],
+        vec![
+            send("220 mail.example.org ESMTP"),
+            expect("NOOP"),
+            send("250 2.0.0 Ok"),
+            expect("QUIT"),
+            send("221 2.0.0 Bye"),
+            Step::Close,
+        ],
+    ]);
+    let port = server.port();
+    let mut pty = pty::spawn(&["127.0.0.1", &port], &[]);
+    pty.wait_text("the connection is closed");
+    pty.send(":watch --reconnect 1 NOOP\r");
+    pty.wait_text("  250 2.0.0");
+    pty.wait_text("failed: ");
+    pty.send("\x03");
+    pty.wait_text("stopped watching after");
+    pty.wait_prompt(&format!("127.0.0.1:{port} closed> "));
+    pty.send("\x04");
+    server.finish();
+}
