@@ -245,11 +245,19 @@ impl Round {
             format!("{:.0} ms", l.as_secs_f64() * 1000.0)
         });
         let what = match (previous, &self.error) {
+            (
+                Some(Round {
+                    code: Some(was), ..
+                }),
+                Some(error),
+            ) if self.code.is_none() => {
+                format!("failed (was {was}): {error}")
+            }
             (_, Some(error)) if self.code.is_none() => format!("failed: {error}"),
             (None, _) => self.text.clone(),
             (Some(p), _) if p.code != self.code => format!(
                 "changed from {}: {}",
-                p.code.as_deref().unwrap_or("no reply"),
+                p.code.as_deref().unwrap_or("a failure"),
                 self.text
             ),
             (Some(p), _) if p.text != self.text => format!("text changed: {}", self.text),
@@ -379,5 +387,75 @@ impl Interrupts {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(code: Option<&str>, text: &str, error: Option<&str>) -> Round {
+        Round {
+            time: "12:00:00".into(),
+            code: code.map(str::to_string),
+            text: text.into(),
+            latency: code.map(|_| Duration::from_millis(12)),
+            error: error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_round_line_says_what_changed() {
+        let grey = round(Some("450 4.2.0"), "Greylisted", None);
+        let ok = round(Some("250 2.1.5"), "Ok", None);
+        let down = round(None, "", Some("connection refused"));
+        assert_eq!(grey.line(None), "12:00:00  450 4.2.0    12 ms  Greylisted");
+        assert!(ok.line(Some(&grey)).ends_with("changed from 450 4.2.0: Ok"));
+        assert!(ok.line(Some(&ok)).ends_with("no change"));
+        assert_eq!(
+            down.line(Some(&ok)),
+            "12:00:00  ---              -  failed (was 250 2.1.5): connection refused"
+        );
+        assert!(ok.line(Some(&down)).ends_with("changed from a failure: Ok"));
+        let reworded = round(Some("250 2.1.5"), "Ok, fine", None);
+        assert!(reworded.line(Some(&ok)).ends_with("text changed: Ok, fine"));
+    }
+
+    #[test]
+    fn history_lists_and_runs_entries_but_never_a_secret() {
+        let history: Vec<String> = [
+            "EHLO a.example",
+            "AUTH PLAIN AGFsaWNlAHNlY3JldA==",
+            "MAIL FROM:<a@example.org>",
+            ":again 1",
+        ]
+        .map(str::to_string)
+        .to_vec();
+        let all = history_lines(&history, None);
+        assert_eq!(
+            all,
+            [
+                "1  EHLO a.example",
+                "3  MAIL FROM:<a@example.org>",
+                "4  :again 1"
+            ]
+        );
+        assert_eq!(
+            history_lines(&history, Some("MAIL")),
+            ["3  MAIL FROM:<a@example.org>"]
+        );
+        assert_eq!(
+            history_lines(&history, Some("frob")),
+            ["no history entry contains \"frob\""]
+        );
+        assert_eq!(
+            again_line(&history, 3),
+            Ok("MAIL FROM:<a@example.org>".to_string())
+        );
+        assert!(again_line(&history, 2).is_err());
+        assert!(again_line(&history, 4).is_err());
+        assert!(again_line(&history, 0).is_err());
+        assert!(again_line(&history, 9).is_err());
+        assert_eq!(history_lines(&[], None), ["the history is empty"]);
     }
 }
