@@ -154,20 +154,45 @@ fn quote(word: &str) -> String {
 /// The `printf … |` that feeds the message, or the file's name for the
 /// tool's own option.
 fn feed(body: &Body, ending: &str) -> String {
-    match body {
+    let Body::Lines(lines) = body else {
+        return String::new();
+    };
+    // A tab or another control character cannot be shown (the screen
+    // escapes it) nor pasted: such a message goes through printf's %b,
+    // with the character written as an escape %b reads back.
+    let raw = lines
+        .iter()
+        .any(|l| l.contains('\\') || l.chars().any(char::is_control));
+    let (conversion, words): (&str, Vec<String>) = if raw {
+        ("%b", lines.iter().map(|l| quote(&b_escaped(l))).collect())
+    } else {
+        ("%s", lines.iter().map(|l| quote(l)).collect())
+    };
+    let format = if ending.starts_with("\\r") {
+        format!("{conversion}{ending}")
+    } else {
         // swaks ends the data with its own line break: no break after the
         // last line for it, or the message would grow an empty line.
-        Body::Lines(lines) if !ending.starts_with("\\r") => {
-            let words: Vec<String> = lines.iter().map(|l| quote(l)).collect();
-            let format = vec!["%s"; lines.len()].join(ending);
-            format!("printf '{format}' {} |", words.join(" "))
+        vec![conversion; lines.len()].join(ending)
+    };
+    format!("printf '{format}' {} |", words.join(" "))
+}
+
+/// A line as printf's `%b` reads it back: backslashes doubled, control
+/// characters as `\0ooo`.
+fn b_escaped(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\0{:03o}", c as u32));
+            }
+            c => out.push(c),
         }
-        Body::Lines(lines) => {
-            let words: Vec<String> = lines.iter().map(|l| quote(l)).collect();
-            format!("printf '%s{ending}' {} |", words.join(" "))
-        }
-        Body::File(_) => String::new(),
     }
+    out
 }
 
 /// `:export swaks` or `:export curl` (`curl` false: swaks): the lines of
@@ -494,6 +519,31 @@ mod tests {
         assert!(
             swaks[0].contains("cannot authenticate with XOAUTH2"),
             "{swaks:?}"
+        );
+    }
+
+    #[test]
+    fn tabs_and_backslashes_go_through_printf_b() {
+        let mut r = Recorder::default();
+        r.sent(
+            "a@example.org",
+            &["b@example.org".into()],
+            b"Subject: x\r\nX-Folded: a\r\n\tb\r\n\r\nC:\\path\r\n",
+        );
+        let curl = command(&facts(), &r, true);
+        // What the screen shows is what was meant: no control character.
+        assert!(!curl[0].contains('\t'), "{curl:?}");
+        assert!(curl[0].starts_with("printf '%b\\r\\n' "), "{curl:?}");
+        // And the shell prints the message back byte for byte.
+        let printf = curl[0].strip_suffix(" | curl \\").expect("the printf");
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(printf)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "Subject: x\r\nX-Folded: a\r\n\tb\r\n\r\nC:\\path\r\n"
         );
     }
 
