@@ -161,6 +161,17 @@ fn edit_sends_what_the_editor_wrote_with_dot_stuffing_from_a_private_file() {
         let row = find_row(s, "# .a leading dot").unwrap();
         assert_eq!(row_text(s, row + 1), "# .");
     });
+    // The same with BDAT: exact counts, no dot-stuffing on the wire.
+    type_line(&mut pty, &prompt, "MAIL FROM:<a@example.org>", "<< 250");
+    type_line(&mut pty, &prompt, "RCPT TO:<b@example.org>", "<< 250 2.1.5");
+    type_line(&mut pty, &prompt, ":edit bdat", "queued as demo-2");
+    assert!(pty.text().contains("BDAT"), "{}", pty.text());
+    type_line(&mut pty, &prompt, ":demo show 2", "# Subject: edited");
+    pty.wait_text("# last line");
+    pty.with_screen(|s| {
+        let row = find_row(s, "# .a leading dot").unwrap();
+        assert_eq!(row_text(s, row + 1), "# .");
+    });
     pty.wait_prompt(&prompt);
     pty.send(":quit\r");
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
