@@ -106,6 +106,18 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub no_sni: bool,
 
+    /// Another name the certificate may be for (repeatable), as
+    /// posttls-finger's match names: the report's name table shows it, and
+    /// a match is as good as the checked name.
+    #[arg(long = "name", value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// After the TLS session, connect again with its session or ticket and
+    /// report whether it was resumed and whether the EHLO name changed
+    /// (another backend behind a load balancer); needs --tls or --starttls.
+    #[arg(long)]
+    pub resume_test: bool,
+
     /// Read the lines to send from FILE ('-': stdin). '#' starts a comment,
     /// ':expect 250' checks the last reply; after DATA every line up to a
     /// lone '.' is message text.
@@ -170,7 +182,7 @@ pub(crate) struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "token_cmd", "insecure", "replay", "mx", "resolver", "tls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend", "probe"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "token_cmd", "insecure", "replay", "mx", "resolver", "tls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend", "probe", "tls_groups", "ciphers", "names", "resume_test"]
     )]
     pub explain: Option<Vec<String>>,
 
@@ -361,6 +373,9 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
     tls.client_key = o.key;
     tls.min = o.tls_min;
     tls.max = o.tls_max;
+    tls.groups = o.tls_groups;
+    tls.ciphers = o.ciphers;
+    tls.names = cli.names.clone();
     if let (Some(min), Some(max)) = (tls.min, tls.max)
         && min > max
     {

@@ -104,6 +104,18 @@ pub struct Options {
     #[serde(default, deserialize_with = "parsed")]
     pub tls_max: Option<TlsVersion>,
 
+    /// The key exchange groups to offer, in order (OpenSSL's names, like
+    /// X25519:prime256v1), to reproduce a client's offer.
+    #[arg(long, value_name = "LIST")]
+    #[serde(default)]
+    pub tls_groups: Option<String>,
+
+    /// The cipher suites to offer: TLS_... names set the TLS 1.3 suites, the
+    /// others OpenSSL's TLS 1.2 cipher list (ECDHE-RSA-AES128-GCM-SHA256:...).
+    #[arg(long, value_name = "LIST")]
+    #[serde(default)]
+    pub ciphers: Option<String>,
+
     /// The TLS implementation: openssl (full report) or native (the
     /// platform's; leaf certificate only). Only those built in are accepted.
     #[arg(long, value_name = "BACKEND")]
@@ -288,6 +300,8 @@ impl Options {
             tls_min: self.tls_min.or(lower.tls_min),
             tls_max: self.tls_max.or(lower.tls_max),
             tls_backend: self.tls_backend.or(lower.tls_backend),
+            tls_groups: self.tls_groups.or(lower.tls_groups),
+            ciphers: self.ciphers.or(lower.ciphers),
             ehlo: self.ehlo.or(lower.ehlo),
             lmtp: self.lmtp.or(lower.lmtp),
             user: self.user.or(lower.user),

@@ -401,7 +401,7 @@ impl<S: EventSink> Session<S> {
     pub async fn open(
         target: &Target,
         connect: &ConnectOptions,
-        options: SessionOptions,
+        mut options: SessionOptions,
         mut sink: S,
     ) -> Result<Self, (SessionError, S)> {
         let mut report = |line: String| {
@@ -417,6 +417,12 @@ impl<S: EventSink> Session<S> {
         // (if it said) and the server's address only when it was given as
         // one (the proxy resolved a name).
         let seen_from = facts.client_addr();
+        if connect.mx {
+            // The certificate's name table shows the MX host and the
+            // next-hop domain among the names it may be for.
+            options.tls.next_hop = Some(target.host.clone());
+            options.tls.mx_host = facts.via.as_ref().map(|v| v.unchecked_str().into_owned());
+        }
         let seen_at = match &facts.socks5 {
             None => Some(facts.peer),
             Some(_) => target

@@ -8,7 +8,8 @@
 
 use serde_json::{Value, json};
 
-use crate::net::tls::{TlsReport, Verdict};
+use crate::net::tls::dane::{CertName, NameTable, Source};
+use crate::net::tls::{OcspStatus, Staple, TlsReport, Verdict};
 
 /// One line of the report; `warning` lines are meant to be seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +49,12 @@ pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
         r.group.clone().unwrap_or_else(unknown),
         r.backend
     )));
+    if r.protocol.is_some() {
+        out.push(line(format!("handshake: {}", r.postfix_line())));
+    }
+    if r.resumed {
+        out.push(line("session: resumed (abbreviated handshake)".into()));
+    }
     if r.is_obsolete_protocol() {
         out.push(warn(format!(
             "{} is obsolete (RFC 8996): the server should offer TLS 1.2 or 1.3",
@@ -79,6 +86,24 @@ pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
         }
         other => out.push(warn(format!("certificate: {other}"))),
     }
+    if let Some(names) = &r.names {
+        name_lines(names, &mut out);
+    }
+    match &r.ocsp {
+        None => {}
+        Some(
+            staple @ (Staple::Absent
+            | Staple::Status {
+                status: OcspStatus::Good,
+                problem: None,
+                ..
+            }),
+        ) => {
+            out.push(line(format!("OCSP staple: {staple}")));
+        }
+        Some(staple) => out.push(warn(format!("OCSP staple: {staple}"))),
+    }
+    let tlsa = r.tlsa();
     for (i, cert) in r.chain.iter().enumerate() {
         let pad = " ".repeat(format!("[{i}]").len());
         out.push(line(format!("[{i}] subject {}", cert.subject.escaped())));
@@ -107,11 +132,122 @@ pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
             line(validity)
         });
         out.push(line(format!("{pad} SHA-256 {}", cert.sha256)));
+        if !cert.spki_sha256.is_empty() {
+            out.push(line(format!("{pad} SPKI    {}", cert.spki_sha256)));
+        }
+        if let Some(Some(record)) = tlsa.get(i) {
+            out.push(line(format!("{pad} TLSA    {record}")));
+        }
     }
     for limit in &r.limitations {
         out.push(line(format!("note: {limit}")));
     }
     out
+}
+
+/// The name table: each candidate name, where it came from, and the
+/// certificate name it matched (as posttls-finger's `-L certmatch`).
+fn name_lines(names: &NameTable, out: &mut Vec<ReportLine>) {
+    match names.first_match() {
+        Some((candidate, cert_name)) => out.push(line(format!(
+            "name match: {} ({}) matched {}",
+            candidate.name.escaped(),
+            sources(&candidate.sources),
+            cert_name.shown()
+        ))),
+        None if names.rows.is_empty() => {}
+        None => out.push(warn(
+            "name match: none of the names below is a name of the certificate".into(),
+        )),
+    }
+    let width = names
+        .rows
+        .iter()
+        .map(|(c, _)| c.name.escaped().to_string().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("candidate".len());
+    let from_width = names
+        .rows
+        .iter()
+        .map(|(c, _)| sources(&c.sources).len())
+        .max()
+        .unwrap_or(0)
+        .max("from".len());
+    out.push(line(format!(
+        "  {:width$}  {:from_width$}  certificate name",
+        "candidate", "from"
+    )));
+    for (candidate, at) in &names.rows {
+        let matched = at
+            .and_then(|i| names.cert_names.get(i))
+            .map(CertName::shown)
+            .unwrap_or_else(|| "no match".into());
+        out.push(line(format!(
+            "  {:width$}  {:from_width$}  {matched}",
+            candidate.name.escaped(),
+            sources(&candidate.sources)
+        )));
+    }
+    let all: Vec<String> = names.cert_names.iter().map(CertName::shown).collect();
+    let cn_note = if names.cn_counts
+        || !names
+            .cert_names
+            .iter()
+            .any(|n| matches!(n, CertName::Cn(_)))
+    {
+        ""
+    } else {
+        " (a CN counts only without DNS names)"
+    };
+    out.push(line(format!(
+        "  certificate names: {}{cn_note}",
+        if all.is_empty() {
+            "none".to_string()
+        } else {
+            all.join(", ")
+        }
+    )));
+}
+
+fn sources(sources: &[Source]) -> String {
+    sources
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn names_json(names: &NameTable) -> Value {
+    json!({
+        "certificate_names": names.cert_names.iter().map(CertName::shown).collect::<Vec<_>>(),
+        "common_name_counts": names.cn_counts,
+        "candidates": names.rows.iter().map(|(c, at)| json!({
+            "name": c.name,
+            "sources": c.sources.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "matched": at.and_then(|i| names.cert_names.get(i)).map(CertName::shown),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn staple_json(staple: &Staple) -> Value {
+    match staple {
+        Staple::Absent => json!({"status": "absent"}),
+        Staple::Invalid(why) => json!({"status": "invalid", "problem": why}),
+        Staple::Status {
+            status,
+            revoked,
+            this_update,
+            next_update,
+            problem,
+        } => json!({
+            "status": status.to_string(),
+            "revoked": revoked,
+            "this_update": this_update,
+            "next_update": next_update,
+            "problem": problem,
+        }),
+    }
 }
 
 /// The report as a JSON object.
@@ -131,13 +267,24 @@ pub(crate) fn report_json(r: &TlsReport) -> Value {
         "obsolete": r.is_obsolete_protocol(),
         "cipher": r.cipher,
         "cipher_bits": r.cipher_bits,
+        "cipher_alg_bits": r.cipher_alg_bits,
         "group": r.group,
+        "handshake": r.protocol.is_some().then(|| r.postfix_line()),
+        "key_exchange": {
+            "group": r.key_exchange.group,
+            "signature": r.key_exchange.signature,
+            "signature_key": r.key_exchange.signature_key,
+            "digest": r.key_exchange.digest,
+        },
+        "names": r.names.as_ref().map(names_json),
+        "ocsp": r.ocsp.as_ref().map(staple_json),
+        "resumed": r.resumed,
         "sni": r.sni,
         "checked_name": r.checked_name,
         "trusted": trusted,
         "problems": problems,
         "verdict": detail.unwrap_or_else(|| r.verdict.to_string()),
-        "chain": r.chain.iter().map(|c| json!({
+        "chain": r.chain.iter().zip(r.tlsa()).map(|(c, tlsa)| json!({
             "subject": c.subject,
             "issuer": c.issuer,
             "sans": c.sans,
@@ -147,6 +294,8 @@ pub(crate) fn report_json(r: &TlsReport) -> Value {
             "not_after": c.not_after,
             "days_left": c.days_left,
             "sha256": c.sha256,
+            "spki_sha256": c.spki_sha256,
+            "tlsa": tlsa.map(|t| t.to_string()),
         })).collect::<Vec<_>>(),
         "limitations": r.limitations,
     })

@@ -9,7 +9,6 @@
 use crate::text::Untrusted;
 use std::net::IpAddr;
 
-use sha2::{Digest, Sha256};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 use x509_parser::objects::{oid_registry, oid2sn};
@@ -40,6 +39,9 @@ pub struct CertInfo {
     pub days_left: i64,
     /// SHA-256 of the DER, `AA:BB:…`.
     pub sha256: String,
+    /// SHA-256 of the SubjectPublicKeyInfo, same form (posttls-finger's
+    /// `pkey_fingerprint`; a TLSA `x 1 1` record's data).
+    pub spki_sha256: String,
     /// The certificate itself, for `:tls pem`.
     pub der: Vec<u8>,
 }
@@ -59,6 +61,9 @@ impl CertInfo {
             not_after: utc_text(&validity.not_after),
             days_left: days_between(&ASN1Time::now(), &validity.not_after),
             sha256: fingerprint(der),
+            spki_sha256: super::dane::spki_sha256(der)
+                .map(|d| super::dane::colon_hex(&d))
+                .unwrap_or_default(),
             der: der.to_vec(),
         })
     }
@@ -77,6 +82,7 @@ impl CertInfo {
             not_after: unknown(),
             days_left: 0,
             sha256: fingerprint(der),
+            spki_sha256: String::new(),
             der: der.to_vec(),
         }
     }
@@ -105,7 +111,7 @@ fn sans(cert: &X509Certificate<'_>) -> Vec<Untrusted> {
         match name {
             GeneralName::DNSName(d) => dns.push(Untrusted::from(*d)),
             GeneralName::IPAddress(bytes) => {
-                if let Some(ip) = ip_from_bytes(bytes) {
+                if let Some(ip) = super::dane::ip_from_bytes(bytes) {
                     ips.push(Untrusted::from(ip.to_string()));
                 }
             }
@@ -114,14 +120,6 @@ fn sans(cert: &X509Certificate<'_>) -> Vec<Untrusted> {
     }
     dns.extend(ips);
     dns
-}
-
-fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
-    match bytes.len() {
-        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
-        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
-        _ => None,
-    }
 }
 
 fn key_text(cert: &X509Certificate<'_>) -> String {
@@ -188,11 +186,7 @@ pub(crate) fn days_between(from: &ASN1Time, to: &ASN1Time) -> i64 {
 }
 
 fn fingerprint(der: &[u8]) -> String {
-    Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    super::dane::colon_hex(&super::dane::cert_sha256(der))
 }
 
 /// What a backend that cannot report its own verification can still check
@@ -234,9 +228,10 @@ pub(crate) fn check_leaf(der: &[u8], name: &str) -> Option<LeafCheck> {
                     cert.subject()
                         .iter_common_name()
                         .filter_map(|cn| cn.as_str().ok())
-                        .any(|cn| host_matches(cn, name))
+                        .any(|cn| super::dane::host_matches(cn, name))
                 } else {
-                    dns.iter().any(|pattern| host_matches(pattern, name))
+                    dns.iter()
+                        .any(|pattern| super::dane::host_matches(pattern, name))
                 }
             }
         };
@@ -248,43 +243,10 @@ pub(crate) fn check_leaf(der: &[u8], name: &str) -> Option<LeafCheck> {
     })
 }
 
-/// RFC 6125 §6.4: case-insensitive, a trailing dot ignored, and `*` only as
-/// the whole leftmost label, standing for exactly one label.
-#[cfg_attr(not(feature = "native-tls"), allow(dead_code))]
-pub(crate) fn host_matches(pattern: &str, host: &str) -> bool {
-    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    match pattern.strip_prefix("*.") {
-        Some(rest) => match host.split_once('.') {
-            Some((first, host_rest)) => {
-                !first.is_empty() && host_rest == rest && rest.contains('.')
-            }
-            None => false,
-        },
-        None => pattern == host,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rcgen::{CertificateParams, DnType, KeyPair, date_time_ymd};
-
-    #[test]
-    fn names_match_like_rfc_6125() {
-        let cases = [
-            ("mail.example.com", "MAIL.example.com.", true),
-            ("*.example.com", "mx.example.com", true),
-            ("*.example.com", "example.com", false),
-            ("*.example.com", "a.b.example.com", false),
-            ("*.com", "example.com", false),
-            ("m*.example.com", "mx.example.com", false),
-            ("example.com", "example.org", false),
-        ];
-        for (pattern, host, want) in cases {
-            assert_eq!(host_matches(pattern, host), want, "{pattern} vs {host}");
-        }
-    }
 
     #[test]
     fn bit_lengths() {

@@ -23,6 +23,8 @@
 )]
 
 mod cert;
+pub mod dane;
+mod flight;
 #[cfg(feature = "native-tls")]
 mod native;
 #[cfg(feature = "openssl")]
@@ -42,7 +44,7 @@ use tokio::net::TcpStream;
 use super::stream::Stream;
 
 pub use cert::CertInfo;
-pub use report::{Problem, TlsReport, Verdict, chain_pem};
+pub use report::{KeyExchange, OcspStatus, Problem, Staple, TlsReport, Verdict, chain_pem};
 pub use wire::Wire;
 use wire::{is_tls_record, looks_like_smtp, printable};
 
@@ -193,6 +195,19 @@ pub struct TlsSettings {
     pub min: Option<TlsVersion>,
     /// `--tls-max`.
     pub max: Option<TlsVersion>,
+    /// `--tls-groups`: the key exchange groups to offer, in order
+    /// (OpenSSL's names, `X25519:prime256v1`).
+    pub groups: Option<String>,
+    /// `--ciphers`: the cipher suites to offer; `TLS_…` names are TLS 1.3
+    /// suites, the others OpenSSL's TLS 1.2 cipher list.
+    pub ciphers: Option<String>,
+    /// `--name`: more names the certificate may be for; one that matches
+    /// is as good as the checked name.
+    pub names: Vec<String>,
+    /// With `--mx`: the MX host connected to (from DNS).
+    pub mx_host: Option<String>,
+    /// With `--mx`: the next-hop domain.
+    pub next_hop: Option<String>,
 }
 
 impl TlsSettings {
@@ -213,7 +228,39 @@ impl TlsSettings {
             client_key: None,
             min: None,
             max: None,
+            groups: None,
+            ciphers: None,
+            names: Vec::new(),
+            mx_host: None,
+            next_hop: None,
         }
+    }
+
+    /// The names the certificate may be for, each with where it came
+    /// from: the name checked, the SNI sent, the MX host and next-hop
+    /// domain (`--mx`), and `--name`.
+    pub fn candidates(&self) -> Vec<dane::Candidate> {
+        use dane::Source;
+        let mut names = vec![(self.check_name.as_str(), Source::Host)];
+        if let Some(sni) = self.sni_to_send() {
+            names.push((sni, Source::Sni));
+        }
+        if let Some(mx) = &self.mx_host {
+            names.push((mx, Source::Mx));
+        }
+        if let Some(domain) = &self.next_hop {
+            names.push((domain, Source::NextHop));
+        }
+        names.extend(self.names.iter().map(|n| (n.as_str(), Source::Given)));
+        dane::candidates(names)
+    }
+
+    /// Whether a `--name` name matches the certificate `der`.
+    fn given_name_matches(&self, der: &[u8]) -> bool {
+        let given = dane::candidates(self.names.iter().map(|n| (n.as_str(), dane::Source::Given)));
+        !given.is_empty()
+            && dane::match_names(der, given)
+                .is_some_and(|table| table.rows.iter().any(|(_, at)| at.is_some()))
     }
 
     /// The SNI actually sent: [`Self::sni`] unless empty or an IP address.

@@ -24,11 +24,19 @@ pub(super) async fn handshake(
     settings: &TlsSettings,
 ) -> Result<(Stream, TlsReport), TlsError> {
     super::check_versions(settings)?;
+    if settings.groups.is_some() || settings.ciphers.is_some() {
+        return Err(TlsError::Config(
+            "--tls-groups and --ciphers need the openssl TLS backend (native-tls cannot set them)"
+                .into(),
+        ));
+    }
     let sni = settings.sni_to_send();
     // native-tls checks the certificate against the name it sends as SNI;
     // when that is not the name to check, the name check is smtpcli's.
     let domain = sni.unwrap_or(&settings.check_name);
-    let platform_checks_name = !settings.check_name.is_empty() && domain == settings.check_name;
+    let platform_checks_name = !settings.check_name.is_empty()
+        && domain == settings.check_name
+        && settings.names.is_empty();
 
     let mut b = TlsConnector::builder();
     b.danger_accept_invalid_certs(!settings.verify)
@@ -111,12 +119,19 @@ pub(super) async fn handshake(
         protocol: None,
         cipher: None,
         cipher_bits: None,
+        cipher_alg_bits: None,
         group: None,
         sni: sni.map(str::to_string),
         checked_name: settings.check_name.clone(),
         verdict,
+        names: leaf
+            .as_deref()
+            .and_then(|der| super::dane::match_names(der, settings.candidates())),
         chain: leaf.iter().map(|der| CertInfo::describe(der)).collect(),
         limitations: limitations(settings),
+        key_exchange: super::KeyExchange::default(),
+        ocsp: None,
+        resumed: false,
     };
     Ok((Stream::Native(stream), report))
 }
@@ -145,7 +160,7 @@ fn leaf_problems(der: &[u8], settings: &TlsSettings) -> Vec<Problem> {
             not_before: info.not_before.clone(),
         });
     }
-    if !check.name_matches {
+    if !check.name_matches && !settings.given_name_matches(der) {
         problems.push(Problem::NameMismatch {
             name: settings.check_name.clone(),
             sans: info.sans,

@@ -12,26 +12,37 @@
 
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use ::openssl::error::ErrorStack;
+use ::openssl::ex_data::Index;
+use ::openssl::hash::MessageDigest;
 use ::openssl::nid::Nid;
+use ::openssl::ocsp::{
+    OcspCertId, OcspCertStatus, OcspFlag, OcspResponse, OcspResponseStatus, OcspRevokedStatus,
+};
 use ::openssl::pkey::{Id, PKey, Public};
 use ::openssl::ssl::{
     ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslRef, SslVerifyMode,
-    SslVersion,
+    SslVersion, StatusType,
 };
-use ::openssl::x509::verify::X509CheckFlags;
-use ::openssl::x509::{X509, X509StoreContextRef, X509VerifyResult};
+use ::openssl::stack::Stack;
+use ::openssl::symm::{Cipher, decrypt_aead};
+use ::openssl::x509::store::X509StoreBuilder;
+use ::openssl::x509::verify::{X509CheckFlags, X509VerifyFlags};
+use ::openssl::x509::{X509, X509Ref, X509StoreContextRef, X509VerifyResult};
 use openssl_sys as ffi;
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
+use zeroize::Zeroizing;
 
 use super::cert::CertInfo;
+use super::dane;
+use super::flight::{self, Flight};
 use super::report::push_unique;
 use super::{
-    Backend, Problem, Stream, TlsError, TlsReport, TlsSettings, TlsVersion, Verdict, Wire,
-    handshake_failed, read_setting_file,
+    Backend, KeyExchange, OcspStatus, Problem, Staple, Stream, TlsError, TlsReport, TlsSettings,
+    TlsVersion, Verdict, Wire, handshake_failed, read_setting_file,
 };
 
 /// One fault the verify callback saw.
@@ -54,18 +65,42 @@ fn lock(record: &Mutex<Record>) -> MutexGuard<'_, Record> {
     record.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What one handshake's callbacks saw, shared with the handshake through
+/// the `Ssl`'s ex data (the context, and its callbacks, are reused).
+#[derive(Default)]
+struct Shared {
+    record: Mutex<Record>,
+    /// The server's handshake traffic secret (TLS 1.3), from the key log
+    /// callback: only to read the signature scheme of the server's
+    /// CertificateVerify, then dropped (zeroed).
+    server_secret: Mutex<Option<Zeroizing<Vec<u8>>>>,
+}
+
+fn shared_index() -> Result<Index<Ssl, Arc<Shared>>, TlsError> {
+    static INDEX: OnceLock<Index<Ssl, Arc<Shared>>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index().map_err(setup("starting OpenSSL"))?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
 pub(super) async fn handshake(
     tcp: TcpStream,
     settings: &TlsSettings,
 ) -> Result<(Stream, TlsReport), TlsError> {
-    let record = Arc::new(Mutex::new(Record::default()));
-    let context = shared_context(settings)?;
+    let shared = Arc::new(Shared::default());
+    let context = context(settings)?;
     let mut ssl = Ssl::new(&context).map_err(setup("creating the TLS session"))?;
+    ssl.set_ex_data(shared_index()?, Arc::clone(&shared));
     let verify = settings.verify;
-    let seen = Arc::clone(&record);
+    let callback_shared = Arc::clone(&shared);
+    let callback_settings = settings.clone();
     ssl.set_verify_callback(SslVerifyMode::PEER, move |ok, ctx| {
-        on_verify(&seen, verify, ok, ctx)
+        on_verify(&callback_shared.record, &callback_settings, verify, ok, ctx)
     });
+    ssl.set_status_type(StatusType::OCSP)
+        .map_err(setup("asking for an OCSP staple"))?;
     let sni = settings.sni_to_send();
     if let Some(name) = sni {
         ssl.set_hostname(name)
@@ -74,16 +109,23 @@ pub(super) async fn handshake(
     check_name(&mut ssl, &settings.check_name)?;
 
     let (wire, seen) = Wire::new(tcp);
+    let tap = wire.tap();
     let mut stream = SslStream::new(ssl, wire).map_err(setup("creating the TLS stream"))?;
     let outcome = Pin::new(&mut stream).connect().await;
-    let problems = classify(&lock(&record).faults, &settings.check_name);
+    let problems = classify(&lock(&shared.record).faults, &settings.check_name);
     if settings.verify && !problems.is_empty() {
         return Err(TlsError::Rejected(problems));
     }
     if let Err(e) = outcome {
         return Err(handshake_failed(describe(&e), &seen.bytes(), settings));
     }
-    let report = report(stream.ssl(), settings, problems);
+    let secret = shared
+        .server_secret
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let flight = read_flight(&tap.take(), secret.as_deref().map(Vec::as_slice));
+    let report = report(stream.ssl(), settings, problems, &flight);
     Ok((Stream::OpenSsl(stream), report))
 }
 
@@ -91,53 +133,34 @@ fn setup(what: &'static str) -> impl Fn(ErrorStack) -> TlsError {
     move |e| TlsError::Config(format!("{what}: {e}"))
 }
 
-/// What a context is built from. One context serves every handshake with
-/// the same settings, so the trust store is read once per run, not once
-/// per handshake (a `--probe` of thousands of servers, `:reconnect`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct ContextKey {
-    ca_file: Option<std::path::PathBuf>,
-    client_cert: Option<std::path::PathBuf>,
-    client_key: Option<std::path::PathBuf>,
-    min: Option<TlsVersion>,
-    max: Option<TlsVersion>,
-}
-
-/// The contexts built so far in this process (a run uses one or two).
-static CONTEXTS: Mutex<Vec<(ContextKey, SslContext)>> = Mutex::new(Vec::new());
-
-fn shared_context(settings: &TlsSettings) -> Result<SslContext, TlsError> {
-    let key = ContextKey {
-        ca_file: settings.ca_file.clone(),
-        client_cert: settings.client_cert.clone(),
-        client_key: settings.client_key.clone(),
-        min: settings.min,
-        max: settings.max,
-    };
-    let cached = |contexts: &[(ContextKey, SslContext)]| {
-        contexts
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, c)| c.clone())
-    };
-    if let Some(context) = cached(&CONTEXTS.lock().unwrap_or_else(PoisonError::into_inner)) {
-        return Ok(context);
-    }
-    let built = context(settings)?;
-    let mut contexts = CONTEXTS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(context) = cached(&contexts) {
-        return Ok(context);
-    }
-    contexts.push((key, built.clone()));
-    Ok(built)
-}
-
+/// The context for `settings`, built once and reused while the settings
+/// that shape it stay the same: loading trust roots is most of the CPU a
+/// handshake costs.
 fn context(settings: &TlsSettings) -> Result<SslContext, TlsError> {
+    static BUILT: Mutex<Option<(TlsSettings, SslContext)>> = Mutex::new(None);
+    let key = TlsSettings {
+        verify: false,
+        sni: None,
+        check_name: String::new(),
+        names: Vec::new(),
+        mx_host: None,
+        next_hop: None,
+        ..settings.clone()
+    };
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((k, context)) = built.as_ref()
+        && *k == key
+    {
+        return Ok(context.clone());
+    }
+    let context = build_context(settings)?;
+    *built = Some((key, context.clone()));
+    Ok(context)
+}
+
+fn build_context(settings: &TlsSettings) -> Result<SslContext, TlsError> {
     let mut b = SslContext::builder(SslMethod::tls_client()).map_err(setup("starting OpenSSL"))?;
-    b.set_default_verify_paths()
-        .map_err(setup("loading the system trust store"))?;
-    #[cfg(feature = "vendored")]
-    probe_trust_store(&mut b);
+    trust_store(&mut b)?;
     if let Some(path) = &settings.ca_file {
         load_ca(&mut b, path)?;
     }
@@ -158,10 +181,133 @@ fn context(settings: &TlsSettings) -> Result<SslContext, TlsError> {
             ffi::SSL_OP_LEGACY_SERVER_CONNECT,
         ));
     }
-
-    // Each handshake sets its own verify callback, which records its faults.
-    b.set_verify(SslVerifyMode::PEER);
+    if let Some(groups) = &settings.groups {
+        let list = openssl_list(groups);
+        b.set_groups_list(&list).map_err(|_| {
+            TlsError::Config(format!(
+                "--tls-groups {groups}: OpenSSL does not know all of these groups \
+                 (names like X25519, prime256v1, secp384r1, ffdhe2048; \
+                 `openssl list -tls-groups` lists them)"
+            ))
+        })?;
+    }
+    if let Some(ciphers) = &settings.ciphers {
+        set_ciphers(&mut b, ciphers, settings.wants_legacy())?;
+    }
+    // The key log gives the server's handshake traffic secret: with it the
+    // report reads the signature scheme from the encrypted flight.
+    b.set_keylog_callback(|ssl, line| {
+        if let Some(secret) = line.strip_prefix("SERVER_HANDSHAKE_TRAFFIC_SECRET ")
+            && let Some((_, hex)) = secret.split_once(' ')
+            && let Ok(index) = shared_index()
+            && let Some(shared) = ssl.ex_data(index)
+        {
+            *shared
+                .server_secret
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = unhex(hex).map(Zeroizing::new);
+        }
+    });
     Ok(b.build())
+}
+
+/// `A,B C` or `A:B` as OpenSSL's `A:B`.
+fn openssl_list(list: &str) -> String {
+    list.split([',', ':', ' '])
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// `--ciphers`: `TLS_…` names are TLS 1.3 suites, the rest OpenSSL's TLS
+/// 1.2 cipher list; a kind not named keeps its defaults.
+fn set_ciphers(b: &mut SslContextBuilder, ciphers: &str, legacy: bool) -> Result<(), TlsError> {
+    let list = openssl_list(ciphers);
+    let (tls13, tls12): (Vec<&str>, Vec<&str>) =
+        list.split(':').partition(|name| name.starts_with("TLS_"));
+    let refused = |what: &str, _: ErrorStack| {
+        TlsError::Config(format!(
+            "--ciphers {ciphers}: OpenSSL accepts none of the {what} named \
+             (`openssl ciphers -v` lists them)"
+        ))
+    };
+    if !tls13.is_empty() {
+        b.set_ciphersuites(&tls13.join(":"))
+            .map_err(|e| refused("TLS 1.3 suites", e))?;
+    }
+    if !tls12.is_empty() {
+        let mut list = tls12.join(":");
+        if legacy {
+            list.push_str(":@SECLEVEL=0");
+        }
+        b.set_cipher_list(&list)
+            .map_err(|e| refused("TLS 1.2 ciphers", e))?;
+    }
+    Ok(())
+}
+
+fn unhex(hex: &str) -> Option<Vec<u8>> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The system's trust roots, loaded as OpenSSL's hashed directory when
+/// there is one: a root is then read from disk only when a chain needs it,
+/// where loading the whole bundle file (what `set_default_verify_paths`
+/// does) costs OpenSSL 3 tens of milliseconds of CPU on every run.
+/// `SSL_CERT_FILE` or `SSL_CERT_DIR` in the environment, or no hashed
+/// directory, keep OpenSSL's defaults.
+fn trust_store(b: &mut SslContextBuilder) -> Result<(), TlsError> {
+    let env_set = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if !env_set && let Some(dir) = hashed_cert_dir() {
+        return b
+            .load_verify_locations(None, Some(&dir))
+            .map_err(setup("loading the system trust store"));
+    }
+    b.set_default_verify_paths()
+        .map_err(setup("loading the system trust store"))?;
+    #[cfg(feature = "vendored")]
+    probe_trust_store(b);
+    Ok(())
+}
+
+/// OpenSSL's certificate directory, when it holds hashed links
+/// (`c_rehash`, Debian's `update-ca-certificates`).
+fn hashed_cert_dir() -> Option<std::path::PathBuf> {
+    cert_dir_candidates().into_iter().find(|d| is_hashed(d))
+}
+
+fn cert_dir_candidates() -> Vec<std::path::PathBuf> {
+    let mut dirs = Vec::new();
+    let openssl_dir = ::openssl::version::dir();
+    if let Some(path) = openssl_dir
+        .strip_prefix("OPENSSLDIR: \"")
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        dirs.push(std::path::Path::new(path).join("certs"));
+    }
+    dirs.push("/etc/ssl/certs".into());
+    dirs
+}
+
+/// Whether `dir` has a hashed link (`8-hex-digits.N`) that resolves.
+fn is_hashed(dir: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().take(4096).any(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let hashed = name.len() == 10
+            && name.as_bytes()[8] == b'.'
+            && name[..8].bytes().all(|b| b.is_ascii_hexdigit())
+            && name.as_bytes()[9].is_ascii_digit();
+        hashed && entry.path().metadata().is_ok()
+    })
 }
 
 /// The verify callback: record each fault and carry on. OpenSSL signals
@@ -169,6 +315,7 @@ fn context(settings: &TlsSettings) -> Result<SslContext, TlsError> {
 /// last; that is where `--verify` refuses, with every fault known.
 fn on_verify(
     record: &Mutex<Record>,
+    settings: &TlsSettings,
     verify: bool,
     ok: bool,
     ctx: &mut X509StoreContextRef,
@@ -183,6 +330,19 @@ fn on_verify(
         return true;
     }
     let error = ctx.error();
+    let name_fault = matches!(
+        error.as_raw(),
+        ffi::X509_V_ERR_HOSTNAME_MISMATCH | ffi::X509_V_ERR_IP_ADDRESS_MISMATCH
+    );
+    // A --name the leaf is for is as good as the checked name.
+    if name_fault
+        && ctx
+            .current_cert()
+            .and_then(|c| c.to_der().ok())
+            .is_some_and(|der| settings.given_name_matches(&der))
+    {
+        return true;
+    }
     record.faults.push(Fault {
         code: error.as_raw(),
         text: error.error_string(),
@@ -354,7 +514,12 @@ fn classify(faults: &[Fault], check_name: &str) -> Vec<Problem> {
     problems
 }
 
-fn report(ssl: &SslRef, settings: &TlsSettings, mut problems: Vec<Problem>) -> TlsReport {
+fn report(
+    ssl: &SslRef,
+    settings: &TlsSettings,
+    mut problems: Vec<Problem>,
+    flight: &Flight,
+) -> TlsReport {
     let chain: Vec<CertInfo> = ssl
         .peer_cert_chain()
         .map(|stack| {
@@ -371,8 +536,18 @@ fn report(ssl: &SslRef, settings: &TlsSettings, mut problems: Vec<Problem>) -> T
             Problem::Other("the server sent no certificate".into()),
         );
     }
+    // A --name the leaf is for settles the name.
+    if let Some(leaf) = chain.first()
+        && settings.given_name_matches(&leaf.der)
+    {
+        problems.retain(|p| !matches!(p, Problem::NameMismatch { .. }));
+    }
     let result = ssl.verify_result();
-    if problems.is_empty() && result != X509VerifyResult::OK {
+    let name_only = matches!(
+        result.as_raw(),
+        ffi::X509_V_ERR_HOSTNAME_MISMATCH | ffi::X509_V_ERR_IP_ADDRESS_MISMATCH
+    ) && !settings.names.is_empty();
+    if problems.is_empty() && result != X509VerifyResult::OK && !name_only {
         problems.push(Problem::Other(result.error_string().to_string()));
     }
     let cipher = ssl.current_cipher();
@@ -380,22 +555,26 @@ fn report(ssl: &SslRef, settings: &TlsSettings, mut problems: Vec<Problem>) -> T
         "TLSv1" => "TLSv1.0",
         other => other,
     };
-    let group = ssl.peer_tmp_key().ok().map(|key| group_name(&key));
+    let group = ssl
+        .peer_tmp_key()
+        .ok()
+        .map(|key| group_name(&key))
+        .or_else(|| flight.group.map(flight::group_name));
     let mut limitations = Vec::new();
     // TLS 1.3 and (EC)DHE suites have a group; RSA key exchange has none.
     let has_group = protocol == "TLSv1.3" || cipher.is_some_and(|c| c.name().contains("DHE"));
     if group.is_none() && has_group {
-        limitations.push(
-            "the key exchange group could not be read: the openssl crate cannot name \
-             post-quantum hybrid groups such as X25519MLKEM768 (OpenSSL 3.5 and later)"
-                .to_string(),
-        );
+        limitations.push("the key exchange group could not be read".to_string());
     }
+    let names = chain
+        .first()
+        .and_then(|leaf| dane::match_names(&leaf.der, settings.candidates()));
     TlsReport {
         backend: Backend::OpenSsl,
         protocol: Some(protocol.to_string()),
         cipher: cipher.map(|c| c.name().to_string()),
         cipher_bits: cipher.and_then(|c| u32::try_from(c.bits().secret).ok()),
+        cipher_alg_bits: cipher.and_then(|c| u32::try_from(c.bits().algorithm).ok()),
         group,
         sni: settings.sni_to_send().map(str::to_string),
         checked_name: settings.check_name.clone(),
@@ -404,9 +583,199 @@ fn report(ssl: &SslRef, settings: &TlsSettings, mut problems: Vec<Problem>) -> T
         } else {
             Verdict::Untrusted(problems)
         },
+        key_exchange: key_exchange(ssl, flight),
+        ocsp: Some(staple(ssl)),
         chain,
         limitations,
+        names,
+        resumed: ssl.session_reused(),
     }
+}
+
+/// The server's flight as sent, read for the group's number and the
+/// signature scheme; TLS 1.3's encrypted part opened with the server's
+/// handshake traffic secret.
+fn read_flight(bytes: &[u8], secret: Option<&[u8]>) -> Flight {
+    let mut keys: Option<(Cipher, Vec<u8>, Vec<u8>)> = None;
+    let mut tried = false;
+    let mut cipher_id = None;
+    // The cipher suite is in the clear part: read it first.
+    let clear = flight::read(bytes, |_, _, _| None);
+    if let Some(id) = clear.cipher {
+        cipher_id = Some(id);
+    }
+    flight::read(bytes, |seq, header, body| {
+        if !tried {
+            tried = true;
+            let (key_len, sha384) = flight::suite_key(cipher_id?)?;
+            let (key, iv) = flight::traffic_key(secret?, key_len, sha384)?;
+            let cipher = match cipher_id? {
+                0x1301 => Cipher::aes_128_gcm(),
+                0x1302 => Cipher::aes_256_gcm(),
+                _ => Cipher::chacha20_poly1305(),
+            };
+            keys = Some((cipher, key, iv));
+        }
+        let (cipher, key, iv) = keys.as_ref()?;
+        let split = body.len().checked_sub(16)?;
+        let (data, tag) = body.split_at(split);
+        decrypt_aead(
+            *cipher,
+            key,
+            Some(&flight::nonce(iv, seq)),
+            header,
+            data,
+            tag,
+        )
+        .ok()
+    })
+}
+
+/// The group and the server's signature in Postfix's words.
+fn key_exchange(ssl: &SslRef, flight: &Flight) -> KeyExchange {
+    let group = flight.group.map(flight::group_name).or_else(|| {
+        ssl.peer_tmp_key().ok().and_then(|key| match key.id() {
+            Id::X25519 => Some("X25519".to_string()),
+            Id::X448 => Some("X448".to_string()),
+            Id::DH => Some(format!("DHE ({} bits)", key.bits())),
+            Id::EC => key
+                .ec_key()
+                .ok()
+                .and_then(|ec| ec.group().curve_name())
+                .and_then(|nid| nid.short_name().ok())
+                .map(str::to_string),
+            _ => None,
+        })
+    });
+    let (signature, digest) = match flight.signature.map(flight::signature_parts) {
+        Some((name, digest)) => (Some(name), digest.map(str::to_string)),
+        None => (None, None),
+    };
+    let signature_key = signature
+        .as_ref()
+        .and(ssl.peer_certificate())
+        .and_then(|leaf| {
+            let key = leaf.public_key().ok()?;
+            match key.id() {
+                Id::RSA | Id::RSA_PSS | Id::DSA => Some(format!("{} bits", key.bits())),
+                Id::EC => key
+                    .ec_key()
+                    .ok()
+                    .and_then(|ec| ec.group().curve_name())
+                    .and_then(|nid| nid.short_name().ok())
+                    .map(str::to_string),
+                _ => None,
+            }
+        });
+    KeyExchange {
+        group,
+        signature,
+        signature_key,
+        digest,
+    }
+}
+
+/// The OCSP staple, checked: signed by the leaf's issuer (or a responder
+/// it delegated to), about the leaf, and current.
+fn staple(ssl: &SslRef) -> Staple {
+    let Some(der) = ssl.ocsp_status() else {
+        return Staple::Absent;
+    };
+    let Some(leaf) = ssl.peer_certificate() else {
+        return Staple::Invalid("a staple came without a certificate".into());
+    };
+    let issuer = [ssl.verified_chain(), ssl.peer_cert_chain()]
+        .into_iter()
+        .flatten()
+        .find_map(|chain| {
+            chain
+                .iter()
+                .skip(1)
+                .find(|c| c.issued(&leaf) == X509VerifyResult::OK)
+                .map(ToOwned::to_owned)
+        });
+    let Some(issuer) = issuer else {
+        return Staple::Invalid(
+            "the leaf's issuer is not known here, so the staple cannot be checked".into(),
+        );
+    };
+    check_staple(der, &leaf, &issuer).unwrap_or_else(Staple::Invalid)
+}
+
+fn check_staple(der: &[u8], leaf: &X509Ref, issuer: &X509) -> Result<Staple, String> {
+    let response = OcspResponse::from_der(der)
+        .map_err(|_| "the staple is not an OCSP response (DER)".to_string())?;
+    if response.status() != OcspResponseStatus::SUCCESSFUL {
+        return Err(format!(
+            "the responder answered with an error (status {})",
+            response.status().as_raw()
+        ));
+    }
+    let basic = response
+        .basic()
+        .map_err(|_| "the staple holds no basic OCSP response".to_string())?;
+    let fail = |what: &'static str| move |e: ErrorStack| format!("{what}: {e}");
+    let mut store = X509StoreBuilder::new().map_err(fail("checking the staple"))?;
+    store
+        .add_cert(issuer.clone())
+        .map_err(fail("checking the staple"))?;
+    store
+        .set_flags(X509VerifyFlags::PARTIAL_CHAIN)
+        .map_err(fail("checking the staple"))?;
+    let store = store.build();
+    let mut certs = Stack::new().map_err(fail("checking the staple"))?;
+    certs
+        .push(issuer.clone())
+        .map_err(fail("checking the staple"))?;
+    basic
+        .verify(&certs, &store, OcspFlag::empty())
+        .map_err(|_| "its signature does not verify against the leaf's issuer".to_string())?;
+    let id = OcspCertId::from_cert(MessageDigest::sha1(), leaf, issuer)
+        .map_err(fail("checking the staple"))?;
+    let found = basic
+        .find_status(&id)
+        .ok_or_else(|| "it says nothing about this server's certificate".to_string())?;
+    let status = match found.status {
+        OcspCertStatus::GOOD => OcspStatus::Good,
+        OcspCertStatus::REVOKED => OcspStatus::Revoked,
+        _ => OcspStatus::Unknown,
+    };
+    let revoked = (status == OcspStatus::Revoked).then(|| {
+        let when = found
+            .revocation_time
+            .map(|t| format!("on {t}"))
+            .unwrap_or_else(|| "no date".into());
+        match revocation_reason(found.reason) {
+            Some(reason) => format!("{when}, {reason}"),
+            None => when,
+        }
+    });
+    // Five minutes of clock skew, as OpenSSL's own tools allow.
+    let problem = found
+        .check_validity(300, None)
+        .err()
+        .map(|_| "its dates are not current (stale, or not yet valid)".to_string());
+    Ok(Staple::Status {
+        status,
+        revoked,
+        this_update: found.this_update.to_string(),
+        next_update: found.next_update().map(ToString::to_string),
+        problem,
+    })
+}
+
+fn revocation_reason(reason: OcspRevokedStatus) -> Option<&'static str> {
+    Some(match reason {
+        OcspRevokedStatus::UNSPECIFIED => "reason unspecified",
+        OcspRevokedStatus::KEY_COMPROMISE => "key compromise",
+        OcspRevokedStatus::CA_COMPROMISE => "CA compromise",
+        OcspRevokedStatus::AFFILIATION_CHANGED => "affiliation changed",
+        OcspRevokedStatus::STATUS_SUPERSEDED => "superseded",
+        OcspRevokedStatus::STATUS_CESSATION_OF_OPERATION => "cessation of operation",
+        OcspRevokedStatus::STATUS_CERTIFICATE_HOLD => "certificate hold",
+        OcspRevokedStatus::REMOVE_FROM_CRL => "removed from CRL",
+        _ => return None,
+    })
 }
 
 /// The key exchange group, from the server's ephemeral key.

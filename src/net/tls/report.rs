@@ -10,6 +10,7 @@ use std::fmt;
 
 use super::Backend;
 use super::cert::CertInfo;
+use super::dane::NameTable;
 
 /// What a handshake established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +23,8 @@ pub struct TlsReport {
     pub cipher: Option<String>,
     /// The cipher's secret bits.
     pub cipher_bits: Option<u32>,
+    /// The cipher's algorithm bits (Postfix's `256/256`: secret/algorithm).
+    pub cipher_alg_bits: Option<u32>,
     /// The key exchange group, `X25519`, `P-256`, `DH 2048`.
     pub group: Option<String>,
     /// The SNI sent, if any.
@@ -35,6 +38,107 @@ pub struct TlsReport {
     pub chain: Vec<CertInfo>,
     /// What this backend could not report or check, in plain words.
     pub limitations: Vec<String>,
+    /// The key exchange and the server's signature, as Postfix logs them.
+    pub key_exchange: KeyExchange,
+    /// The names the client has for the server against the leaf's names.
+    pub names: Option<NameTable>,
+    /// The OCSP staple, if one was asked for.
+    pub ocsp: Option<Staple>,
+    /// Whether this handshake resumed an earlier session.
+    pub resumed: bool,
+}
+
+/// The key exchange and the server's signature, in Postfix's words.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyExchange {
+    /// The group as OpenSSL and Postfix name it (`X25519`, `prime256v1`),
+    /// or by its IANA number.
+    pub group: Option<String>,
+    /// The signature algorithm: `RSA-PSS`, `RSA`, `ECDSA`, `ED25519`.
+    pub signature: Option<String>,
+    /// The signing key's size: `2048 bits`, or its curve `prime256v1`.
+    pub signature_key: Option<String>,
+    /// The digest signed: `SHA256` (none for EdDSA).
+    pub digest: Option<String>,
+}
+
+/// What the server stapled (RFC 6066 §8), checked against the issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Staple {
+    /// No staple came.
+    Absent,
+    /// A staple came but says nothing usable about the leaf, or does not
+    /// verify; the text says why.
+    Invalid(String),
+    /// The responder's word on the leaf, signed by the issuer (or its
+    /// delegated responder).
+    Status {
+        /// `good`, `revoked` or `unknown`.
+        status: OcspStatus,
+        /// For `revoked`: when, and the reason if given.
+        revoked: Option<String>,
+        /// `thisUpdate`.
+        this_update: String,
+        /// `nextUpdate`, if given.
+        next_update: Option<String>,
+        /// A problem with the dates (stale, in the future), if any.
+        problem: Option<String>,
+    },
+}
+
+/// A certificate's status in an OCSP response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OcspStatus {
+    /// Not revoked.
+    Good,
+    /// Revoked.
+    Revoked,
+    /// The responder does not know the certificate.
+    Unknown,
+}
+
+impl fmt::Display for OcspStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OcspStatus::Good => "good",
+            OcspStatus::Revoked => "revoked",
+            OcspStatus::Unknown => "unknown",
+        })
+    }
+}
+
+impl fmt::Display for Staple {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Staple::Absent => f.write_str("absent: the server stapled no OCSP response"),
+            Staple::Invalid(why) => write!(f, "INVALID: {why}"),
+            Staple::Status {
+                status,
+                revoked,
+                this_update,
+                next_update,
+                problem,
+            } => {
+                match status {
+                    OcspStatus::Revoked => write!(f, "REVOKED")?,
+                    other => write!(f, "{other}")?,
+                }
+                if let Some(when) = revoked {
+                    write!(f, " ({when})")?;
+                }
+                write!(f, ", thisUpdate {this_update}")?;
+                match next_update {
+                    Some(next) => write!(f, ", nextUpdate {next}")?,
+                    None => write!(f, ", no nextUpdate")?,
+                }
+                f.write_str(", signature verified against the issuer")?;
+                if let Some(problem) = problem {
+                    write!(f, "; {problem}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 impl TlsReport {
@@ -54,6 +158,46 @@ impl TlsReport {
     /// The server's own certificate, if it sent one.
     pub fn leaf(&self) -> Option<&CertInfo> {
         self.chain.first()
+    }
+
+    /// The handshake in Postfix's log form: `TLSv1.3 with cipher
+    /// TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519
+    /// server-signature RSA-PSS (2048 bits) server-digest SHA256`. What the
+    /// backend could not tell is left out.
+    pub fn postfix_line(&self) -> String {
+        let mut out = self.protocol.clone().unwrap_or_else(|| "TLS".to_string());
+        if let Some(cipher) = &self.cipher {
+            out.push_str(&format!(" with cipher {cipher}"));
+            match (self.cipher_bits, self.cipher_alg_bits) {
+                (Some(s), Some(a)) => out.push_str(&format!(" ({s}/{a} bits)")),
+                (Some(s), None) => out.push_str(&format!(" ({s} bits)")),
+                _ => {}
+            }
+        }
+        let kx = &self.key_exchange;
+        if let Some(group) = &kx.group {
+            out.push_str(&format!(" key-exchange {group}"));
+        }
+        if let Some(signature) = &kx.signature {
+            out.push_str(&format!(" server-signature {signature}"));
+            if let Some(key) = &kx.signature_key {
+                out.push_str(&format!(" ({key})"));
+            }
+        }
+        if let Some(digest) = &kx.digest {
+            out.push_str(&format!(" server-digest {digest}"));
+        }
+        out
+    }
+
+    /// The TLSA record (SPKI, SHA-256) each certificate of the chain
+    /// matches: `3 1 1 …` for the leaf, `2 1 1 …` for an issuer.
+    pub fn tlsa(&self) -> Vec<Option<super::dane::Tlsa>> {
+        self.chain
+            .iter()
+            .enumerate()
+            .map(|(depth, cert)| super::dane::Tlsa::for_depth(depth, &cert.der))
+            .collect()
     }
 }
 
@@ -222,12 +366,17 @@ mod tests {
             protocol: Some(protocol.into()),
             cipher: None,
             cipher_bits: None,
+            cipher_alg_bits: None,
             group: None,
             sni: None,
             checked_name: String::new(),
             verdict: Verdict::Trusted,
             chain,
             limitations: Vec::new(),
+            key_exchange: KeyExchange::default(),
+            names: None,
+            ocsp: None,
+            resumed: false,
         }
     }
 

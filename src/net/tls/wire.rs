@@ -21,6 +21,24 @@ pub struct Wire {
     tcp: TcpStream,
     seen: Seen,
     seen_full: bool,
+    tap: Tap,
+}
+
+/// The server's bytes of the handshake, kept (up to
+/// [`super::flight::FLIGHT_CAP`]) until the backend takes them, for what
+/// the TLS library does not report ([`super::flight`]).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Tap(Arc<Mutex<Option<Vec<u8>>>>);
+
+impl Tap {
+    /// What was kept; nothing more is kept after this.
+    pub(super) fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_default()
+    }
 }
 
 /// Bytes of the server's first answer kept for the error message.
@@ -47,8 +65,14 @@ impl Wire {
             tcp,
             seen: seen.clone(),
             seen_full: false,
+            tap: Tap(Arc::new(Mutex::new(Some(Vec::new())))),
         };
         (wire, seen)
+    }
+
+    /// A handle on the server's handshake bytes.
+    pub(super) fn tap(&self) -> Tap {
+        self.tap.clone()
     }
 
     /// The TCP stream (for its addresses).
@@ -66,6 +90,14 @@ impl AsyncRead for Wire {
         let this = self.get_mut();
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.tcp).poll_read(cx, buf))?;
+        {
+            let mut tap = this.tap.0.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(kept) = tap.as_mut() {
+                let new = &buf.filled()[before..];
+                let room = super::flight::FLIGHT_CAP.saturating_sub(kept.len());
+                kept.extend_from_slice(&new[..new.len().min(room)]);
+            }
+        }
         if !this.seen_full {
             let mut seen = this.seen.0.lock().unwrap_or_else(PoisonError::into_inner);
             let new = &buf.filled()[before..];
