@@ -345,6 +345,9 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
     }
     let socks5 = socks5_proxy(&o)?;
     let implicit_tls = o.tls == Some(TlsMode::Implicit);
+    if cli.resume_test && o.tls.is_none_or(|t| t == TlsMode::Plain) {
+        bail!("--resume-test needs a TLS session to resume: add --starttls or --tls");
+    }
     let lmtp = o.lmtp.unwrap_or(false);
     let host_given = o.host.is_some();
     let host = o.host.as_deref().unwrap_or("localhost");
@@ -438,6 +441,7 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
         starttls: o.tls == Some(TlsMode::Starttls),
         xclient: o.xclient.clone(),
         xclient_before_starttls: o.xclient_before_starttls.unwrap_or(false),
+        resume_test: cli.resume_test,
         #[cfg(unix)]
         unix: cli.unix,
         #[cfg(not(unix))]

@@ -116,6 +116,8 @@ pub struct ConnectConfig {
     pub xclient: Option<String>,
     /// `--xclient-before-starttls`.
     pub xclient_before_starttls: bool,
+    /// `--resume-test`: after TLS is up, reconnect offering its session.
+    pub resume_test: bool,
     /// `--demo`: start the embedded server and talk to it.
     pub demo: bool,
     /// `--unix PATH`: a UNIX domain socket instead of the target.

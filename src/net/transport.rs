@@ -170,6 +170,11 @@ impl Transport {
         self.parser.next_reply()
     }
 
+    /// The stream (to ask a TLS stream for its saved session).
+    pub fn stream(&self) -> &Stream {
+        &self.stream
+    }
+
     /// Takes the stream out (for a STARTTLS handshake), leaving the
     /// transport detached until [`Transport::set_stream`].
     pub fn take_stream(&mut self) -> Stream {

@@ -21,6 +21,7 @@ pub mod input;
 #[cfg(test)]
 mod loopback_tests;
 pub mod probe;
+mod resume;
 mod state;
 
 use std::fmt;
@@ -40,6 +41,7 @@ use crate::proto::ehlo::Capabilities;
 use crate::proto::reply::Reply;
 use expect::Expectation;
 pub use input::{Input, LineRole, Syntax, TypedLine};
+pub use resume::{ATTEMPTS as RESUME_ATTEMPTS, Attempt as ResumeAttempt};
 
 /// How long to wait for what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +211,8 @@ pub enum Event {
     },
     /// A TLS handshake finished: the report.
     Tls(Box<TlsReport>),
+    /// One attempt of a resumption test (`--resume-test`, `:tls resume`).
+    Resumption(Box<ResumeAttempt>),
     /// Progress of a large message.
     Progress {
         /// Bytes of the message sent so far.
@@ -368,6 +372,11 @@ pub struct Session<S: EventSink> {
     /// The local end of the connection as the server sees it (none for a
     /// UNIX socket, or a SOCKS5 proxy that does not say its own).
     local: Option<std::net::SocketAddr>,
+    /// The server's address, for a resumption test's new connection (none
+    /// through a SOCKS5 proxy or over a UNIX socket).
+    peer: Option<std::net::SocketAddr>,
+    /// Whether the session is TLS from the first byte (`--tls`).
+    implicit_tls: bool,
     transport: Transport,
     sink: S,
     timeouts: Timeouts,
@@ -432,6 +441,7 @@ impl<S: EventSink> Session<S> {
                 .ok()
                 .map(|ip| std::net::SocketAddr::new(ip, target.port)),
         };
+        let peer = facts.socks5.is_none().then_some(facts.peer);
         sink.event(Event::Connected(facts));
         // A PROXY header goes first, before the banner and before any TLS,
         // as a load balancer sends it.
@@ -449,7 +459,10 @@ impl<S: EventSink> Session<S> {
             }
             sink.event(Event::Note(request.describe(&bytes)));
         }
-        Self::start(Stream::Plain(tcp), seen_from, target.clone(), options, sink).await
+        let mut session =
+            Self::start(Stream::Plain(tcp), seen_from, target.clone(), options, sink).await?;
+        session.peer = peer;
+        Ok(session)
     }
 
     /// Connects to a UNIX domain socket and waits for the whole banner.
@@ -495,6 +508,8 @@ impl<S: EventSink> Session<S> {
     ) -> Result<Self, (SessionError, S)> {
         let mut session = Session {
             local,
+            peer: None,
+            implicit_tls: options.implicit_tls,
             transport: Transport::new(stream, options.timeouts.reply),
             sink,
             timeouts: options.timeouts,

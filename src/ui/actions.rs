@@ -104,6 +104,7 @@ pub(crate) async fn run_meta<O: Output>(
         Meta::Ehlo(name) => helpers.ehlo(session, name).await?,
         Meta::StartTls => helpers.starttls(session).await?,
         Meta::Tls(pem) => helpers.tls(session, pem)?,
+        Meta::TlsResume => helpers.resume_test(session).await?,
         Meta::Auth { mechanism, user } => helpers.auth(session, mechanism, user, asker).await?,
         Meta::Send(words) => helpers.send(session, words, asker).await?,
         Meta::Again(None) => helpers.again(session, asker).await?,

@@ -462,6 +462,20 @@ impl Helpers {
         Ok(())
     }
 
+    /// `:tls resume` and `--resume-test`: new connections offering the TLS
+    /// session, until one is resumed.
+    pub(crate) async fn resume_test<O: Output>(
+        &mut self,
+        session: &mut Session<O>,
+    ) -> Result<(), HelperError> {
+        let name = self.ehlo_name(session);
+        self.record(&Meta::TlsResume.to_string());
+        session
+            .resume_test(&name, crate::session::RESUME_ATTEMPTS)
+            .await?;
+        Ok(())
+    }
+
     /// `:raw STRING`: exact bytes.
     pub(crate) async fn raw<O: Output>(
         &mut self,

@@ -237,6 +237,7 @@ impl<W: Write> EventSink for JsonOutput<W> {
                 self.emit("per_recipient", json!({"results": rows}));
             }
             Event::Tls(report) => self.emit("tls", super::tls::report_json(&report)),
+            Event::Resumption(attempt) => self.emit("resume", super::tls::resume_json(&attempt)),
             Event::Progress { sent, total } => {
                 self.emit("progress", json!({"sent": sent, "total": total}));
             }

@@ -246,15 +246,16 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
     },
     MetaCommand {
         name: "tls",
-        args: "[pem [FILE]]",
-        kind: ArgKind::Words(&["pem"]),
-        summary: "the report of the current TLS session; 'pem' prints or writes the certificate chain",
+        args: "[pem [FILE] | resume]",
+        kind: ArgKind::Words(&["pem", "resume"]),
+        summary: "the report of the current TLS session; 'pem' prints or writes the certificate chain; 'resume' reconnects offering the session to see whether it is resumed",
         example: ":tls pem chain.pem",
         scope: Scope::Anywhere,
         parse: |a| match a.shell_words()?.as_slice() {
             [] => Ok(Meta::Tls(None)),
             [pem] if pem == "pem" => Ok(Meta::Tls(Some(None))),
             [pem, path] if pem == "pem" => Ok(Meta::Tls(Some(Some(path.into())))),
+            [resume] if resume == "resume" => Ok(Meta::TlsResume),
             _ => Err(a.usage()),
         },
     },
@@ -583,6 +584,8 @@ pub enum Meta {
     DemoShow(usize),
     /// `:tls`, or `:tls pem [FILE]` (`Some(None)`: print the chain).
     Tls(Option<Option<PathBuf>>),
+    /// `:tls resume`.
+    TlsResume,
 }
 
 impl Meta {
@@ -616,7 +619,7 @@ impl Meta {
             Meta::Save(_) => "save",
             Meta::StartTls => "starttls",
             Meta::DemoInbox | Meta::DemoShow(_) => "demo",
-            Meta::Tls(_) => "tls",
+            Meta::Tls(_) | Meta::TlsResume => "tls",
         };
         // Every variant names an entry of the table (a unit test checks).
         find(name).unwrap_or(&COMMANDS[0])
@@ -671,6 +674,7 @@ impl fmt::Display for Meta {
             Meta::DemoShow(n) => write!(f, " show {n}"),
             Meta::Tls(Some(None)) => f.write_str(" pem"),
             Meta::Tls(Some(Some(p))) => write!(f, " pem {}", path(p)),
+            Meta::TlsResume => f.write_str(" resume"),
             Meta::Help(None)
             | Meta::Caps
             | Meta::Reconnect
@@ -866,6 +870,7 @@ mod tests {
         assert_eq!(parse("timing on"), Ok(Meta::Timing(true)));
         assert_eq!(parse("hex OFF"), Ok(Meta::Hex(false)));
         assert_eq!(parse("tls"), Ok(Meta::Tls(None)));
+        assert_eq!(parse("tls resume"), Ok(Meta::TlsResume));
         assert_eq!(parse("reconnect"), Ok(Meta::Reconnect));
         assert_eq!(
             parse("hex"),
@@ -1042,6 +1047,7 @@ mod tests {
             "tls",
             "tls pem",
             "tls pem chain.pem",
+            "tls resume",
             "auth plain alice",
             "auth cram-md5",
             "send --to b@example.org --subject 'Grüße aus Köln'",

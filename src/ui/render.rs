@@ -330,6 +330,15 @@ impl<W: Write> EventSink for Renderer<W> {
                     }
                 }
             }
+            Event::Resumption(attempt) => {
+                for l in super::tls::resume_lines(attempt) {
+                    if l.warning {
+                        self.warning(&l.text);
+                    } else {
+                        self.note(&l.text);
+                    }
+                }
+            }
             Event::Progress { sent, total } => {
                 let text = match total {
                     Some(total) => format!("sent {} of {}", mib(*sent), mib(*total)),

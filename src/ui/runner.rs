@@ -132,6 +132,12 @@ pub(crate) async fn open<O: Output>(
         }
         runner.helpers.record_reply(&runner.session);
     }
+    if config.resume_test && runner.session.is_open() {
+        let tested = runner.helpers.resume_test(&mut runner.session).await;
+        if let Err(e) = tested {
+            runner.fail(e.into()).await;
+        }
+    }
     if !xclient_first {
         runner.xclient(config).await;
     }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::net::tls::dane::{CertName, NameTable, Source};
 use crate::net::tls::{OcspStatus, Staple, TlsReport, Verdict};
+use crate::session::ResumeAttempt;
 
 /// One line of the report; `warning` lines are meant to be seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,9 +133,7 @@ pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
             line(validity)
         });
         out.push(line(format!("{pad} SHA-256 {}", cert.sha256)));
-        if !cert.spki_sha256.is_empty() {
-            out.push(line(format!("{pad} SPKI    {}", cert.spki_sha256)));
-        }
+        // The record's data is the SHA-256 of the SPKI.
         if let Some(Some(record)) = tlsa.get(i) {
             out.push(line(format!("{pad} TLSA    {record}")));
         }
@@ -155,10 +154,15 @@ fn name_lines(names: &NameTable, out: &mut Vec<ReportLine>) {
             sources(&candidate.sources),
             cert_name.shown()
         ))),
-        None if names.rows.is_empty() => {}
+        None if names.rows.is_empty() => return,
         None => out.push(warn(
             "name match: none of the names below is a name of the certificate".into(),
         )),
+    }
+    // One name that matched says it all; else the whole table.
+    let all_matched = names.rows.iter().all(|(_, at)| at.is_some());
+    if names.rows.len() == 1 && all_matched {
+        return;
     }
     let width = names
         .rows
@@ -190,12 +194,11 @@ fn name_lines(names: &NameTable, out: &mut Vec<ReportLine>) {
         )));
     }
     let all: Vec<String> = names.cert_names.iter().map(CertName::shown).collect();
-    let cn_note = if names.cn_counts
-        || !names
-            .cert_names
-            .iter()
-            .any(|n| matches!(n, CertName::Cn(_)))
-    {
+    let has_cn = names
+        .cert_names
+        .iter()
+        .any(|n| matches!(n, CertName::Cn(_)));
+    let cn_note = if names.cn_counts || !has_cn {
         ""
     } else {
         " (a CN counts only without DNS names)"
@@ -248,6 +251,60 @@ fn staple_json(staple: &Staple) -> Value {
             "problem": problem,
         }),
     }
+}
+
+/// One attempt of a resumption test, line by line.
+pub(crate) fn resume_lines(a: &ResumeAttempt) -> Vec<ReportLine> {
+    let head = format!("resumption test {}/{}", a.number, a.of);
+    if let Some(why) = &a.failed {
+        return vec![warn(format!("{head}: failed: {why}"))];
+    }
+    let mut out = Vec::new();
+    let ehlo = match (&a.ehlo_before, &a.ehlo_now) {
+        (Some(before), Some(now)) if a.ehlo_changed() => format!(
+            "; EHLO name {} (was {}: another backend answered, as behind a load balancer)",
+            now.escaped(),
+            before.escaped()
+        ),
+        (_, Some(now)) => format!("; EHLO name {} (unchanged)", now.escaped()),
+        _ => String::new(),
+    };
+    if a.resumed {
+        out.push(line(format!("{head}: resumed: yes ({}){ehlo}", a.kind)));
+    } else {
+        let why = if a.ehlo_changed() {
+            ": the backends do not share their session cache or ticket keys"
+        } else {
+            ""
+        };
+        out.push(warn(format!(
+            "{head}: resumed: no (offered: {}){ehlo}{why}",
+            a.kind
+        )));
+    }
+    if let Some(report) = &a.report {
+        out.push(line(format!("  handshake: {}", report.postfix_line())));
+        if !report.is_trusted() {
+            out.push(warn(format!("  certificate: {}", report.verdict)));
+        }
+    }
+    out
+}
+
+/// One attempt of a resumption test as a JSON object.
+pub(crate) fn resume_json(a: &ResumeAttempt) -> Value {
+    json!({
+        "attempt": a.number,
+        "of": a.of,
+        "kind": a.kind,
+        "resumed": a.resumed,
+        "ehlo_before": a.ehlo_before,
+        "ehlo_now": a.ehlo_now,
+        "ehlo_changed": a.ehlo_changed(),
+        "handshake": a.report.as_ref().map(|r| r.postfix_line()),
+        "trusted": a.report.as_ref().map(|r| r.is_trusted()),
+        "failed": a.failed,
+    })
 }
 
 /// The report as a JSON object.

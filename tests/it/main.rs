@@ -40,3 +40,4 @@ mod send;
 mod socks5;
 mod support;
 mod tls;
+mod tls_depth;

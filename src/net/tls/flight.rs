@@ -25,6 +25,8 @@ pub(super) struct Flight {
     pub(super) group: Option<u16>,
     /// The signature scheme of ServerKeyExchange or CertificateVerify.
     pub(super) signature: Option<u16>,
+    /// Whether a TLS 1.2 NewSessionTicket came (in clear).
+    pub(super) tls12_ticket: bool,
 }
 
 /// Bytes of the server's flight kept at most.
@@ -55,7 +57,14 @@ pub(super) fn read(
         rest = &after[len..];
         match header[0] {
             HANDSHAKE => clear.extend_from_slice(body),
-            CHANGE_CIPHER_SPEC => {}
+            CHANGE_CIPHER_SPEC => {
+                // Before TLS 1.3 what follows is encrypted (Finished), and
+                // must not be read as clear messages.
+                messages(&clear, &mut flight);
+                if flight.version != Some(TLS13) {
+                    break;
+                }
+            }
             APPLICATION_DATA => {
                 if flight.version.is_none() {
                     // The ServerHello is complete before any encrypted record.
@@ -109,6 +118,7 @@ fn messages(bytes: &[u8], flight: &mut Flight) {
     each_message(bytes, |kind, body| match kind {
         2 => server_hello(body, flight),
         12 => server_key_exchange(body, flight),
+        4 if flight.version != Some(TLS13) => flight.tls12_ticket = true,
         15 => {
             if let Some(scheme) = u16_at(body, 0) {
                 flight.signature = Some(scheme);
@@ -354,6 +364,7 @@ mod tests {
                 cipher: Some(0x1302),
                 group: Some(0x11ec),
                 signature: Some(0x0804),
+                tls12_ticket: false,
             }
         );
         assert_eq!(group_name(0x11ec), "X25519MLKEM768");
@@ -373,7 +384,13 @@ mod tests {
         flight_bytes.extend(message(11, &[0; 3]));
         flight_bytes.extend(message(12, &ske));
         flight_bytes.extend(message(14, &[]));
-        let wire = record(HANDSHAKE, &flight_bytes);
+        let mut wire = record(HANDSHAKE, &flight_bytes);
+        // After ChangeCipherSpec: an encrypted Finished, never read.
+        wire.extend(record(CHANGE_CIPHER_SPEC, &[1]));
+        wire.extend(record(
+            HANDSHAKE,
+            &message(12, &[3, 0, 0x1d, 0, 0x08, 0x07, 0, 0]),
+        ));
         let flight = read(&wire, |_, _, _| unreachable!());
         assert_eq!(flight.version, Some(0x0303));
         assert_eq!(flight.group, Some(0x17));

@@ -334,7 +334,7 @@ pub async fn handshake(
 ) -> Result<(Stream, TlsReport), TlsError> {
     match settings.backend {
         #[cfg(feature = "openssl")]
-        Backend::OpenSsl => openssl::handshake(tcp, settings).await,
+        Backend::OpenSsl => openssl::handshake(tcp, settings, None).await,
         #[cfg(feature = "native-tls")]
         Backend::Native => native::handshake(tcp, settings).await,
         #[allow(unreachable_patterns)]
@@ -346,6 +346,53 @@ pub async fn handshake(
                 TlsError::BackendNotBuilt(missing)
             })
         }
+    }
+}
+
+/// A TLS session saved from one connection, to offer on another
+/// ([`resume`]): a TLS 1.2 session ID or ticket, or a TLS 1.3 ticket.
+#[derive(Clone, Debug)]
+pub struct SavedSession {
+    #[cfg(feature = "openssl")]
+    inner: openssl::Saved,
+}
+
+impl SavedSession {
+    /// How the protocol resumes it: a TLS 1.3 PSK from a ticket, a TLS 1.2
+    /// ticket, or a session ID.
+    pub fn kind(&self) -> &'static str {
+        #[cfg(feature = "openssl")]
+        return self.inner.kind();
+        #[cfg(not(feature = "openssl"))]
+        "none"
+    }
+}
+
+/// The session the server has given on `stream` so far (TLS 1.3 tickets
+/// arrive after the handshake, with the first reply read); `None` for a
+/// plain stream, another backend, or a server that gave none.
+pub fn saved_session(stream: &Stream) -> Option<SavedSession> {
+    match stream {
+        #[cfg(feature = "openssl")]
+        Stream::OpenSsl(tls) => openssl::saved(tls.ssl()).map(|inner| SavedSession { inner }),
+        _ => None,
+    }
+}
+
+/// Like [`handshake`], offering `saved` for resumption (with the openssl
+/// backend; the settings' backend is not consulted). The report's
+/// `resumed` says whether the server took it.
+pub async fn resume(
+    tcp: TcpStream,
+    settings: &TlsSettings,
+    saved: &SavedSession,
+) -> Result<(Stream, TlsReport), TlsError> {
+    #[cfg(feature = "openssl")]
+    return openssl::handshake(tcp, settings, Some(&saved.inner)).await;
+    #[cfg(not(feature = "openssl"))]
+    {
+        let _ = (tcp, settings, saved);
+        Err(TlsError::NoBackend)
     }
 }
 

@@ -22,15 +22,16 @@ use ::openssl::ocsp::{
     OcspCertId, OcspCertStatus, OcspFlag, OcspResponse, OcspResponseStatus, OcspRevokedStatus,
 };
 use ::openssl::pkey::{Id, PKey, Public};
+use ::openssl::ssl::SslFiletype;
 use ::openssl::ssl::{
-    ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslRef, SslVerifyMode,
-    SslVersion, StatusType,
+    ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslRef, SslSession,
+    SslSessionCacheMode, SslVerifyMode, SslVersion, StatusType,
 };
 use ::openssl::stack::Stack;
 use ::openssl::symm::{Cipher, decrypt_aead};
-use ::openssl::x509::store::X509StoreBuilder;
+use ::openssl::x509::store::{X509Lookup, X509Store, X509StoreBuilder};
 use ::openssl::x509::verify::{X509CheckFlags, X509VerifyFlags};
-use ::openssl::x509::{X509, X509Ref, X509StoreContextRef, X509VerifyResult};
+use ::openssl::x509::{X509, X509Ref, X509StoreContext, X509StoreContextRef, X509VerifyResult};
 use openssl_sys as ffi;
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
@@ -59,6 +60,9 @@ struct Fault {
 struct Record {
     faults: Vec<Fault>,
     leaf_done: bool,
+    /// The chain's top was not in the hashed directory, and the chain
+    /// verified against every root (the bundle file too, read then).
+    bundle_ok: bool,
 }
 
 fn lock(record: &Mutex<Record>) -> MutexGuard<'_, Record> {
@@ -74,6 +78,65 @@ struct Shared {
     /// callback: only to read the signature scheme of the server's
     /// CertificateVerify, then dropped (zeroed).
     server_secret: Mutex<Option<Zeroizing<Vec<u8>>>>,
+    /// The latest session (or TLS 1.3 ticket) the server gave, for a
+    /// resumption test; tickets of TLS 1.3 come after the handshake.
+    session: Mutex<Option<SslSession>>,
+    /// Whether the server sent a TLS 1.2 NewSessionTicket.
+    tls12_ticket: Mutex<bool>,
+    /// The context the session belongs to.
+    context: Mutex<Option<SslContext>>,
+}
+
+/// A TLS session saved from one connection, to resume on another.
+#[derive(Clone)]
+pub(crate) struct Saved {
+    context: SslContext,
+    session: SslSession,
+    tls12_ticket: bool,
+}
+
+impl std::fmt::Debug for Saved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Saved")
+            .field("protocol", &self.session.protocol_version())
+            .field("tls12_ticket", &self.tls12_ticket)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The session the server gave on `stream`, if any yet.
+pub(super) fn saved(ssl: &SslRef) -> Option<Saved> {
+    let shared = ssl.ex_data(shared_index().ok()?)?;
+    let session = shared.session.lock().ok()?.clone()?;
+    let context = shared.context.lock().ok()?.clone()?;
+    let tls12_ticket = *shared.tls12_ticket.lock().ok()?;
+    Some(Saved {
+        context,
+        session,
+        tls12_ticket,
+    })
+}
+
+impl Saved {
+    /// How the protocol resumes this session.
+    pub(super) fn kind(&self) -> &'static str {
+        if self.session.protocol_version() == SslVersion::TLS1_3 {
+            "TLS 1.3 PSK from a session ticket"
+        } else if self.tls12_ticket {
+            "TLS 1.2 session ticket (RFC 5077)"
+        } else {
+            "session ID (the server's session cache)"
+        }
+    }
+}
+
+/// Offers `saved` on `ssl`: the one use of `unsafe` in smtpcli.
+#[allow(unsafe_code)]
+fn offer_session(ssl: &mut SslRef, saved: &Saved) -> Result<(), TlsError> {
+    // SAFETY: the openssl crate asks only that the session belong to the
+    // same SslContext as the Ssl; `ssl` was made from `saved.context`,
+    // the context whose new-session callback handed over `saved.session`.
+    unsafe { ssl.set_session(&saved.session) }.map_err(setup("offering the saved session"))
 }
 
 fn shared_index() -> Result<Index<Ssl, Arc<Shared>>, TlsError> {
@@ -88,16 +151,27 @@ fn shared_index() -> Result<Index<Ssl, Arc<Shared>>, TlsError> {
 pub(super) async fn handshake(
     tcp: TcpStream,
     settings: &TlsSettings,
+    resume: Option<&Saved>,
 ) -> Result<(Stream, TlsReport), TlsError> {
     let shared = Arc::new(Shared::default());
-    let context = context(settings)?;
+    let context = match resume {
+        Some(saved) => saved.context.clone(),
+        None => context(settings)?,
+    };
     let mut ssl = Ssl::new(&context).map_err(setup("creating the TLS session"))?;
+    *shared
+        .context
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(context.clone());
     ssl.set_ex_data(shared_index()?, Arc::clone(&shared));
-    let verify = settings.verify;
+    if let Some(saved) = resume {
+        offer_session(&mut ssl, saved)?;
+    }
     let callback_shared = Arc::clone(&shared);
     let callback_settings = settings.clone();
+    let lazy = lazy_bundle(&context);
     ssl.set_verify_callback(SslVerifyMode::PEER, move |ok, ctx| {
-        on_verify(&callback_shared.record, &callback_settings, verify, ok, ctx)
+        on_verify(&callback_shared.record, &callback_settings, lazy, ok, ctx)
     });
     ssl.set_status_type(StatusType::OCSP)
         .map_err(setup("asking for an OCSP staple"))?;
@@ -112,6 +186,7 @@ pub(super) async fn handshake(
     let tap = wire.tap();
     let mut stream = SslStream::new(ssl, wire).map_err(setup("creating the TLS stream"))?;
     let outcome = Pin::new(&mut stream).connect().await;
+    let rechecked = lock(&shared.record).bundle_ok;
     let problems = classify(&lock(&shared.record).faults, &settings.check_name);
     if settings.verify && !problems.is_empty() {
         return Err(TlsError::Rejected(problems));
@@ -125,7 +200,17 @@ pub(super) async fn handshake(
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     let flight = read_flight(&tap.take(), secret.as_deref().map(Vec::as_slice));
-    let report = report(stream.ssl(), settings, problems, &flight);
+    if flight.tls12_ticket {
+        *shared
+            .tls12_ticket
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = true;
+    }
+    let report = report(stream.ssl(), settings, problems, &flight, rechecked);
+    if settings.verify && !report.is_trusted() {
+        // Only a revoked staple finds a fault this late.
+        return Err(TlsError::Rejected(report.verdict.problems().to_vec()));
+    }
     Ok((Stream::OpenSsl(stream), report))
 }
 
@@ -194,6 +279,19 @@ fn build_context(settings: &TlsSettings) -> Result<SslContext, TlsError> {
     if let Some(ciphers) = &settings.ciphers {
         set_ciphers(&mut b, ciphers, settings.wants_legacy())?;
     }
+    // Sessions (TLS 1.3: tickets, after the handshake) are kept for a
+    // resumption test, in the connection's shared record.
+    b.set_session_cache_mode(SslSessionCacheMode::CLIENT | SslSessionCacheMode::NO_INTERNAL);
+    b.set_new_session_callback(|ssl, session| {
+        if let Ok(index) = shared_index()
+            && let Some(shared) = ssl.ex_data(index)
+        {
+            *shared
+                .session
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(session);
+        }
+    });
     // The key log gives the server's handshake traffic secret: with it the
     // report reads the signature scheme from the encrypted flight.
     b.set_keylog_callback(|ssl, line| {
@@ -253,20 +351,19 @@ fn unhex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The system's trust roots, loaded as OpenSSL's hashed directory when
-/// there is one: a root is then read from disk only when a chain needs it,
-/// where loading the whole bundle file (what `set_default_verify_paths`
-/// does) costs OpenSSL 3 tens of milliseconds of CPU on every run.
-/// `SSL_CERT_FILE` or `SSL_CERT_DIR` in the environment, or no hashed
-/// directory, keep OpenSSL's defaults.
+/// The system's trust roots, as OpenSSL's hashed directory when there is
+/// one: a root is then read from disk only when a chain needs it, where
+/// loading the whole bundle file (what `set_default_verify_paths` does)
+/// costs OpenSSL 3 tens of milliseconds of CPU on every run. The bundle
+/// (`SSL_CERT_FILE`, or OpenSSL's default file) is read only when a chain's
+/// top is not in the directory ([`recheck`]). Without a hashed directory,
+/// OpenSSL's defaults.
 fn trust_store(b: &mut SslContextBuilder) -> Result<(), TlsError> {
-    let env_set = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some());
-    if !env_set && let Some(dir) = hashed_cert_dir() {
-        return b
-            .load_verify_locations(None, Some(&dir))
-            .map_err(setup("loading the system trust store"));
+    if let Some(dir) = hashed_cert_dir() {
+        b.load_verify_locations(None, Some(&dir))
+            .map_err(setup("loading the system trust store"))?;
+        b.set_ex_data(lazy_index()?, true);
+        return Ok(());
     }
     b.set_default_verify_paths()
         .map_err(setup("loading the system trust store"))?;
@@ -275,13 +372,35 @@ fn trust_store(b: &mut SslContextBuilder) -> Result<(), TlsError> {
     Ok(())
 }
 
-/// OpenSSL's certificate directory, when it holds hashed links
-/// (`c_rehash`, Debian's `update-ca-certificates`).
+/// Whether the context's trust store leaves the bundle file for later.
+fn lazy_bundle(context: &SslContext) -> bool {
+    lazy_index()
+        .ok()
+        .and_then(|index| context.ex_data(index).copied())
+        .unwrap_or(false)
+}
+
+fn lazy_index() -> Result<Index<SslContext, bool>, TlsError> {
+    static INDEX: OnceLock<Index<SslContext, bool>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = SslContext::new_ex_index().map_err(setup("starting OpenSSL"))?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+/// The hashed certificate directory: `SSL_CERT_DIR`'s first, or OpenSSL's,
+/// or `/etc/ssl/certs`, if it has hashed links (`c_rehash`, Debian's
+/// `update-ca-certificates`).
 fn hashed_cert_dir() -> Option<std::path::PathBuf> {
     cert_dir_candidates().into_iter().find(|d| is_hashed(d))
 }
 
 fn cert_dir_candidates() -> Vec<std::path::PathBuf> {
+    if let Some(dirs) = std::env::var_os("SSL_CERT_DIR") {
+        // The variable wins, as it does for OpenSSL.
+        return std::env::split_paths(&dirs).take(1).collect();
+    }
     let mut dirs = Vec::new();
     let openssl_dir = ::openssl::version::dir();
     if let Some(path) = openssl_dir
@@ -316,10 +435,11 @@ fn is_hashed(dir: &std::path::Path) -> bool {
 fn on_verify(
     record: &Mutex<Record>,
     settings: &TlsSettings,
-    verify: bool,
+    lazy_bundle: bool,
     ok: bool,
     ctx: &mut X509StoreContextRef,
 ) -> bool {
+    let verify = settings.verify;
     let mut record = lock(record);
     let depth = ctx.error_depth();
     if ok {
@@ -330,6 +450,23 @@ fn on_verify(
         return true;
     }
     let error = ctx.error();
+    if lazy_bundle && is_missing_issuer(error.as_raw()) {
+        if record.bundle_ok {
+            return true;
+        }
+        match recheck(ctx, settings) {
+            None => {
+                record.bundle_ok = true;
+                return true;
+            }
+            // Known now, and wrong in another way (an expired root).
+            Some(fault) if !is_missing_issuer(fault.code) => {
+                record.faults.push(fault);
+                return !(verify && record.leaf_done);
+            }
+            Some(_) => {}
+        }
+    }
     let name_fault = matches!(
         error.as_raw(),
         ffi::X509_V_ERR_HOSTNAME_MISMATCH | ffi::X509_V_ERR_IP_ADDRESS_MISMATCH
@@ -351,6 +488,91 @@ fn on_verify(
     });
     // A fault after the leaf's success signal has no later chance.
     !(verify && record.leaf_done)
+}
+
+/// A fault that only says the chain's top is not known here.
+fn is_missing_issuer(code: i32) -> bool {
+    matches!(
+        code,
+        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+            | ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+            | ffi::X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
+            | ffi::X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+            | ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+    )
+}
+
+/// The chain's top was not in the hashed directory: verifies the chain
+/// built so far again against every root (the bundle file too, read once
+/// per run, and `--ca-file`), from inside the verify callback, so that
+/// `--verify` still refuses within the handshake. `None` when it verifies,
+/// else its fault.
+fn recheck(ctx: &X509StoreContextRef, settings: &TlsSettings) -> Option<Fault> {
+    // A check that cannot run changes nothing.
+    let unchanged = || {
+        Some(Fault {
+            code: ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+            text: "",
+            depth: 0,
+            cert: None,
+        })
+    };
+    let Some(chain) = ctx.chain() else {
+        return unchanged();
+    };
+    let (Some(leaf), Some(store), Ok(mut check)) = (
+        chain.iter().next(),
+        full_store(settings),
+        X509StoreContext::new(),
+    ) else {
+        return unchanged();
+    };
+    let outcome = check.init(&store, leaf, chain, |check| {
+        Ok(match check.verify_cert()? {
+            true => None,
+            false => {
+                let error = check.error();
+                Some(Fault {
+                    code: error.as_raw(),
+                    text: error.error_string(),
+                    depth: check.error_depth(),
+                    cert: check.current_cert().and_then(|c| c.to_der().ok()),
+                })
+            }
+        })
+    });
+    outcome.unwrap_or_else(|_| unchanged())
+}
+
+/// Every root OpenSSL would load (`SSL_CERT_FILE`/`SSL_CERT_DIR` or its
+/// defaults) and `--ca-file`: built once per run, when a chain needs it.
+fn full_store(settings: &TlsSettings) -> Option<Arc<X509Store>> {
+    type Built = Option<(Option<std::path::PathBuf>, Arc<X509Store>)>;
+    static BUILT: Mutex<Built> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((ca, store)) = built.as_ref()
+        && *ca == settings.ca_file
+    {
+        return Some(Arc::clone(store));
+    }
+    let mut b = X509StoreBuilder::new().ok()?;
+    b.set_default_paths().ok()?;
+    if let Some(path) = &settings.ca_file {
+        if path.is_dir() {
+            b.add_lookup(X509Lookup::hash_dir())
+                .ok()?
+                .add_dir(&path.to_string_lossy(), SslFiletype::PEM)
+                .ok()?;
+        } else {
+            let pem = std::fs::read(path).ok()?;
+            for cert in X509::stack_from_pem(&pem).ok()? {
+                b.add_cert(cert).ok()?;
+            }
+        }
+    }
+    let store = Arc::new(b.build());
+    *built = Some((settings.ca_file.clone(), Arc::clone(&store)));
+    Some(store)
 }
 
 /// Sets the name the certificate must match.
@@ -519,6 +741,7 @@ fn report(
     settings: &TlsSettings,
     mut problems: Vec<Problem>,
     flight: &Flight,
+    rechecked: bool,
 ) -> TlsReport {
     let chain: Vec<CertInfo> = ssl
         .peer_cert_chain()
@@ -547,7 +770,8 @@ fn report(
         result.as_raw(),
         ffi::X509_V_ERR_HOSTNAME_MISMATCH | ffi::X509_V_ERR_IP_ADDRESS_MISMATCH
     ) && !settings.names.is_empty();
-    if problems.is_empty() && result != X509VerifyResult::OK && !name_only {
+    // After a recheck OpenSSL's own result is the first, partial one.
+    if problems.is_empty() && result != X509VerifyResult::OK && !name_only && !rechecked {
         problems.push(Problem::Other(result.error_string().to_string()));
     }
     let cipher = ssl.current_cipher();
@@ -569,6 +793,24 @@ fn report(
     let names = chain
         .first()
         .and_then(|leaf| dane::match_names(&leaf.der, settings.candidates()));
+    let ocsp = staple(ssl);
+    if let (
+        Staple::Status {
+            status: OcspStatus::Revoked,
+            revoked,
+            ..
+        },
+        Some(leaf),
+    ) = (&ocsp, chain.first())
+    {
+        push_unique(
+            &mut problems,
+            Problem::Revoked {
+                subject: leaf.subject.clone(),
+                detail: revoked.clone().unwrap_or_default(),
+            },
+        );
+    }
     TlsReport {
         backend: Backend::OpenSsl,
         protocol: Some(protocol.to_string()),
@@ -584,7 +826,7 @@ fn report(
             Verdict::Untrusted(problems)
         },
         key_exchange: key_exchange(ssl, flight),
-        ocsp: Some(staple(ssl)),
+        ocsp: Some(ocsp),
         chain,
         limitations,
         names,

@@ -274,6 +274,13 @@ pub enum Problem {
         /// The names the certificate is for (its SANs).
         sans: Vec<Untrusted>,
     },
+    /// The server's own OCSP staple says its certificate is revoked.
+    Revoked {
+        /// The certificate's subject.
+        subject: Untrusted,
+        /// When, and why if the responder said.
+        detail: String,
+    },
     /// Anything else, in the backend's words.
     Other(String),
 }
@@ -316,6 +323,11 @@ impl fmt::Display for Problem {
                 "name mismatch: the certificate is for {}, not for {}",
                 crate::text::join_escaped(sans),
                 crate::text::escape_str(name)
+            ),
+            Problem::Revoked { subject, detail } => write!(
+                f,
+                "revoked: the server's own OCSP staple says so ({detail}) ({})",
+                subject.escaped()
             ),
             Problem::Other(text) => f.write_str(text),
         }

@@ -221,6 +221,32 @@ impl Pty {
         self.with_screen(show)
     }
 
+    /// Everything written to the terminal so far as text, escape sequences
+    /// left out: what scrolled off the screen too.
+    pub fn written(&self) -> String {
+        let raw = String::from_utf8_lossy(&self.raw()).into_owned();
+        let mut out = String::new();
+        let mut chars = raw.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '\x1b' {
+                out.push(c);
+                continue;
+            }
+            // CSI: ESC [ parameters, then a final byte in @..~.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            } else {
+                chars.next();
+            }
+        }
+        out
+    }
+
     /// Runs `f` on the screen as it is now.
     pub fn with_screen<T>(&self, f: impl FnOnce(&vt100::Screen) -> T) -> T {
         let (lock, _) = &*self.terminal;
