@@ -357,3 +357,209 @@ pub(crate) fn report_json(r: &TlsReport) -> Value {
         "limitations": r.limitations,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::tls::dane::{self, Source};
+    use crate::net::tls::{Backend, KeyExchange};
+    use crate::text::Untrusted;
+
+    fn table(rows: &[(&str, Source, Option<usize>)]) -> NameTable {
+        NameTable {
+            cert_names: vec![
+                CertName::Dns("mx.example.org".into()),
+                CertName::Dns("*.example.net".into()),
+                CertName::Cn("mx.example.org".into()),
+            ],
+            cn_counts: false,
+            rows: rows
+                .iter()
+                .map(|(name, source, at)| {
+                    (
+                        dane::Candidate {
+                            name: Untrusted::from(*name),
+                            sources: vec![*source],
+                        },
+                        *at,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn texts(lines: &[ReportLine]) -> Vec<(bool, &str)> {
+        lines.iter().map(|l| (l.warning, l.text.as_str())).collect()
+    }
+
+    #[test]
+    fn one_name_that_matched_is_one_line() {
+        let mut out = Vec::new();
+        name_lines(
+            &table(&[("mx.example.org", Source::Host, Some(0))]),
+            &mut out,
+        );
+        assert_eq!(
+            texts(&out),
+            [(
+                false,
+                "name match: mx.example.org (host) matched DNS:mx.example.org"
+            )]
+        );
+    }
+
+    #[test]
+    fn several_names_or_none_matching_get_the_table() {
+        let mut out = Vec::new();
+        name_lines(
+            &table(&[
+                ("example.org", Source::NextHop, None),
+                ("a.example.net", Source::Given, Some(1)),
+            ]),
+            &mut out,
+        );
+        assert_eq!(
+            texts(&out),
+            [
+                (
+                    false,
+                    "name match: a.example.net (--name) matched DNS:*.example.net"
+                ),
+                (false, "  candidate      from      certificate name"),
+                (false, "  example.org    next-hop  no match"),
+                (false, "  a.example.net  --name    DNS:*.example.net"),
+                (
+                    false,
+                    "  certificate names: DNS:mx.example.org, DNS:*.example.net, \
+                     CN:mx.example.org (a CN counts only without DNS names)"
+                ),
+            ]
+        );
+        let mut out = Vec::new();
+        name_lines(
+            &table(&[("x\u{1b}[31m.example", Source::Sni, None)]),
+            &mut out,
+        );
+        assert!(out[0].warning, "{out:?}");
+        assert!(out[0].text.starts_with("name match: none"), "{out:?}");
+        // A name from outside is escaped, never raw.
+        assert!(!out.iter().any(|l| l.text.contains('\u{1b}')), "{out:?}");
+    }
+
+    fn report() -> TlsReport {
+        TlsReport {
+            backend: Backend::OpenSsl,
+            protocol: Some("TLSv1.3".into()),
+            cipher: Some("TLS_AES_256_GCM_SHA384".into()),
+            cipher_bits: Some(256),
+            cipher_alg_bits: Some(256),
+            group: Some("X25519".into()),
+            sni: Some("mx.example.org".into()),
+            checked_name: "mx.example.org".into(),
+            verdict: Verdict::Trusted,
+            chain: Vec::new(),
+            limitations: Vec::new(),
+            key_exchange: KeyExchange {
+                group: Some("X25519".into()),
+                signature: Some("RSA-PSS".into()),
+                signature_key: Some("2048 bits".into()),
+                digest: Some("SHA256".into()),
+            },
+            names: Some(table(&[("mx.example.org", Source::Host, Some(0))])),
+            ocsp: Some(Staple::Status {
+                status: OcspStatus::Revoked,
+                revoked: Some("on Dec  1 10:00:00 2026 GMT, key compromise".into()),
+                this_update: "Dec  2 05:41:36 2026 GMT".into(),
+                next_update: Some("Dec  9 05:41:36 2026 GMT".into()),
+                problem: None,
+            }),
+            resumed: false,
+        }
+    }
+
+    #[test]
+    fn the_report_has_the_postfix_line_and_a_loud_revoked_staple() {
+        let lines = report_lines(&report());
+        assert_eq!(
+            lines[1].text,
+            "handshake: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) \
+             key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256"
+        );
+        let staple = lines
+            .iter()
+            .find(|l| l.text.starts_with("OCSP staple:"))
+            .unwrap();
+        assert!(staple.warning);
+        assert_eq!(
+            staple.text,
+            "OCSP staple: REVOKED (on Dec  1 10:00:00 2026 GMT, key compromise), \
+             thisUpdate Dec  2 05:41:36 2026 GMT, nextUpdate Dec  9 05:41:36 2026 GMT, \
+             signature verified against the issuer"
+        );
+        let mut good = report();
+        good.ocsp = Some(Staple::Absent);
+        let lines = report_lines(&good);
+        assert!(
+            lines.iter().any(|l| !l.warning
+                && l.text == "OCSP staple: absent: the server stapled no OCSP response")
+        );
+    }
+
+    #[test]
+    fn the_json_report_and_a_resumption_validate() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../schema/events.v1.json")).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let mut tls = report_json(&report());
+        tls["v"] = json!(1);
+        tls["event"] = json!("tls");
+        tls["t_ms"] = json!(3);
+        let errors: Vec<String> = validator.iter_errors(&tls).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(tls["ocsp"]["status"], "revoked");
+        assert_eq!(
+            tls["names"]["candidates"][0]["matched"],
+            "DNS:mx.example.org"
+        );
+
+        let attempt = ResumeAttempt {
+            number: 2,
+            of: 3,
+            kind: "TLS 1.3 PSK from a session ticket",
+            resumed: true,
+            ehlo_before: Some("a.example.com".into()),
+            ehlo_now: Some("B.example.com".into()),
+            report: Some(Box::new(report())),
+            failed: None,
+        };
+        let mut resume = resume_json(&attempt);
+        resume["v"] = json!(1);
+        resume["event"] = json!("resume");
+        resume["t_ms"] = json!(9);
+        let errors: Vec<String> = validator
+            .iter_errors(&resume)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(resume["ehlo_changed"], true);
+        let lines = resume_lines(&attempt);
+        assert_eq!(
+            lines[0].text,
+            "resumption test 2/3: resumed: yes (TLS 1.3 PSK from a session ticket); EHLO name \
+             B.example.com (was a.example.com: another backend answered, as behind a load balancer)"
+        );
+        let failed = ResumeAttempt {
+            failed: Some("cannot connect to 127.0.0.1:25: refused".into()),
+            report: None,
+            resumed: false,
+            ..attempt
+        };
+        assert_eq!(
+            texts(&resume_lines(&failed)),
+            [(
+                true,
+                "resumption test 2/3: failed: cannot connect to 127.0.0.1:25: refused"
+            )]
+        );
+    }
+}
