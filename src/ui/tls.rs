@@ -1,10 +1,14 @@
 //! The TLS report as a person reads it, and as JSON.
 //!
 //! After every handshake (and on `:tls`): protocol, cipher and bits, the key
-//! exchange group, the SNI sent and the name checked, the verdict — loud
-//! when the certificate is not trusted — and each certificate of the chain
-//! with its subject, issuer, SANs, key, signature algorithm, validity with
-//! days left, and SHA-256 fingerprint. TLS 1.0 and 1.1 are flagged obsolete.
+//! exchange group, the handshake in Postfix's log form, the SNI sent and the
+//! name checked; each certificate of the chain with its subject, issuer,
+//! SANs, key, signature algorithm, validity with days left, SHA-256
+//! fingerprint and the TLSA record it matches; then the conclusions,
+//! nearest the prompt: which name matched (the whole table when there is
+//! more than one name, or none matched), the OCSP staple, and the verdict —
+//! loud when the certificate is not trusted. TLS 1.0 and 1.1 are flagged
+//! obsolete. A resumption test's attempts have their own lines.
 
 use serde_json::{Value, json};
 
@@ -71,39 +75,6 @@ pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
             &r.checked_name
         }
     )));
-    match &r.verdict {
-        Verdict::Trusted => out.push(line("certificate: trusted".into())),
-        Verdict::Untrusted(problems) => {
-            out.push(warn("certificate: NOT TRUSTED".into()));
-            for p in problems {
-                out.push(warn(format!("  {p}")));
-            }
-            // What to do about it, whichever way the user wants it.
-            out.push(line(
-                "next: --ca-file FILE trusts a private CA's certificates; --verify refuses \
-                 an untrusted certificate instead of going on"
-                    .into(),
-            ));
-        }
-        other => out.push(warn(format!("certificate: {other}"))),
-    }
-    if let Some(names) = &r.names {
-        name_lines(names, &mut out);
-    }
-    match &r.ocsp {
-        None => {}
-        Some(
-            staple @ (Staple::Absent
-            | Staple::Status {
-                status: OcspStatus::Good,
-                problem: None,
-                ..
-            }),
-        ) => {
-            out.push(line(format!("OCSP staple: {staple}")));
-        }
-        Some(staple) => out.push(warn(format!("OCSP staple: {staple}"))),
-    }
     let tlsa = r.tlsa();
     for (i, cert) in r.chain.iter().enumerate() {
         let pad = " ".repeat(format!("[{i}]").len());
@@ -137,6 +108,41 @@ pub(crate) fn report_lines(r: &TlsReport) -> Vec<ReportLine> {
         if let Some(Some(record)) = tlsa.get(i) {
             out.push(line(format!("{pad} TLSA    {record}")));
         }
+    }
+    // The conclusions last, nearest the prompt: the names, the staple,
+    // the verdict.
+    if let Some(names) = &r.names {
+        name_lines(names, &mut out);
+    }
+    match &r.ocsp {
+        None => {}
+        Some(
+            staple @ (Staple::Absent
+            | Staple::Status {
+                status: OcspStatus::Good,
+                problem: None,
+                ..
+            }),
+        ) => {
+            out.push(line(format!("OCSP staple: {staple}")));
+        }
+        Some(staple) => out.push(warn(format!("OCSP staple: {staple}"))),
+    }
+    match &r.verdict {
+        Verdict::Trusted => out.push(line("certificate: trusted".into())),
+        Verdict::Untrusted(problems) => {
+            out.push(warn("certificate: NOT TRUSTED".into()));
+            for p in problems {
+                out.push(warn(format!("  {p}")));
+            }
+            // What to do about it, whichever way the user wants it.
+            out.push(line(
+                "next: --ca-file FILE trusts a private CA's certificates; --verify refuses \
+                 an untrusted certificate instead of going on"
+                    .into(),
+            ));
+        }
+        other => out.push(warn(format!("certificate: {other}"))),
     }
     for limit in &r.limitations {
         out.push(line(format!("note: {limit}")));
