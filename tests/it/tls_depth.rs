@@ -498,3 +498,40 @@ fn resume_test_without_tls_is_refused_before_connecting() {
         text(&out.stderr)
     );
 }
+
+#[test]
+#[ignore = "needs Postfix: scripts/test-servers start"]
+fn with_mx_the_table_has_the_mx_host_and_the_next_hop_domain() {
+    let (_, port) = need_server("SMTPCLI_IT_TLS_CHAIN");
+    let ca = need("SMTPCLI_IT_TEST_CA");
+    let dns_port = crate::support::dns::start();
+    // example.test: mx1 (127.0.0.2, nothing listens), then mx2 (127.0.0.1).
+    let out = smtpcli()
+        .args([
+            "--color",
+            "never",
+            "--script",
+            "-",
+            "--starttls",
+            "--ca-file",
+            &ca,
+        ])
+        .args(["--name", "localhost", "--mx", "example.test", &port])
+        .arg("--resolver")
+        .arg(format!("127.0.0.1:{dns_port}"))
+        .write_stdin("QUIT\n")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    for want in [
+        "# name match: localhost (--name) matched DNS:localhost\n",
+        "#   candidate         from                 certificate name\n",
+        "#   example.test      host, SNI, next-hop  no match\n",
+        "#   mx2.example.test  MX host              no match\n",
+        "#   localhost         --name               DNS:localhost\n",
+        "# certificate: trusted\n",
+    ] {
+        assert!(stdout.contains(want), "{want:?} missing:\n{stdout}");
+    }
+}

@@ -495,6 +495,23 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever a zone file or a person gives: a record or an error.
+        #[test]
+        fn any_text_parses_or_is_refused(text in ".{0,120}") {
+            let _ = text.parse::<Tlsa>();
+        }
+
+        /// Whatever a server sends as its certificate: a table or none.
+        #[test]
+        fn any_der_matches_or_is_unreadable(
+            der in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        ) {
+            let _ = match_names(&der, candidates([("a.example", Source::Host)]));
+            let _ = Tlsa::for_depth(0, &der).map(|t| t.matches_cert(&der));
+        }
+    }
+
     #[test]
     fn digests_have_their_forms() {
         let der = cert(&["a.example"], "a");

@@ -418,6 +418,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// A hostile server's bytes, as records or not, opened or not:
+        /// never a panic.
+        #[test]
+        fn any_flight_reads_without_a_panic(
+            records in proptest::collection::vec(
+                (20u8..=24, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)),
+                0..12,
+            ),
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let mut wire: Vec<u8> = records.iter().flat_map(|(t, b)| record(*t, b)).collect();
+            let _ = read(&wire, |_, _, body| Some(body.to_vec()));
+            wire.extend(noise);
+            let _ = read(&wire, |_, _, _| None);
+        }
+    }
+
     #[test]
     fn schemes_in_postfix_words() {
         assert_eq!(signature_parts(0x0804), ("RSA-PSS".into(), Some("SHA256")));
