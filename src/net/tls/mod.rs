@@ -24,6 +24,8 @@
 
 mod cert;
 pub mod dane;
+// Only the openssl backend reads the server's flight.
+#[cfg_attr(not(feature = "openssl"), allow(dead_code))]
 mod flight;
 #[cfg(feature = "native-tls")]
 mod native;

@@ -557,6 +557,22 @@ fn full_store(settings: &TlsSettings) -> Option<Arc<X509Store>> {
     }
     let mut b = X509StoreBuilder::new().ok()?;
     b.set_default_paths().ok()?;
+    // A vendored OpenSSL's compiled-in paths lead nowhere: where this
+    // system keeps its roots.
+    #[cfg(feature = "vendored")]
+    {
+        let found = openssl_probe::probe();
+        if let Some(file) = &found.cert_file {
+            let _ = b
+                .add_lookup(X509Lookup::file())
+                .map(|l| l.load_cert_file(file, SslFiletype::PEM));
+        }
+        for dir in &found.cert_dir {
+            let _ = b
+                .add_lookup(X509Lookup::hash_dir())
+                .map(|l| l.add_dir(&dir.to_string_lossy(), SslFiletype::PEM));
+        }
+    }
     if let Some(path) = &settings.ca_file {
         if path.is_dir() {
             b.add_lookup(X509Lookup::hash_dir())

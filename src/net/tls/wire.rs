@@ -32,6 +32,7 @@ pub(super) struct Tap(Arc<Mutex<Option<Vec<u8>>>>);
 
 impl Tap {
     /// What was kept; nothing more is kept after this.
+    #[cfg_attr(not(feature = "openssl"), allow(dead_code))]
     pub(super) fn take(&self) -> Vec<u8> {
         self.0
             .lock()
@@ -65,13 +66,16 @@ impl Wire {
             tcp,
             seen: seen.clone(),
             seen_full: false,
-            tap: Tap(Arc::new(Mutex::new(Some(Vec::new())))),
+            tap: Tap::default(),
         };
         (wire, seen)
     }
 
-    /// A handle on the server's handshake bytes.
+    /// Starts keeping the server's bytes (until [`Tap::take`]), and
+    /// returns the handle on them.
+    #[cfg_attr(not(feature = "openssl"), allow(dead_code))]
     pub(super) fn tap(&self) -> Tap {
+        *self.tap.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Vec::new());
         self.tap.clone()
     }
 
