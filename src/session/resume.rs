@@ -36,7 +36,8 @@ pub struct Attempt {
     pub kind: &'static str,
     /// Whether the server resumed it.
     pub resumed: bool,
-    /// The EHLO domain of the session being tested.
+    /// The EHLO domain of the session being tested (before any EHLO, its
+    /// banner's first word).
     pub ehlo_before: Option<Untrusted>,
     /// The EHLO domain on this connection (after TLS).
     pub ehlo_now: Option<Untrusted>,
@@ -86,7 +87,18 @@ impl<S: EventSink> Session<S> {
             ));
             return Ok(false);
         };
-        let ehlo_before = self.dialog.capabilities.as_ref().map(|c| c.domain.clone());
+        // The EHLO domain, or before any EHLO the banner's first word.
+        let ehlo_before = self
+            .dialog
+            .capabilities
+            .as_ref()
+            .map(|c| c.domain.clone())
+            .or_else(|| {
+                let banner = self.dialog.banner.as_ref()?;
+                let text = banner.line_texts().into_iter().next()?;
+                let domain = text.unchecked_str().split_whitespace().next()?.to_string();
+                Some(Untrusted::from(domain))
+            });
         for number in 1..=attempts {
             let mut attempt = Attempt {
                 number,

@@ -272,7 +272,8 @@ pub(crate) fn resume_lines(a: &ResumeAttempt) -> Vec<ReportLine> {
             now.escaped(),
             before.escaped()
         ),
-        (_, Some(now)) => format!("; EHLO name {} (unchanged)", now.escaped()),
+        (Some(_), Some(now)) => format!("; EHLO name {} (unchanged)", now.escaped()),
+        (None, Some(now)) => format!("; EHLO name {}", now.escaped()),
         _ => String::new(),
     };
     if a.resumed {
