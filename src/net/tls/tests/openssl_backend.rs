@@ -292,3 +292,58 @@ impl Drop for SServer {
         let _ = self.child.wait();
     }
 }
+
+/// A server that staples something that is not an OCSP response: the
+/// staple is named invalid, the verdict stands; no staple is absent.
+#[tokio::test]
+async fn a_staple_that_is_not_ocsp_is_invalid_and_none_is_absent() {
+    use ::openssl::pkey::PKey;
+    use ::openssl::ssl::{Ssl, SslAcceptor, SslMethod};
+    use ::openssl::x509::X509;
+    let pki = Pki::new();
+    for staple in [None, Some(b"\x30\x03not DER at all".to_vec())] {
+        let (leaf_pem, key_pem) = pki.leaf(Leaf::Good);
+        let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+        b.set_groups_list("X25519").unwrap();
+        b.set_certificate(&X509::from_pem(leaf_pem.as_bytes()).unwrap())
+            .unwrap();
+        b.set_private_key(&PKey::private_key_from_pem(key_pem.as_bytes()).unwrap())
+            .unwrap();
+        b.add_extra_chain_cert(X509::from_pem(pki.inter_pem.as_bytes()).unwrap())
+            .unwrap();
+        if let Some(bytes) = staple.clone() {
+            b.set_status_callback(move |ssl| {
+                ssl.set_ocsp_status(&bytes)?;
+                Ok(true)
+            })
+            .unwrap();
+        }
+        let acceptor = b.build();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let ssl = Ssl::new(acceptor.context()).unwrap();
+            let mut tls = tokio_openssl::SslStream::new(ssl, tcp).unwrap();
+            let _ = std::pin::Pin::new(&mut tls).accept().await;
+            let _ = tls.read(&mut [0; 1]).await;
+        });
+        let mut s = settings(Backend::OpenSsl, "localhost");
+        s.ca_file = Some(pki.ca_file());
+        let (stream, report) = run(addr, &s).await.unwrap();
+        assert_eq!(report.verdict, Verdict::Trusted, "{}", report.verdict);
+        let want = match staple {
+            None => Staple::Absent,
+            Some(_) => Staple::Invalid("the staple is not an OCSP response (DER)".into()),
+        };
+        assert_eq!(report.ocsp, Some(want));
+        // The leaf's TLSA record and the names, from the same chain.
+        let tlsa = report.tlsa();
+        assert!(tlsa[0].as_ref().unwrap().to_string().starts_with("3 1 1 "));
+        assert!(tlsa[1].as_ref().unwrap().to_string().starts_with("2 1 1 "));
+        let names = report.names.as_ref().unwrap();
+        assert_eq!(names.first_match().unwrap().1.shown(), "DNS:localhost");
+        drop(stream);
+        server.await.unwrap();
+    }
+}
