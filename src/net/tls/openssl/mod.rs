@@ -37,6 +37,11 @@ use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
 use zeroize::Zeroizing;
 
+mod kx;
+mod resume;
+mod staple;
+mod trust;
+
 use super::cert::CertInfo;
 use super::dane;
 use super::flight::{self, Flight};
@@ -45,6 +50,11 @@ use super::{
     Backend, KeyExchange, OcspStatus, Problem, Staple, Stream, TlsError, TlsReport, TlsSettings,
     TlsVersion, Verdict, Wire, handshake_failed, read_setting_file,
 };
+use kx::{group_name, key_exchange, read_flight};
+use resume::offer_session;
+pub(crate) use resume::{Saved, saved};
+use staple::staple;
+use trust::{is_missing_issuer, lazy_bundle, load_ca, recheck, trust_store};
 
 /// One fault the verify callback saw.
 #[derive(Debug)]
@@ -85,58 +95,6 @@ struct Shared {
     tls12_ticket: Mutex<bool>,
     /// The context the session belongs to.
     context: Mutex<Option<SslContext>>,
-}
-
-/// A TLS session saved from one connection, to resume on another.
-#[derive(Clone)]
-pub(crate) struct Saved {
-    context: SslContext,
-    session: SslSession,
-    tls12_ticket: bool,
-}
-
-impl std::fmt::Debug for Saved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Saved")
-            .field("protocol", &self.session.protocol_version())
-            .field("tls12_ticket", &self.tls12_ticket)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The session the server gave on `stream`, if any yet.
-pub(super) fn saved(ssl: &SslRef) -> Option<Saved> {
-    let shared = ssl.ex_data(shared_index().ok()?)?;
-    let session = shared.session.lock().ok()?.clone()?;
-    let context = shared.context.lock().ok()?.clone()?;
-    let tls12_ticket = *shared.tls12_ticket.lock().ok()?;
-    Some(Saved {
-        context,
-        session,
-        tls12_ticket,
-    })
-}
-
-impl Saved {
-    /// How the protocol resumes this session.
-    pub(super) fn kind(&self) -> &'static str {
-        if self.session.protocol_version() == SslVersion::TLS1_3 {
-            "TLS 1.3 PSK from a session ticket"
-        } else if self.tls12_ticket {
-            "TLS 1.2 session ticket (RFC 5077)"
-        } else {
-            "session ID (the server's session cache)"
-        }
-    }
-}
-
-/// Offers `saved` on `ssl`: the one use of `unsafe` in smtpcli.
-#[allow(unsafe_code)]
-fn offer_session(ssl: &mut SslRef, saved: &Saved) -> Result<(), TlsError> {
-    // SAFETY: the openssl crate asks only that the session belong to the
-    // same SslContext as the Ssl; `ssl` was made from `saved.context`,
-    // the context whose new-session callback handed over `saved.session`.
-    unsafe { ssl.set_session(&saved.session) }.map_err(setup("offering the saved session"))
 }
 
 fn shared_index() -> Result<Index<Ssl, Arc<Shared>>, TlsError> {
@@ -351,84 +309,6 @@ fn unhex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The system's trust roots, as OpenSSL's hashed directory when there is
-/// one: a root is then read from disk only when a chain needs it, where
-/// loading the whole bundle file (what `set_default_verify_paths` does)
-/// costs OpenSSL 3 tens of milliseconds of CPU on every run. The bundle
-/// (`SSL_CERT_FILE`, or OpenSSL's default file) is read only when a chain's
-/// top is not in the directory ([`recheck`]). Without a hashed directory,
-/// OpenSSL's defaults.
-fn trust_store(b: &mut SslContextBuilder) -> Result<(), TlsError> {
-    if let Some(dir) = hashed_cert_dir() {
-        b.load_verify_locations(None, Some(&dir))
-            .map_err(setup("loading the system trust store"))?;
-        b.set_ex_data(lazy_index()?, true);
-        return Ok(());
-    }
-    b.set_default_verify_paths()
-        .map_err(setup("loading the system trust store"))?;
-    #[cfg(feature = "vendored")]
-    probe_trust_store(b);
-    Ok(())
-}
-
-/// Whether the context's trust store leaves the bundle file for later.
-fn lazy_bundle(context: &SslContext) -> bool {
-    lazy_index()
-        .ok()
-        .and_then(|index| context.ex_data(index).copied())
-        .unwrap_or(false)
-}
-
-fn lazy_index() -> Result<Index<SslContext, bool>, TlsError> {
-    static INDEX: OnceLock<Index<SslContext, bool>> = OnceLock::new();
-    if let Some(index) = INDEX.get() {
-        return Ok(*index);
-    }
-    let index = SslContext::new_ex_index().map_err(setup("starting OpenSSL"))?;
-    Ok(*INDEX.get_or_init(|| index))
-}
-
-/// The hashed certificate directory: `SSL_CERT_DIR`'s first, or OpenSSL's,
-/// or `/etc/ssl/certs`, if it has hashed links (`c_rehash`, Debian's
-/// `update-ca-certificates`).
-fn hashed_cert_dir() -> Option<std::path::PathBuf> {
-    cert_dir_candidates().into_iter().find(|d| is_hashed(d))
-}
-
-fn cert_dir_candidates() -> Vec<std::path::PathBuf> {
-    if let Some(dirs) = std::env::var_os("SSL_CERT_DIR") {
-        // The variable wins, as it does for OpenSSL.
-        return std::env::split_paths(&dirs).take(1).collect();
-    }
-    let mut dirs = Vec::new();
-    let openssl_dir = ::openssl::version::dir();
-    if let Some(path) = openssl_dir
-        .strip_prefix("OPENSSLDIR: \"")
-        .and_then(|rest| rest.strip_suffix('"'))
-    {
-        dirs.push(std::path::Path::new(path).join("certs"));
-    }
-    dirs.push("/etc/ssl/certs".into());
-    dirs
-}
-
-/// Whether `dir` has a hashed link (`8-hex-digits.N`) that resolves.
-fn is_hashed(dir: &std::path::Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().take(4096).any(|entry| {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let hashed = name.len() == 10
-            && name.as_bytes()[8] == b'.'
-            && name[..8].bytes().all(|b| b.is_ascii_hexdigit())
-            && name.as_bytes()[9].is_ascii_digit();
-        hashed && entry.path().metadata().is_ok()
-    })
-}
-
 /// The verify callback: record each fault and carry on. OpenSSL signals
 /// success for each certificate from the root down, the leaf (depth 0)
 /// last; that is where `--verify` refuses, with every fault known.
@@ -490,107 +370,6 @@ fn on_verify(
     !(verify && record.leaf_done)
 }
 
-/// A fault that only says the chain's top is not known here.
-fn is_missing_issuer(code: i32) -> bool {
-    matches!(
-        code,
-        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-            | ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
-            | ffi::X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
-            | ffi::X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
-            | ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
-    )
-}
-
-/// The chain's top was not in the hashed directory: verifies the chain
-/// built so far again against every root (the bundle file too, read once
-/// per run, and `--ca-file`), from inside the verify callback, so that
-/// `--verify` still refuses within the handshake. `None` when it verifies,
-/// else its fault.
-fn recheck(ctx: &X509StoreContextRef, settings: &TlsSettings) -> Option<Fault> {
-    // A check that cannot run changes nothing.
-    let unchanged = || {
-        Some(Fault {
-            code: ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-            text: "",
-            depth: 0,
-            cert: None,
-        })
-    };
-    let Some(chain) = ctx.chain() else {
-        return unchanged();
-    };
-    let (Some(leaf), Some(store), Ok(mut check)) = (
-        chain.iter().next(),
-        full_store(settings),
-        X509StoreContext::new(),
-    ) else {
-        return unchanged();
-    };
-    let outcome = check.init(&store, leaf, chain, |check| {
-        Ok(match check.verify_cert()? {
-            true => None,
-            false => {
-                let error = check.error();
-                Some(Fault {
-                    code: error.as_raw(),
-                    text: error.error_string(),
-                    depth: check.error_depth(),
-                    cert: check.current_cert().and_then(|c| c.to_der().ok()),
-                })
-            }
-        })
-    });
-    outcome.unwrap_or_else(|_| unchanged())
-}
-
-/// Every root OpenSSL would load (`SSL_CERT_FILE`/`SSL_CERT_DIR` or its
-/// defaults) and `--ca-file`: built once per run, when a chain needs it.
-fn full_store(settings: &TlsSettings) -> Option<Arc<X509Store>> {
-    type Built = Option<(Option<std::path::PathBuf>, Arc<X509Store>)>;
-    static BUILT: Mutex<Built> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((ca, store)) = built.as_ref()
-        && *ca == settings.ca_file
-    {
-        return Some(Arc::clone(store));
-    }
-    let mut b = X509StoreBuilder::new().ok()?;
-    b.set_default_paths().ok()?;
-    // A vendored OpenSSL's compiled-in paths lead nowhere: where this
-    // system keeps its roots.
-    #[cfg(feature = "vendored")]
-    {
-        let found = openssl_probe::probe();
-        if let Some(file) = &found.cert_file {
-            let _ = b
-                .add_lookup(X509Lookup::file())
-                .map(|l| l.load_cert_file(file, SslFiletype::PEM));
-        }
-        for dir in &found.cert_dir {
-            let _ = b
-                .add_lookup(X509Lookup::hash_dir())
-                .map(|l| l.add_dir(&dir.to_string_lossy(), SslFiletype::PEM));
-        }
-    }
-    if let Some(path) = &settings.ca_file {
-        if path.is_dir() {
-            b.add_lookup(X509Lookup::hash_dir())
-                .ok()?
-                .add_dir(&path.to_string_lossy(), SslFiletype::PEM)
-                .ok()?;
-        } else {
-            let pem = std::fs::read(path).ok()?;
-            for cert in X509::stack_from_pem(&pem).ok()? {
-                b.add_cert(cert).ok()?;
-            }
-        }
-    }
-    let store = Arc::new(b.build());
-    *built = Some((settings.ca_file.clone(), Arc::clone(&store)));
-    Some(store)
-}
-
 /// Sets the name the certificate must match.
 fn check_name(ssl: &mut SslRef, name: &str) -> Result<(), TlsError> {
     if name.is_empty() {
@@ -617,44 +396,6 @@ fn ssl_version(v: TlsVersion) -> SslVersion {
         TlsVersion::V1_2 => SslVersion::TLS1_2,
         TlsVersion::V1_3 => SslVersion::TLS1_3,
     }
-}
-
-/// With a vendored OpenSSL the compiled-in paths lead nowhere: look where
-/// this system keeps its roots.
-#[cfg(feature = "vendored")]
-fn probe_trust_store(b: &mut SslContextBuilder) {
-    let found = openssl_probe::probe();
-    if let Some(file) = &found.cert_file {
-        let _ = b.load_verify_locations(Some(file), None);
-    }
-    for dir in &found.cert_dir {
-        let _ = b.load_verify_locations(None, Some(dir));
-    }
-}
-
-fn load_ca(b: &mut SslContextBuilder, path: &std::path::Path) -> Result<(), TlsError> {
-    if path.is_dir() {
-        return b.load_verify_locations(None, Some(path)).map_err(|e| {
-            TlsError::Config(format!(
-                "cannot use the CA directory {}: {e}",
-                path.display()
-            ))
-        });
-    }
-    let pem = read_setting_file(path, "CA file")?;
-    let certs = X509::stack_from_pem(&pem).unwrap_or_default();
-    if certs.is_empty() {
-        return Err(TlsError::Config(format!(
-            "the CA file {} holds no PEM certificate",
-            path.display()
-        )));
-    }
-    for cert in certs {
-        b.cert_store_mut()
-            .add_cert(cert)
-            .map_err(setup("adding a --ca-file certificate"))?;
-    }
-    Ok(())
 }
 
 fn client_identity(b: &mut SslContextBuilder, settings: &TlsSettings) -> Result<(), TlsError> {
@@ -847,212 +588,6 @@ fn report(
         limitations,
         names,
         resumed: ssl.session_reused(),
-    }
-}
-
-/// The server's flight as sent, read for the group's number and the
-/// signature scheme; TLS 1.3's encrypted part opened with the server's
-/// handshake traffic secret.
-fn read_flight(bytes: &[u8], secret: Option<&[u8]>) -> Flight {
-    let mut keys: Option<(Cipher, Vec<u8>, Vec<u8>)> = None;
-    let mut tried = false;
-    let mut cipher_id = None;
-    // The cipher suite is in the clear part: read it first.
-    let clear = flight::read(bytes, |_, _, _| None);
-    if let Some(id) = clear.cipher {
-        cipher_id = Some(id);
-    }
-    flight::read(bytes, |seq, header, body| {
-        if !tried {
-            tried = true;
-            let (key_len, sha384) = flight::suite_key(cipher_id?)?;
-            let (key, iv) = flight::traffic_key(secret?, key_len, sha384)?;
-            let cipher = match cipher_id? {
-                0x1301 => Cipher::aes_128_gcm(),
-                0x1302 => Cipher::aes_256_gcm(),
-                _ => Cipher::chacha20_poly1305(),
-            };
-            keys = Some((cipher, key, iv));
-        }
-        let (cipher, key, iv) = keys.as_ref()?;
-        let split = body.len().checked_sub(16)?;
-        let (data, tag) = body.split_at(split);
-        decrypt_aead(
-            *cipher,
-            key,
-            Some(&flight::nonce(iv, seq)),
-            header,
-            data,
-            tag,
-        )
-        .ok()
-    })
-}
-
-/// The group and the server's signature in Postfix's words.
-fn key_exchange(ssl: &SslRef, flight: &Flight) -> KeyExchange {
-    let group = flight.group.map(flight::group_name).or_else(|| {
-        ssl.peer_tmp_key().ok().and_then(|key| match key.id() {
-            Id::X25519 => Some("X25519".to_string()),
-            Id::X448 => Some("X448".to_string()),
-            Id::DH => Some(format!("DHE ({} bits)", key.bits())),
-            Id::EC => key
-                .ec_key()
-                .ok()
-                .and_then(|ec| ec.group().curve_name())
-                .and_then(|nid| nid.short_name().ok())
-                .map(str::to_string),
-            _ => None,
-        })
-    });
-    let (signature, digest) = match flight.signature.map(flight::signature_parts) {
-        Some((name, digest)) => (Some(name), digest.map(str::to_string)),
-        None => (None, None),
-    };
-    let signature_key = signature
-        .as_ref()
-        .and(ssl.peer_certificate())
-        .and_then(|leaf| {
-            let key = leaf.public_key().ok()?;
-            match key.id() {
-                Id::RSA | Id::RSA_PSS | Id::DSA => Some(format!("{} bits", key.bits())),
-                Id::EC => key
-                    .ec_key()
-                    .ok()
-                    .and_then(|ec| ec.group().curve_name())
-                    .and_then(|nid| nid.short_name().ok())
-                    .map(str::to_string),
-                _ => None,
-            }
-        });
-    KeyExchange {
-        group,
-        signature,
-        signature_key,
-        digest,
-    }
-}
-
-/// The OCSP staple, checked: signed by the leaf's issuer (or a responder
-/// it delegated to), about the leaf, and current.
-fn staple(ssl: &SslRef) -> Staple {
-    let Some(der) = ssl.ocsp_status() else {
-        return Staple::Absent;
-    };
-    let Some(leaf) = ssl.peer_certificate() else {
-        return Staple::Invalid("a staple came without a certificate".into());
-    };
-    let issuer = [ssl.verified_chain(), ssl.peer_cert_chain()]
-        .into_iter()
-        .flatten()
-        .find_map(|chain| {
-            chain
-                .iter()
-                .skip(1)
-                .find(|c| c.issued(&leaf) == X509VerifyResult::OK)
-                .map(ToOwned::to_owned)
-        });
-    let Some(issuer) = issuer else {
-        return Staple::Invalid(
-            "the leaf's issuer is not known here, so the staple cannot be checked".into(),
-        );
-    };
-    check_staple(der, &leaf, &issuer).unwrap_or_else(Staple::Invalid)
-}
-
-fn check_staple(der: &[u8], leaf: &X509Ref, issuer: &X509) -> Result<Staple, String> {
-    let response = OcspResponse::from_der(der)
-        .map_err(|_| "the staple is not an OCSP response (DER)".to_string())?;
-    if response.status() != OcspResponseStatus::SUCCESSFUL {
-        return Err(format!(
-            "the responder answered with an error (status {})",
-            response.status().as_raw()
-        ));
-    }
-    let basic = response
-        .basic()
-        .map_err(|_| "the staple holds no basic OCSP response".to_string())?;
-    let fail = |what: &'static str| move |e: ErrorStack| format!("{what}: {e}");
-    let mut store = X509StoreBuilder::new().map_err(fail("checking the staple"))?;
-    store
-        .add_cert(issuer.clone())
-        .map_err(fail("checking the staple"))?;
-    store
-        .set_flags(X509VerifyFlags::PARTIAL_CHAIN)
-        .map_err(fail("checking the staple"))?;
-    let store = store.build();
-    let mut certs = Stack::new().map_err(fail("checking the staple"))?;
-    certs
-        .push(issuer.clone())
-        .map_err(fail("checking the staple"))?;
-    basic
-        .verify(&certs, &store, OcspFlag::empty())
-        .map_err(|_| "its signature does not verify against the leaf's issuer".to_string())?;
-    let id = OcspCertId::from_cert(MessageDigest::sha1(), leaf, issuer)
-        .map_err(fail("checking the staple"))?;
-    let found = basic
-        .find_status(&id)
-        .ok_or_else(|| "it says nothing about this server's certificate".to_string())?;
-    let status = match found.status {
-        OcspCertStatus::GOOD => OcspStatus::Good,
-        OcspCertStatus::REVOKED => OcspStatus::Revoked,
-        _ => OcspStatus::Unknown,
-    };
-    let revoked = (status == OcspStatus::Revoked).then(|| {
-        let when = found
-            .revocation_time
-            .map(|t| format!("on {t}"))
-            .unwrap_or_else(|| "no date".into());
-        match revocation_reason(found.reason) {
-            Some(reason) => format!("{when}, {reason}"),
-            None => when,
-        }
-    });
-    // Five minutes of clock skew, as OpenSSL's own tools allow.
-    let problem = found
-        .check_validity(300, None)
-        .err()
-        .map(|_| "its dates are not current (stale, or not yet valid)".to_string());
-    Ok(Staple::Status {
-        status,
-        revoked,
-        this_update: found.this_update.to_string(),
-        next_update: found.next_update().map(ToString::to_string),
-        problem,
-    })
-}
-
-fn revocation_reason(reason: OcspRevokedStatus) -> Option<&'static str> {
-    Some(match reason {
-        OcspRevokedStatus::UNSPECIFIED => "reason unspecified",
-        OcspRevokedStatus::KEY_COMPROMISE => "key compromise",
-        OcspRevokedStatus::CA_COMPROMISE => "CA compromise",
-        OcspRevokedStatus::AFFILIATION_CHANGED => "affiliation changed",
-        OcspRevokedStatus::STATUS_SUPERSEDED => "superseded",
-        OcspRevokedStatus::STATUS_CESSATION_OF_OPERATION => "cessation of operation",
-        OcspRevokedStatus::STATUS_CERTIFICATE_HOLD => "certificate hold",
-        OcspRevokedStatus::REMOVE_FROM_CRL => "removed from CRL",
-        _ => return None,
-    })
-}
-
-/// The key exchange group, from the server's ephemeral key.
-fn group_name(key: &PKey<Public>) -> String {
-    match key.id() {
-        Id::X25519 => "X25519".into(),
-        Id::X448 => "X448".into(),
-        Id::DH => format!("DH {}", key.bits()),
-        Id::EC => match key.ec_key().ok().and_then(|ec| ec.group().curve_name()) {
-            Some(Nid::X9_62_PRIME256V1) => "P-256".into(),
-            Some(Nid::SECP384R1) => "P-384".into(),
-            Some(Nid::SECP521R1) => "P-521".into(),
-            Some(nid) => nid.short_name().unwrap_or("EC").to_string(),
-            None => format!("EC {}", key.bits()),
-        },
-        other => Nid::from_raw(other.as_raw())
-            .short_name()
-            .map(str::to_string)
-            .unwrap_or_else(|_| format!("key type {}", other.as_raw())),
     }
 }
 
