@@ -104,3 +104,26 @@ pub(super) fn revocation_reason(reason: OcspRevokedStatus) -> Option<&'static st
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_not_a_good_response_says_why() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let x509 = X509::from_der(cert.der()).unwrap();
+        for (der, want) in [
+            (&b""[..], "the staple is not an OCSP response (DER)"),
+            (b"\x30\x03junk", "the staple is not an OCSP response (DER)"),
+            (
+                &[0x30, 0x03, 0x0a, 0x01, 0x01],
+                "the responder answered with an error (status 1)",
+            ),
+        ] {
+            assert_eq!(check_staple(der, &x509, &x509), Err(want.to_string()));
+        }
+    }
+}
