@@ -403,14 +403,14 @@ mod tests {
     fn one_name_that_matched_is_one_line() {
         let mut out = Vec::new();
         name_lines(
-            &table(&[("mx.example.org", Source::Host, Some(0))]),
+            &table(&[("mx.example.org", Source::Checked, Some(0))]),
             &mut out,
         );
         assert_eq!(
             texts(&out),
             [(
                 false,
-                "name match: mx.example.org (host) matched DNS:mx.example.org"
+                "name match: mx.example.org (checked) matched DNS:mx.example.org"
             )]
         );
     }
@@ -472,7 +472,7 @@ mod tests {
                 signature_key: Some("2048 bits".into()),
                 digest: Some("SHA256".into()),
             },
-            names: Some(table(&[("mx.example.org", Source::Host, Some(0))])),
+            names: Some(table(&[("mx.example.org", Source::Checked, Some(0))])),
             ocsp: Some(Staple::Status {
                 status: OcspStatus::Revoked,
                 revoked: Some("on Dec  1 10:00:00 2026 GMT, key compromise".into()),

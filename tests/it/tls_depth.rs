@@ -77,7 +77,7 @@ fn names_tlsa_and_the_handshake_line_agree_with_posttls_finger() {
         let matched = after(&finger, "matched peername:");
         assert_eq!(matched.len(), 1, "{finger}");
         let want = format!(
-            "# name match: {name} (host, SNI) matched DNS:{}",
+            "# name match: {name} (checked, SNI) matched DNS:{}",
             matched[0]
         );
         assert!(ours.contains(&want), "{want:?} missing:\n{ours}\n{finger}");
@@ -126,7 +126,7 @@ fn names_tlsa_and_the_handshake_line_agree_with_posttls_finger() {
         "{ours}"
     );
     assert!(
-        ours.contains("nomatch.example.org  host, SNI  no match"),
+        ours.contains("nomatch.example.org  checked, SNI  no match"),
         "{ours}"
     );
 }
@@ -180,7 +180,7 @@ fn a_name_given_with_name_settles_the_check_and_shows_in_the_table() {
     };
     assert_eq!(
         row("other.example.org"),
-        ["other.example.org", "host, SNI", "no match"]
+        ["other.example.org", "checked, SNI", "no match"]
     );
     assert_eq!(
         row("nothing.example.org"),
@@ -526,10 +526,10 @@ fn with_mx_the_table_has_the_mx_host_and_the_next_hop_domain() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     for want in [
         "# name match: localhost (--name) matched DNS:localhost\n",
-        "#   candidate         from                 certificate name\n",
-        "#   example.test      host, SNI, next-hop  no match\n",
-        "#   mx2.example.test  MX host              no match\n",
-        "#   localhost         --name               DNS:localhost\n",
+        "#   candidate         from                    certificate name\n",
+        "#   example.test      checked, SNI, next-hop  no match\n",
+        "#   mx2.example.test  MX host                 no match\n",
+        "#   localhost         --name                  DNS:localhost\n",
         "# certificate: trusted\n",
     ] {
         assert!(stdout.contains(want), "{want:?} missing:\n{stdout}");

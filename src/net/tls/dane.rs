@@ -170,8 +170,8 @@ impl FromStr for Tlsa {
 /// Where a candidate name came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Source {
-    /// The host given on the command line (HOST), the name checked.
-    Host,
+    /// The name the certificate is checked against (HOST, or `--sni`).
+    Checked,
     /// The name sent as SNI.
     Sni,
     /// The MX host connected to (`--mx`).
@@ -185,7 +185,7 @@ pub enum Source {
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Source::Host => "host",
+            Source::Checked => "checked",
             Source::Sni => "SNI",
             Source::Mx => "MX host",
             Source::NextHop => "next-hop",
@@ -408,7 +408,7 @@ mod tests {
             ("mx1.example.org", Source::Mx),
             ("MX1.example.org.", Source::Sni),
             ("ignored.example.net", Source::Given),
-            ("192.0.2.25", Source::Host),
+            ("192.0.2.25", Source::Checked),
             ("", Source::Given),
         ]);
         let table = match_names(&der, candidates).unwrap();
@@ -437,7 +437,7 @@ mod tests {
                     Some(0)
                 ),
                 ("ignored.example.net".into(), vec![Source::Given], None),
-                ("192.0.2.25".into(), vec![Source::Host], Some(1)),
+                ("192.0.2.25".into(), vec![Source::Checked], Some(1)),
             ]
         );
         let (c, name) = table.first_match().unwrap();
@@ -448,7 +448,7 @@ mod tests {
     #[test]
     fn the_common_name_counts_only_without_dns_names() {
         let der = cert(&["192.0.2.1"], "mx.example.org");
-        let table = match_names(&der, candidates([("mx.example.org", Source::Host)])).unwrap();
+        let table = match_names(&der, candidates([("mx.example.org", Source::Checked)])).unwrap();
         assert!(table.cn_counts);
         assert_eq!(table.rows[0].1, Some(1));
         assert!(match_names(b"junk", Vec::new()).is_none());
@@ -507,7 +507,7 @@ mod tests {
         fn any_der_matches_or_is_unreadable(
             der in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
         ) {
-            let _ = match_names(&der, candidates([("a.example", Source::Host)]));
+            let _ = match_names(&der, candidates([("a.example", Source::Checked)]));
             let _ = Tlsa::for_depth(0, &der).map(|t| t.matches_cert(&der));
         }
     }

@@ -243,7 +243,7 @@ impl TlsSettings {
     /// domain (`--mx`), and `--name`.
     pub fn candidates(&self) -> Vec<dane::Candidate> {
         use dane::Source;
-        let mut names = vec![(self.check_name.as_str(), Source::Host)];
+        let mut names = vec![(self.check_name.as_str(), Source::Checked)];
         if let Some(sni) = self.sni_to_send() {
             names.push((sni, Source::Sni));
         }
