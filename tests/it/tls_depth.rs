@@ -244,6 +244,34 @@ fn ocsp_staples_good_revoked_and_missing() {
 }
 
 #[test]
+#[ignore = "needs openssl s_server stapling: scripts/test-servers start"]
+fn an_unknown_staple_is_said_loudly() {
+    let ca = need("SMTPCLI_IT_TEST_CA");
+    let name = need("SMTPCLI_IT_STAPLE_HOST");
+    let (host, port) = need_server("SMTPCLI_IT_OCSP_UNKNOWN");
+    // openssl s_server staples, then sends no banner (it closes, or says
+    // nothing): the report, then exit 2.
+    let (out, code) = run(
+        &["--tls", "--timeout", "1", "--ca-file", &ca, "--sni", &name],
+        &host,
+        &port,
+    );
+    assert_eq!(code, Some(2), "{out}");
+    let staple = after(&out, "# warning: OCSP staple: ");
+    assert_eq!(staple.len(), 1, "{out}");
+    assert!(staple[0].starts_with("unknown, thisUpdate "), "{out}");
+    assert!(
+        staple[0].ends_with("signature verified against the issuer"),
+        "{out}"
+    );
+    assert!(out.contains("# certificate: trusted"), "{out}");
+    assert!(
+        out.contains("the server closed the connection") || out.contains("no reply within 1 s"),
+        "{out}"
+    );
+}
+
+#[test]
 #[ignore = "needs HAProxy and Postfix: scripts/test-servers start"]
 fn resumption_behind_a_round_robin_names_the_other_backend() {
     let (host, port) = need_server("SMTPCLI_IT_TLS_LB");
