@@ -508,11 +508,7 @@ async fn expand(target: &Target, shared: &Shared) -> Vec<Job> {
                 })
                 .collect(),
             Err(e) => {
-                let message = match &e {
-                    NetError::NullMx { .. } => e.to_string(),
-                    _ => format!("{domain}: {e}"),
-                };
-                let mut error = dns_error(message);
+                let mut error = dns_error(e.to_string());
                 if matches!(e, NetError::NullMx { .. }) {
                     error.class = ErrorClass::Policy;
                 }

@@ -125,12 +125,16 @@ pub(crate) fn label(outcome: &Outcome) -> String {
         ));
     }
     if let Some(e) = &probe.error {
-        found.push(format!(
-            "{} at {}: {}",
-            e.class.name(),
-            e.stage.name(),
-            e.message
-        ));
+        if e.class.name() == e.stage.name() {
+            found.push(format!("{}: {}", e.class.name(), e.message));
+        } else {
+            found.push(format!(
+                "{} at {}: {}",
+                e.class.name(),
+                e.stage.name(),
+                e.message
+            ));
+        }
     }
     let auth_before = probe
         .before
