@@ -68,6 +68,10 @@ pub enum NetError {
     /// Writing did not finish in time: the server is not reading.
     #[error("the server has not read what was sent for {0} s")]
     WriteTimeout(u64),
+    /// The server sent more than the connection's byte cap (`--probe`'s
+    /// `--max-bytes`).
+    #[error("the server sent more than {0} bytes (the cap per server): cut off")]
+    TooMuch(u64),
 }
 
 fn list(found: &[std::net::IpAddr]) -> String {

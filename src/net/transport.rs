@@ -46,6 +46,10 @@ pub struct Transport {
     closed: Option<Closed>,
     /// A write failed or timed out: nothing more is written.
     broken: bool,
+    /// Bytes read from the server so far.
+    received: u64,
+    /// The most the server may send on this connection, if capped.
+    read_limit: Option<u64>,
 }
 
 /// How the server closed the connection.
@@ -66,6 +70,23 @@ impl Transport {
             write_timeout,
             closed: None,
             broken: false,
+            received: 0,
+            read_limit: None,
+        }
+    }
+
+    /// Caps what the server may send on this connection (counted from its
+    /// first byte): reading more ends with [`NetError::TooMuch`].
+    pub fn set_read_limit(&mut self, limit: Option<u64>) {
+        self.read_limit = limit;
+    }
+
+    /// Counts `n` bytes read; `Err` once over the cap.
+    fn count(&mut self, n: usize) -> Result<(), NetError> {
+        self.received = self.received.saturating_add(n as u64);
+        match self.read_limit {
+            Some(limit) if self.received > limit => Err(NetError::TooMuch(limit)),
+            _ => Ok(()),
         }
     }
 
@@ -121,6 +142,9 @@ impl Transport {
     pub async fn read_reply(&mut self, deadline: Instant) -> Result<ReadOutcome, NetError> {
         self.flush().await?;
         loop {
+            if let Some(limit) = self.read_limit.filter(|l| self.received > *l) {
+                return Err(NetError::TooMuch(limit));
+            }
             if let Some(reply) = self.parser.next_reply() {
                 return Ok(ReadOutcome::Reply(reply));
             }
@@ -133,7 +157,10 @@ impl Transport {
             match tokio::time::timeout_at(deadline, self.stream.read(&mut self.chunk)).await {
                 Err(_) => return Ok(ReadOutcome::TimedOut),
                 Ok(Ok(0)) => self.closed = Some(Closed::Orderly),
-                Ok(Ok(n)) => self.parser.feed(&self.chunk[..n]),
+                Ok(Ok(n)) => {
+                    self.count(n)?;
+                    self.parser.feed(&self.chunk[..n]);
+                }
                 Ok(Err(e)) if is_reset(&e) => self.closed = Some(Closed::Reset),
                 Ok(Err(source)) => {
                     return Err(NetError::Io {
@@ -163,7 +190,11 @@ impl Transport {
             std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await;
         match polled {
             std::task::Poll::Ready(Ok(0)) => self.closed = Some(Closed::Orderly),
-            std::task::Poll::Ready(Ok(n)) => self.parser.feed(&self.chunk[..n]),
+            std::task::Poll::Ready(Ok(n)) => {
+                // Over the cap, the next wait for a reply says so.
+                let _ = self.count(n);
+                self.parser.feed(&self.chunk[..n]);
+            }
             std::task::Poll::Ready(Err(e)) if is_reset(&e) => self.closed = Some(Closed::Reset),
             std::task::Poll::Ready(Err(_)) | std::task::Poll::Pending => {}
         }

@@ -636,6 +636,13 @@ impl<S: EventSink> Session<S> {
         self.dialog.reply_count
     }
 
+    /// Caps what the server may send on this connection from now on
+    /// (counted from its first byte): a wait for a reply past the cap fails
+    /// with [`NetError::TooMuch`].
+    pub fn limit_received(&mut self, limit: u64) {
+        self.transport.set_read_limit(Some(limit));
+    }
+
     /// The report of the last TLS handshake.
     pub fn tls_report(&self) -> Option<&TlsReport> {
         self.tls_report.as_ref()

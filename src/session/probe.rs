@@ -281,6 +281,7 @@ pub async fn probe(spec: &ProbeSpec) -> Probe {
             return found;
         }
     };
+    session.limit_received(spec.max_bytes);
     record_open(&mut found, session.sink(), started.elapsed(), implicit);
     if implicit {
         found.tls_use = TlsUse::Implicit;
@@ -448,10 +449,7 @@ fn over_cap(
         return Err(ProbeError {
             class: ErrorClass::Protocol,
             stage,
-            message: format!(
-                "the server sent more than {} bytes (the per-host cap): cut off",
-                spec.max_bytes
-            ),
+            message: NetError::TooMuch(spec.max_bytes).to_string(),
         });
     }
     Ok(())
@@ -508,6 +506,7 @@ fn classify(e: &SessionError, stage: Stage, timeout: Duration, implicit: bool) -
             | NetError::Dns(_)
             | NetError::NullMx { .. },
         ) => ErrorClass::Dns,
+        SessionError::Net(NetError::TooMuch(_)) => ErrorClass::Protocol,
         SessionError::Net(NetError::WriteTimeout(_))
         | SessionError::Timeout(..)
         | SessionError::TlsTimeout(_) => ErrorClass::Timeout,

@@ -253,6 +253,51 @@ fn a_tarpit_is_set_aside_and_does_not_hold_up_the_rest() {
 }
 
 #[test]
+fn a_server_that_never_stops_talking_is_cut_off_at_the_byte_cap() {
+    let (wait, go) = hold();
+    let endless = "250-0123456789012345678901234567890123456789012345678901234567890123456789\r\n"
+        .repeat(2000);
+    let server = FakeServer::start(vec![
+        send("220 chatty.example ESMTP"),
+        expect("EHLO probe.example"),
+        // A reply that never ends (no last line), then silence: without a
+        // cap the probe would wait for its whole --timeout.
+        Step::Send(endless.into_bytes()),
+        wait,
+        Step::Close,
+    ]);
+    let file = list(&[format!("127.0.0.1:{}", server.port())]);
+    let out = probe(&[
+        file.path().to_str().unwrap(),
+        "--json",
+        "--timeout",
+        "30",
+        "--ehlo",
+        "probe.example",
+        "--max-bytes",
+        "8192",
+    ]);
+    let _ = go.send(());
+    server.finish();
+    let records = records(&out);
+    assert_eq!(records.len(), 1, "{}", text(&out.stderr));
+    let record = &records[0];
+    assert_eq!(record["error"]["class"], "protocol", "{record}");
+    assert_eq!(record["error"]["stage"], "ehlo", "{record}");
+    assert!(
+        record["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 8192 bytes"),
+        "{record}"
+    );
+    assert!(
+        record["ms"]["total"].as_f64().unwrap() < 10_000.0,
+        "{record}"
+    );
+}
+
+#[test]
 fn domains_are_probed_through_their_mx_hosts_in_preference_order() {
     let dns_port = dns::start();
     let server = FakeServer::start_each(vec![
