@@ -17,6 +17,7 @@ pub mod envelope;
 pub mod explain;
 pub mod message;
 pub mod param;
+pub mod policy;
 pub mod proxy;
 pub mod reference;
 pub mod reply;
