@@ -19,6 +19,8 @@ use x509_parser::prelude::FromDer;
 
 use crate::text::Untrusted;
 
+pub mod chain;
+
 /// SHA-256 of the whole certificate (DER).
 pub fn cert_sha256(der: &[u8]) -> [u8; 32] {
     Sha256::digest(der).into()
