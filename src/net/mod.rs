@@ -6,6 +6,7 @@
 //! what they mean is the session's business.
 
 pub mod connect;
+pub mod dnssec;
 pub mod hostname;
 pub mod mx;
 pub mod socks5;

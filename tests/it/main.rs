@@ -8,6 +8,7 @@
 #![allow(unreachable_pub)]
 
 mod audit;
+mod check;
 mod config_file;
 #[cfg(all(unix, feature = "demo"))]
 mod demo;
