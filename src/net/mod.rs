@@ -9,6 +9,7 @@ pub mod connect;
 pub mod dnssec;
 pub mod hostname;
 pub mod mx;
+pub mod policy_fetch;
 pub mod socks5;
 pub mod stream;
 pub mod target;

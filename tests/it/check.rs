@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use hickory_resolver::proto::rr::RecordType;
 use smtpcli::net::dnssec::{self, Answer, Status};
+use smtpcli::net::policy_fetch::{self, FetchError};
 use smtpcli::net::tls::dane::chain::TlsaAnswer;
-use smtpcli::proto::policy::mta_sts::sts_record;
+use smtpcli::proto::policy::mta_sts::{Mode, Policy, check_response, sts_record};
 use smtpcli::proto::policy::tls_rpt::{Scheme, TlsRptError, tlsrpt_record};
 
 use crate::support::need_from;
@@ -115,4 +116,64 @@ fn mta_sts_and_tls_rpt_records_of_the_fixtures() {
         Err(TlsRptError::Syntax { .. })
     ));
     assert_eq!(rpt("no-policy").unwrap(), None);
+}
+
+fn policy_host(domain: &str, ca: bool) -> Result<policy_fetch::Response, FetchError> {
+    let port: u16 = need_from("SMTPCLI_IT_CHECK_HTTPS_PORT", SETUP)
+        .parse()
+        .unwrap();
+    let ca_file = ca.then(|| need_from("SMTPCLI_IT_CHECK_CA", SETUP).into());
+    let host = format!("mta-sts.{domain}.check.test");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(policy_fetch::fetch(
+        &host,
+        ([127, 0, 0, 1], port).into(),
+        ca_file,
+        Duration::from_secs(10),
+    ))
+}
+
+fn fetched_policy(domain: &str) -> Policy {
+    let response = policy_host(domain, true).unwrap_or_else(|e| panic!("{domain}: {e}"));
+    check_response(
+        response.status,
+        response.content_type.as_ref().map(|c| c.as_bytes()),
+    )
+    .unwrap_or_else(|e| panic!("{domain}: {e}"));
+    Policy::parse(&response.body).unwrap_or_else(|e| panic!("{domain}: {e}"))
+}
+
+#[test]
+#[ignore = "needs the DNS fixtures: scripts/test-dns start"]
+fn policies_of_the_fixtures_are_fetched_and_read() {
+    let ok = fetched_policy("sts-enforce-ok");
+    assert_eq!((ok.mode, ok.max_age), (Mode::Enforce, 86_400));
+    assert!(ok.matching_mx("mx.sts-enforce-ok.check.test").is_some());
+
+    let mismatch = fetched_policy("sts-enforce-mx-mismatch");
+    assert_eq!(mismatch.mode, Mode::Enforce);
+    assert!(
+        mismatch
+            .matching_mx("mx.sts-enforce-mx-mismatch.check.test")
+            .is_none()
+    );
+
+    let testing = fetched_policy("sts-testing");
+    assert_eq!(testing.mode, Mode::Testing);
+    let pattern = testing.matching_mx("mx.sts-testing.check.test").unwrap();
+    assert_eq!(pattern.to_string(), "*.sts-testing.check.test");
+}
+
+#[test]
+#[ignore = "needs the DNS fixtures: scripts/test-dns start"]
+fn a_policy_host_whose_certificate_does_not_verify_gives_no_policy() {
+    let bad = policy_host("sts-bad-cert", true).unwrap_err();
+    assert!(matches!(bad, FetchError::Tls(_)), "{bad}");
+    assert!(bad.to_string().contains("certificate"), "{bad}");
+    // Without --ca-file, the test CA is no CA at all.
+    let untrusted = policy_host("sts-enforce-ok", false).unwrap_err();
+    assert!(matches!(untrusted, FetchError::Tls(_)), "{untrusted}");
 }
