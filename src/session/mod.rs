@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod auth;
+pub mod check;
 mod delivery;
 mod dialog;
 pub mod expect;

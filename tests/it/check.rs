@@ -14,6 +14,13 @@ use smtpcli::net::tls::dane::chain::TlsaAnswer;
 use smtpcli::proto::policy::mta_sts::{Mode, Policy, check_response, sts_record};
 use smtpcli::proto::policy::tls_rpt::{Scheme, TlsRptError, tlsrpt_record};
 
+use smtpcli::net::ConnectOptions;
+use smtpcli::net::tls::TlsSettings;
+use smtpcli::proto::policy::verdict::{Kind, Reason, Sts};
+use smtpcli::session::check::{AddressCheck, check_address};
+use smtpcli::session::probe::ProbeSpec;
+use smtpcli::session::{SessionOptions, Timeouts};
+
 use crate::support::need_from;
 
 const SETUP: &str = "scripts/test-dns start";
@@ -176,4 +183,184 @@ fn a_policy_host_whose_certificate_does_not_verify_gives_no_policy() {
     // Without --ca-file, the test CA is no CA at all.
     let untrusted = policy_host("sts-enforce-ok", false).unwrap_err();
     assert!(matches!(untrusted, FetchError::Tls(_)), "{untrusted}");
+}
+
+/// The domain's MTA-STS outcome for `mx_host`, as `--check` will find it.
+async fn sts_for(domain: &str, mx_host: &str) -> Sts {
+    let server = resolver();
+    let name = dnssec::name(&format!("_mta-sts.{domain}")).unwrap();
+    let answer = dnssec::ask(server, &name, RecordType::TXT, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let records = dnssec::txt_records(&answer);
+    match sts_record(records.iter().map(Vec::as_slice)) {
+        Ok(None) => return Sts::NoPolicy,
+        Err(_) => return Sts::Unavailable,
+        Ok(Some(_)) => {}
+    }
+    let port: u16 = need_from("SMTPCLI_IT_CHECK_HTTPS_PORT", SETUP)
+        .parse()
+        .unwrap();
+    let ca = need_from("SMTPCLI_IT_CHECK_CA", SETUP);
+    let fetched = policy_fetch::fetch(
+        &format!("mta-sts.{domain}"),
+        ([127, 0, 0, 1], port).into(),
+        Some(ca.into()),
+        Duration::from_secs(10),
+    )
+    .await;
+    let Ok(response) = fetched else {
+        return Sts::Unavailable;
+    };
+    let content_type = response.content_type.as_ref().map(|c| c.as_bytes());
+    if check_response(response.status, content_type).is_err() {
+        return Sts::Unavailable;
+    }
+    match Policy::parse(&response.body) {
+        Ok(policy) => Sts::Policy {
+            mode: policy.mode,
+            mx_matches: policy.matching_mx(mx_host).is_some(),
+        },
+        Err(_) => Sts::Unavailable,
+    }
+}
+
+/// Every MX address of `domain`, checked in preference order.
+fn check_domain(domain: &str) -> Vec<(String, AddressCheck)> {
+    let server = resolver();
+    let port: u16 = need_from("SMTPCLI_IT_CHECK_MX_PORT", SETUP)
+        .parse()
+        .unwrap();
+    let ca = need_from("SMTPCLI_IT_CHECK_CA", SETUP);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let t = Duration::from_secs(5);
+        let mx = dnssec::ask(server, &dnssec::name(domain).unwrap(), RecordType::MX, t)
+            .await
+            .unwrap();
+        let mut checked = Vec::new();
+        for (_, host) in dnssec::mx_hosts(&mx) {
+            let tlsa_name = dnssec::name(&format!("_25._tcp.{host}")).unwrap();
+            let tlsa = dnssec::tlsa_answer(
+                &dnssec::ask(server, &tlsa_name, RecordType::TLSA, t)
+                    .await
+                    .unwrap(),
+            );
+            let sts = sts_for(domain, &host).await;
+            let a = dnssec::ask(server, &dnssec::name(&host).unwrap(), RecordType::A, t)
+                .await
+                .unwrap();
+            for record in &a.records {
+                let hickory_resolver::proto::rr::RData::A(ip) = record else {
+                    continue;
+                };
+                let mut tls = TlsSettings::new(host.as_str());
+                tls.ca_file = Some(ca.clone().into());
+                let spec = ProbeSpec {
+                    addr: (ip.0, port).into(),
+                    connect: ConnectOptions {
+                        timeout: t,
+                        ..ConnectOptions::default()
+                    },
+                    session: SessionOptions {
+                        tls,
+                        implicit_tls: false,
+                        timeouts: Timeouts::default(),
+                        quit_after: None,
+                        lmtp: false,
+                        keep_waiting: false,
+                    },
+                    ehlo: "client.check.test".into(),
+                    max_bytes: 1 << 20,
+                    greeted: Default::default(),
+                };
+                checked.push((
+                    host.clone(),
+                    check_address(&spec, &tlsa, mx.authenticated, sts).await,
+                ));
+            }
+        }
+        checked
+    })
+}
+
+#[test]
+#[ignore = "needs the DNS fixtures: scripts/test-dns start"]
+fn each_fixture_domain_gets_its_verdict() {
+    let cases: &[(&str, &[(Kind, Reason)])] = &[
+        (
+            "dane-ok.check.test",
+            &[(Kind::Authenticated, Reason::DaneMatched)],
+        ),
+        (
+            "dane-mismatch.check.test",
+            &[(Kind::Defer, Reason::DaneNotMatched)],
+        ),
+        ("dane-bogus.check.test", &[(Kind::Defer, Reason::DaneBogus)]),
+        (
+            "dane-unsigned.insecure.test",
+            &[(Kind::Unauthenticated, Reason::Opportunistic)],
+        ),
+        (
+            "sts-enforce-ok.check.test",
+            &[(Kind::Authenticated, Reason::StsEnforced)],
+        ),
+        (
+            "sts-enforce-mx-mismatch.check.test",
+            &[(Kind::Defer, Reason::StsMxMismatch)],
+        ),
+        (
+            "sts-testing.check.test",
+            &[(Kind::Unauthenticated, Reason::StsTestingPasses)],
+        ),
+        (
+            "sts-bad-cert.check.test",
+            &[(Kind::Unauthenticated, Reason::Opportunistic)],
+        ),
+        (
+            "no-policy.check.test",
+            &[(Kind::Unauthenticated, Reason::Opportunistic)],
+        ),
+        (
+            "dead-first-mx.check.test",
+            &[
+                (Kind::Defer, Reason::Unreachable),
+                (Kind::Unauthenticated, Reason::Opportunistic),
+            ],
+        ),
+    ];
+    for (domain, want) in cases {
+        let got: Vec<(Kind, Reason)> = check_domain(domain)
+            .iter()
+            .map(|(_, c)| (c.verdict.kind, c.verdict.reason))
+            .collect();
+        assert_eq!(got, *want, "{domain}");
+    }
+}
+
+#[test]
+#[ignore = "needs the DNS fixtures: scripts/test-dns start"]
+fn dane_shows_which_record_matched_and_suggests_one_that_would() {
+    let ok = check_domain("dane-ok.check.test");
+    let dane = &ok[0].1.dane;
+    let depths: Vec<usize> = dane.matches.iter().map(|m| m.depth).collect();
+    assert_eq!(depths.len(), 2, "both records match: {:?}", dane.matches);
+    assert!(
+        depths.contains(&0) && depths.contains(&1),
+        "the leaf and the CA: {depths:?}"
+    );
+
+    let mismatch = check_domain("dane-mismatch.check.test");
+    let checked = &mismatch[0].1;
+    let suggestion = checked
+        .dane
+        .suggestion
+        .as_ref()
+        .expect("a record that would match");
+    let leaf = &checked.probe.tls.as_ref().unwrap().chain[0].der;
+    assert!(suggestion.matches_cert(leaf));
+    assert!(suggestion.to_string().starts_with("3 1 1 "));
 }
