@@ -301,6 +301,10 @@ fn each_fixture_domain_gets_its_verdict() {
         ),
         ("dane-bogus.check.test", &[(Kind::Defer, Reason::DaneBogus)]),
         (
+            "dane-no-starttls.check.test",
+            &[(Kind::Defer, Reason::DaneNoTls)],
+        ),
+        (
             "dane-unsigned.insecure.test",
             &[(Kind::Unauthenticated, Reason::Opportunistic)],
         ),

@@ -47,6 +47,14 @@ fn the_fixture_domains() {
             Reason::DaneBogus,
         ),
         (
+            "dane-no-starttls",
+            Dane::NotMatched,
+            Sts::NoPolicy,
+            Live::NoStarttls,
+            Defer,
+            Reason::DaneNoTls,
+        ),
+        (
             "dane-unsigned",
             Dane::Insecure,
             Sts::NoPolicy,
