@@ -526,6 +526,12 @@ pub(super) fn listen_for_interrupts() {
         use tokio::signal::unix::{SignalKind, signal};
         let _ = signal(SignalKind::interrupt());
     }
+    // On Windows the console's default (ending the process) is skipped only
+    // while a listener lives: one is kept for the life of the process.
+    #[cfg(windows)]
+    if let Ok(listener) = tokio::signal::windows::ctrl_c() {
+        std::mem::forget(listener);
+    }
 }
 
 /// The next Ctrl-C from the moment this is called (not first polled):
@@ -545,10 +551,25 @@ fn interrupted() -> impl Future<Output = ()> {
             }
         }
     }
-    #[cfg(not(unix))]
-    async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+    #[cfg(windows)]
+    {
+        let listener = tokio::signal::windows::ctrl_c();
+        async move {
+            match listener {
+                Ok(mut listener) => {
+                    listener.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let listener = tokio::signal::ctrl_c();
+        async move {
+            if listener.await.is_err() {
+                std::future::pending::<()>().await;
+            }
         }
     }
 }

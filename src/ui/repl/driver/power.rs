@@ -364,6 +364,8 @@ fn is_shareable(line: &str) -> bool {
 struct Interrupts {
     #[cfg(unix)]
     signal: Option<tokio::signal::unix::Signal>,
+    #[cfg(windows)]
+    signal: Option<tokio::signal::windows::CtrlC>,
 }
 
 impl Interrupts {
@@ -371,19 +373,21 @@ impl Interrupts {
         Interrupts {
             #[cfg(unix)]
             signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+            #[cfg(windows)]
+            signal: tokio::signal::windows::ctrl_c().ok(),
         }
     }
 
     /// The next Ctrl-C.
     async fn next(&mut self) {
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         match self.signal.as_mut() {
             Some(signal) => {
                 signal.recv().await;
             }
             None => std::future::pending::<()>().await,
         }
-        #[cfg(not(unix))]
+        #[cfg(not(any(unix, windows)))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
