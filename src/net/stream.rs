@@ -29,7 +29,7 @@ pub enum Stream {
     OpenSsl(tokio_openssl::SslStream<Wire>),
     /// TLS by the platform's library, through native-tls.
     #[cfg(feature = "native-tls")]
-    Native(tokio_native_tls::TlsStream<Wire>),
+    Native(Box<tokio_native_tls::TlsStream<Wire>>),
     /// Nothing: the stream was taken out for a TLS handshake that did not
     /// give one back. Reads and writes fail.
     Detached,

@@ -2,7 +2,9 @@
 //! UNIX domain sockets.
 
 use crate::support::fake_server::{FakeServer, Step, expect, send};
-use crate::support::{need, need_server, smtpcli, text};
+#[cfg(unix)]
+use crate::support::need;
+use crate::support::{need_server, smtpcli, text};
 
 const DIALOG: &str = "LHLO pc0815.example.com\nMAIL FROM:<a@example.org>\n\
 RCPT TO:<b@example.org>\nRCPT TO:<nosuchuser@example.org>\nRCPT TO:<full@example.org>\n\

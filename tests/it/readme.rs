@@ -11,11 +11,12 @@ const README: &str = include_str!("../../README.md");
 /// Options that exist only in some builds: the README documents them with
 /// the cargo feature or platform they need.
 fn built(option: &str) -> bool {
-    match option {
-        "--demo" => cfg!(feature = "demo"),
-        "--unix" => cfg!(unix),
-        _ => true,
-    }
+    let needs = match option {
+        "--demo" => Some(cfg!(feature = "demo")),
+        "--unix" => Some(cfg!(unix)),
+        _ => None,
+    };
+    needs.unwrap_or(true)
 }
 
 /// Every `--name` at the start of `text` or after a non-name character.

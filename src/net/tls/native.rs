@@ -133,7 +133,7 @@ pub(super) async fn handshake(
         ocsp: None,
         resumed: false,
     };
-    Ok((Stream::Native(stream), report))
+    Ok((Stream::Native(Box::new(stream)), report))
 }
 
 /// What smtpcli can check on the leaf by itself.
