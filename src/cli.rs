@@ -136,7 +136,7 @@ pub(crate) struct Cli {
     /// Connect to a UNIX domain socket instead of HOST and PORT (LMTP
     /// servers often listen on one).
     #[cfg(unix)]
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port", "ipv4", "ipv6", "source", "tls", "socks5"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port", "ipv4", "ipv6", "source", "tls", "socks5", "probe"])]
     pub unix: Option<PathBuf>,
 
     /// Allow credentials over cleartext or unverified TLS without asking.
@@ -220,7 +220,7 @@ pub(crate) struct Cli {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["script", "replay", "unix", "mx", "starttls", "lmtp", "quit_after", "helo", "user", "password_file", "xclient", "proxy", "proxy_raw", "socks5", "sni", "no_sni", "timing", "strict", "replay_auth"]
+        conflicts_with_all = ["script", "replay", "mx", "starttls", "lmtp", "quit_after", "helo", "user", "password_file", "xclient", "proxy", "proxy_raw", "socks5", "sni", "no_sni", "timing", "strict", "replay_auth"]
     )]
     pub probe: Option<PathBuf>,
 

@@ -37,6 +37,19 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe || closed_pipe(io))
     })
+}
+
+/// Windows also reports a reader that went away as "the pipe is not
+/// connected" (ERROR_PIPE_NOT_CONNECTED, 233), which std does not count as
+/// a broken pipe.
+#[cfg(windows)]
+fn closed_pipe(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(233)
+}
+
+#[cfg(not(windows))]
+fn closed_pipe(_: &std::io::Error) -> bool {
+    false
 }
