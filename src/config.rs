@@ -225,6 +225,12 @@ impl ColorChoice {
         use std::io::IsTerminal;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let dumb = std::env::var_os("TERM").is_some_and(|v| v == "dumb");
-        self.resolve(std::io::stdout().is_terminal(), no_color, dumb)
+        let terminal = std::io::stdout().is_terminal();
+        // A Windows console shows colours only once it is told to read
+        // escape sequences (virtual terminal processing, Windows 10 and
+        // later); a console that refuses is not coloured unless asked to.
+        #[cfg(windows)]
+        let terminal = terminal && crossterm::ansi_support::supports_ansi();
+        self.resolve(terminal, no_color, dumb)
     }
 }
