@@ -81,6 +81,11 @@ impl Transport {
         self.read_limit = limit;
     }
 
+    /// Bytes read from the server so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
     /// Counts `n` bytes read; `Err` once over the cap.
     fn count(&mut self, n: usize) -> Result<(), NetError> {
         self.received = self.received.saturating_add(n as u64);

@@ -644,6 +644,11 @@ impl<S: EventSink> Session<S> {
         self.transport.set_read_limit(Some(limit));
     }
 
+    /// Bytes read from the server on this connection so far.
+    pub fn received(&self) -> u64 {
+        self.transport.received()
+    }
+
     /// The report of the last TLS handshake.
     pub fn tls_report(&self) -> Option<&TlsReport> {
         self.tls_report.as_ref()

@@ -181,7 +181,7 @@ pub struct Probe {
     pub tls: Option<TlsReport>,
     /// What stopped the probe, if anything did.
     pub error: Option<ProbeError>,
-    /// Bytes the server sent in replies.
+    /// Bytes read from the server (0 when no session was opened).
     pub bytes: u64,
 }
 
@@ -209,21 +209,13 @@ struct Findings {
     banner_latency: Option<Duration>,
     last_latency: Option<Duration>,
     tls_seen: bool,
-    bytes: u64,
 }
 
 impl EventSink for Findings {
     fn event(&mut self, event: Event) {
         match event {
             Event::Connected(facts) => self.connect_time = Some(facts.connect_time),
-            Event::Reply {
-                reply, to, latency, ..
-            } => {
-                self.bytes += reply
-                    .lines
-                    .iter()
-                    .map(|l| l.raw.len() as u64 + 2 + l.dropped)
-                    .sum::<u64>();
+            Event::Reply { to, latency, .. } => {
                 if to == ReplyTo::Banner {
                     self.banner_latency = Some(latency);
                     self.greeted.store(true, Ordering::Relaxed);
@@ -276,7 +268,6 @@ pub async fn probe(spec: &ProbeSpec) -> Probe {
             };
             record_open(&mut found, &findings, started.elapsed(), implicit);
             found.error = Some(classify(&e, stage, timeout, implicit));
-            found.bytes = findings.bytes;
             found.total = started.elapsed();
             return found;
         }
@@ -302,7 +293,7 @@ pub async fn probe(spec: &ProbeSpec) -> Probe {
         }
     }
     session.close().await;
-    found.bytes = session.sink().bytes;
+    found.bytes = session.received();
     found.total = started.elapsed();
     found
 }
@@ -338,13 +329,11 @@ async fn dialog(
             });
         }
     }
-    over_cap(session, spec, Stage::Banner)?;
 
     let began = Instant::now();
     let result = session.ehlo(&spec.ehlo, false, false).await;
     found.stages.push((Stage::Ehlo, began.elapsed()));
     let reply = result.map_err(|e| classify(&e, Stage::Ehlo, timeout, false))?;
-    over_cap(session, spec, Stage::Ehlo)?;
     refused(&reply, Stage::Ehlo, "EHLO")?;
     let capabilities = session.capabilities().cloned();
     if found.tls_use == TlsUse::Implicit {
@@ -390,7 +379,6 @@ async fn dialog(
     if !found.stages.iter().any(|(s, _)| *s == Stage::Starttls) {
         found.stages.push((Stage::Starttls, elapsed));
     }
-    over_cap(session, spec, Stage::Starttls)?;
     refused(&reply, Stage::Starttls, "STARTTLS")?;
     if found.tls.is_none() {
         return Err(ProbeError {
@@ -407,7 +395,6 @@ async fn dialog(
     let result = session.ehlo(&spec.ehlo, false, false).await;
     found.stages.push((Stage::EhloTls, began.elapsed()));
     let reply = result.map_err(|e| classify(&e, Stage::EhloTls, timeout, false))?;
-    over_cap(session, spec, Stage::EhloTls)?;
     refused(&reply, Stage::EhloTls, "EHLO inside TLS")?;
     found.after = session.capabilities().cloned();
     Ok(())
@@ -438,21 +425,6 @@ fn refused(reply: &Reply, stage: Stage, what: &str) -> Result<(), ProbeError> {
             ),
         }),
     }
-}
-
-fn over_cap(
-    session: &mut Session<Findings>,
-    spec: &ProbeSpec,
-    stage: Stage,
-) -> Result<(), ProbeError> {
-    if session.sink().bytes > spec.max_bytes {
-        return Err(ProbeError {
-            class: ErrorClass::Protocol,
-            stage,
-            message: NetError::TooMuch(spec.max_bytes).to_string(),
-        });
-    }
-    Ok(())
 }
 
 fn record_open(found: &mut Probe, findings: &Findings, elapsed: Duration, implicit: bool) {
