@@ -254,12 +254,17 @@ impl Reader {
         self.screen.wait_idle(OUTPUT_FIRST);
         // Lines read (and shown as queued) while a reply was awaited come
         // first, then what is still waiting at the terminal.
-        let read_before = self
-            .ahead
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop_front();
-        match read_before.or_else(terminal::typed_ahead) {
+        let waiting = {
+            let mut ahead = self
+                .ahead
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if ahead.is_empty() {
+                ahead.extend(terminal::typed_ahead());
+            }
+            ahead.pop_front()
+        };
+        match waiting {
             Some(TypedAhead::Line(line)) => {
                 return Answer::Lines {
                     lines: vec![line],

@@ -129,9 +129,13 @@ impl ReplOutput {
     /// shown, only counted.
     fn show_typed_ahead(&mut self, awaited: Awaited) {
         let mut read = Vec::new();
-        while let Some(typed) = terminal::typed_ahead() {
-            let end = typed == terminal::TypedAhead::End;
-            read.push(typed);
+        loop {
+            let batch = terminal::typed_ahead();
+            if batch.is_empty() {
+                break;
+            }
+            let end = batch.contains(&terminal::TypedAhead::End);
+            read.extend(batch);
             if end {
                 break;
             }

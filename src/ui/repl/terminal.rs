@@ -90,8 +90,41 @@ impl Drop for EchoOn {
 }
 
 /// A whole line (or the end of input) that is already waiting on stdin,
-/// taken without blocking; `None` if there is none, or stdin is not a
-/// terminal the platform can ask.
-pub(super) fn typed_ahead() -> Option<TypedAhead> {
-    imp::typed_ahead()
+/// taken without blocking: nothing if there is none, or stdin is not a
+/// terminal the platform can ask. Enter pressed while the terminal was
+/// still raw (the moment after a prompt returned) reaches the line as a
+/// bare CR, which no one can type in line mode: each such CR ends a line,
+/// so two lines typed quickly stay two lines.
+pub(super) fn typed_ahead() -> Vec<TypedAhead> {
+    match imp::typed_ahead() {
+        Some(TypedAhead::Line(line)) => split_at_enter(&line),
+        Some(TypedAhead::End) => vec![TypedAhead::End],
+        None => Vec::new(),
+    }
+}
+
+fn split_at_enter(line: &str) -> Vec<TypedAhead> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    line.split('\r')
+        .map(|part| TypedAhead::Line(part.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_enter_inside_a_typed_ahead_line_ends_it() {
+        let lines = |text: &str| -> Vec<TypedAhead> { split_at_enter(text) };
+        assert_eq!(lines("NOOP"), [TypedAhead::Line("NOOP".into())]);
+        assert_eq!(
+            lines("RCPT TO:<b@example.org>\r:edit bdat\r"),
+            [
+                TypedAhead::Line("RCPT TO:<b@example.org>".into()),
+                TypedAhead::Line(":edit bdat".into())
+            ]
+        );
+        assert_eq!(lines(""), [TypedAhead::Line(String::new())]);
+    }
 }
