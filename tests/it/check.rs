@@ -125,6 +125,11 @@ fn mta_sts_and_tls_rpt_records_of_the_fixtures() {
     assert_eq!(rpt("no-policy").unwrap(), None);
 }
 
+/// Where the fixtures' policy hosts (and MX) listen.
+fn web_addr() -> std::net::IpAddr {
+    need_from("SMTPCLI_IT_CHECK_MX_ADDR", SETUP).parse().unwrap()
+}
+
 fn policy_host(domain: &str, ca: bool) -> Result<policy_fetch::Response, FetchError> {
     let port: u16 = need_from("SMTPCLI_IT_CHECK_HTTPS_PORT", SETUP)
         .parse()
@@ -137,7 +142,7 @@ fn policy_host(domain: &str, ca: bool) -> Result<policy_fetch::Response, FetchEr
         .unwrap();
     rt.block_on(policy_fetch::fetch(
         &host,
-        ([127, 0, 0, 1], port).into(),
+        (web_addr(), port).into(),
         ca_file,
         Duration::from_secs(10),
     ))
@@ -204,7 +209,7 @@ async fn sts_for(domain: &str, mx_host: &str) -> Sts {
     let ca = need_from("SMTPCLI_IT_CHECK_CA", SETUP);
     let fetched = policy_fetch::fetch(
         &format!("mta-sts.{domain}"),
-        ([127, 0, 0, 1], port).into(),
+        (web_addr(), port).into(),
         Some(ca.into()),
         Duration::from_secs(10),
     )
