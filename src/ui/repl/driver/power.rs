@@ -152,17 +152,19 @@ impl Repl<'_> {
             let _echo = crate::ui::repl::terminal::EchoOn::turn_on();
             run_editor(&editor, file.path()).await
         };
-        let message = match edited.and_then(|()| {
+        let read = edited.and_then(|()| {
             std::fs::read(file.path()).map_err(|e| format!("cannot read the message back: {e}"))
-        }) {
+        });
+        // The file is removed now, whatever happens next, and before
+        // anything is said: what the user reads is already true.
+        drop(file);
+        let message = match read {
             Ok(message) => message,
             Err(why) => {
                 session.sink().note(&format!("{why}: nothing sent"));
                 return None;
             }
         };
-        // The file is removed now, whatever happens next.
-        drop(file);
         if message.iter().all(u8::is_ascii_whitespace) {
             session.sink().note("the message is empty: nothing sent");
             return None;
