@@ -25,6 +25,7 @@ pub fn run(config: Config) -> Result<Exit> {
         Mode::Connect(connect) => run_connect(&connect, theme),
         Mode::Audit(audit) => run_audit(&audit, theme),
         Mode::Probe(probe) => crate::ui::probe::run(&probe, theme),
+        Mode::Check(check) => crate::ui::check::run(&check, theme),
     }
 }
 

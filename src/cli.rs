@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::{CommandFactory, FromArgMatches, Parser};
 use smtpcli::config::ReplayOptions;
 use smtpcli::config::{
-    AuditConfig, Config, ConnectConfig, HelperConfig, Input, Mode, ProbeConfig, Replay,
+    AuditConfig, CheckConfig, Config, ConnectConfig, HelperConfig, Input, Mode, ProbeConfig, Replay,
 };
 use smtpcli::exit::Exit;
 use smtpcli::net::socks5::{self, Socks5};
@@ -136,7 +136,7 @@ pub(crate) struct Cli {
     /// Connect to a UNIX domain socket instead of HOST and PORT (LMTP
     /// servers often listen on one).
     #[cfg(unix)]
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port", "ipv4", "ipv6", "source", "tls", "socks5", "probe"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port", "ipv4", "ipv6", "source", "tls", "socks5", "probe", "check"])]
     pub unix: Option<PathBuf>,
 
     /// Allow credentials over cleartext or unverified TLS without asking.
@@ -146,7 +146,7 @@ pub(crate) struct Cli {
     /// Start an SMTP server inside smtpcli (STARTTLS and AUTH included) on
     /// 127.0.0.1 and talk to it: a playground, no mail server needed.
     #[cfg(feature = "demo")]
-    #[arg(long, conflicts_with_all = ["host", "port", "tls", "replay", "ca_file", "sni", "no_sni", "socks5"])]
+    #[arg(long, conflicts_with_all = ["host", "port", "tls", "replay", "ca_file", "sni", "no_sni", "socks5", "check"])]
     pub demo: bool,
 
     /// Replay the client side of a recorded dialog (telnet, RFC, swaks or
@@ -182,7 +182,7 @@ pub(crate) struct Cli {
         num_args = 1..,
         value_name = "CODE",
         allow_hyphen_values = true,
-        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "token_cmd", "insecure", "replay", "mx", "resolver", "tls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend", "probe", "tls_groups", "ciphers", "names", "resume_test"]
+        conflicts_with_all = ["port", "ipv4", "ipv6", "source", "timeout", "timing", "script", "json", "quit_after", "ehlo", "helo", "user", "password_file", "token_cmd", "insecure", "replay", "mx", "resolver", "tls", "verify", "sni", "no_sni", "ca_file", "cert", "key", "tls_min", "tls_max", "tls_backend", "probe", "tls_groups", "ciphers", "names", "resume_test", "check"]
     )]
     pub explain: Option<Vec<String>>,
 
@@ -249,6 +249,20 @@ pub(crate) struct Cli {
     /// (counted from 0), to split one list over N machines.
     #[arg(long, value_name = "I/N", requires = "probe")]
     pub shard: Option<smtpcli::config::Shard>,
+
+    /// Would a strict sender deliver to DOMAIN, and why not? For each
+    /// address of each MX host (all at once): STARTTLS and the certificate,
+    /// DANE (TLSA records, DNSSEC status from the resolver's AD bit), the
+    /// MTA-STS policy (fetched over verified HTTPS) and TLS-RPT; then a
+    /// verdict per address: authenticated, unauthenticated or defer. Exits
+    /// 1 when an address is defer or fails its policy, 2 when the check
+    /// could not be done. Give --resolver a validating resolver you trust.
+    #[arg(
+        long,
+        value_name = "DOMAIN",
+        conflicts_with_all = ["host", "port", "script", "replay", "mx", "mx_limit", "starttls", "tls", "lmtp", "quit_after", "helo", "user", "password_file", "token_cmd", "xclient", "proxy", "proxy_raw", "socks5", "sni", "no_sni", "timing", "strict", "replay_auth", "probe", "audit", "resume_test", "names"]
+    )]
+    pub check: Option<String>,
 
     /// `--from`, `--to`, `--auth` and the composer's options.
     #[command(flatten)]
@@ -411,6 +425,23 @@ pub(crate) fn resolve(cli: Cli, file: Options) -> anyhow::Result<Config> {
         (_, true) => Family::V6,
         _ => Family::Any,
     };
+    if let Some(domain) = cli.check.clone() {
+        if cli.send.is_send() {
+            bail!("--check looks at a domain and sends no mail: leave out --to");
+        }
+        return check_config(
+            &cli,
+            &domain,
+            o.ehlo.clone(),
+            tls,
+            o.timeout.is_some().then_some(timeouts),
+            family,
+        )
+        .map(|check| Config {
+            mode: Mode::Check(Box::new(check)),
+            color,
+        });
+    }
     if let Some(path) = cli.probe.clone() {
         return probe_config(
             &cli,
@@ -630,6 +661,58 @@ fn probe_config(
         max_bytes: cli.max_bytes.unwrap_or(64 * 1024),
         resume: cli.resume.clone(),
         shard: cli.shard,
+        json: cli.json,
+    })
+}
+
+/// `--check DOMAIN`: the domain in its ASCII form (a U-label becomes its
+/// A-label), each stage bounded like `--probe`'s.
+fn check_config(
+    cli: &Cli,
+    domain: &str,
+    ehlo: Option<String>,
+    tls: TlsSettings,
+    timeouts: Option<Timeouts>,
+    family: Family,
+) -> anyhow::Result<CheckConfig> {
+    let bare = domain.trim_end_matches('.');
+    let name = (!bare.is_empty() && !bare.contains(['/', ':', '@', ' ']))
+        .then(|| hickory_resolver::proto::rr::Name::from_utf8(bare).ok())
+        .flatten()
+        .filter(|n| n.num_labels() >= 1)
+        .with_context(|| {
+            format!(
+                "--check wants a domain name like example.org, not '{}'",
+                domain.escape_debug()
+            )
+        })?;
+    let timeouts = timeouts.unwrap_or(Timeouts {
+        connect: PROBE_TIMEOUT,
+        reply: PROBE_TIMEOUT,
+        data_end: PROBE_TIMEOUT,
+    });
+    Ok(CheckConfig {
+        domain: name.to_ascii().trim_end_matches('.').to_ascii_lowercase(),
+        resolver: cli.resolver,
+        connect: ConnectOptions {
+            family,
+            source: cli.source,
+            timeout: timeouts.connect,
+            mx: false,
+            resolver: cli.resolver,
+            mx_limit: smtpcli::net::MxLimit::default(),
+            proxy: None,
+            socks5: None,
+        },
+        session: SessionOptions {
+            tls,
+            implicit_tls: false,
+            timeouts,
+            quit_after: None,
+            lmtp: false,
+            keep_waiting: false,
+        },
+        ehlo,
         json: cli.json,
     })
 }

@@ -20,6 +20,27 @@ pub enum Mode {
     Audit(Box<AuditConfig>),
     /// `--probe FILE|-`: check many servers at once.
     Probe(Box<ProbeConfig>),
+    /// `--check DOMAIN`: DANE, MTA-STS and TLS-RPT per MX address, with
+    /// the live STARTTLS result.
+    Check(Box<CheckConfig>),
+}
+
+/// What `--check DOMAIN` needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckConfig {
+    /// The domain, in ASCII (A-labels), without a final dot.
+    pub domain: String,
+    /// `--resolver`: the validating resolver (else the system's first).
+    pub resolver: Option<std::net::SocketAddr>,
+    /// Family, source address, connect timeout.
+    pub connect: ConnectOptions,
+    /// `--ca-file` and the other TLS settings (the name is set per MX
+    /// host), the timeouts.
+    pub session: SessionOptions,
+    /// `--ehlo NAME` (else this machine's name).
+    pub ehlo: Option<String>,
+    /// `--json`: one `policy` event per MX address, then `check`.
+    pub json: bool,
 }
 
 /// What `--audit` runs, against what, with which envelope.

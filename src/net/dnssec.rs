@@ -215,6 +215,25 @@ async fn exchange(
     .map_err(|_| late())?
 }
 
+/// The first `nameserver` of a resolv.conf text, on port 53.
+pub fn first_nameserver(resolv_conf: &str) -> Option<SocketAddr> {
+    resolv_conf.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        (words.next() == Some("nameserver"))
+            .then(|| words.next())
+            .flatten()
+            // A link-local IPv6 server carries its interface: fe80::1%eth0.
+            .and_then(|ip| ip.split('%').next()?.parse::<std::net::IpAddr>().ok())
+            .map(|ip| SocketAddr::new(ip, 53))
+    })
+}
+
+/// The system's first name server (`/etc/resolv.conf`), if there is one.
+pub fn system_resolver() -> Option<SocketAddr> {
+    let text = std::fs::read_to_string("/etc/resolv.conf").ok()?;
+    first_nameserver(&text)
+}
+
 /// The TLSA outcome of an answer for `_25._tcp.MXHOST`.
 pub fn tlsa_answer(answer: &Answer) -> TlsaAnswer {
     match answer.status {

@@ -210,3 +210,18 @@ fn txt_strings_join_and_mx_hosts_sort() {
         ]
     );
 }
+
+#[test]
+fn the_system_resolver_is_the_first_nameserver_line() {
+    let conf = "# generated\nsearch example.org\noptions trust-ad\nnameserver 127.0.0.53\nnameserver 10.0.0.1\n";
+    assert_eq!(
+        first_nameserver(conf),
+        Some("127.0.0.53:53".parse().unwrap())
+    );
+    assert_eq!(
+        first_nameserver("nameserver fe80::1%eth0\n"),
+        Some("[fe80::1]:53".parse().unwrap())
+    );
+    assert_eq!(first_nameserver("nameserver not-an-ip\n"), None);
+    assert_eq!(first_nameserver(""), None);
+}

@@ -30,7 +30,7 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 pub enum FetchError {
     #[error("cannot connect to {addr}: {reason}")]
     Connect { addr: SocketAddr, reason: String },
-    #[error("{0}")]
+    #[error("{}", tls_reason(.0))]
     Tls(#[from] TlsError),
     #[error("{action}: {reason}")]
     Io {
@@ -43,6 +43,22 @@ pub enum FetchError {
     Http(&'static str),
     #[error("the answer is larger than {0} bytes")]
     TooLarge(usize),
+}
+
+/// A TLS failure in a policy fetch's words: verification is not an option
+/// here (RFC 8461 §3.3), so a rejected certificate names no flag.
+fn tls_reason(e: &TlsError) -> String {
+    match e {
+        TlsError::Rejected(problems) => format!(
+            "the policy host's certificate is rejected: {}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// An HTTP answer, read.

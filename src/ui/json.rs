@@ -65,6 +65,16 @@ impl<W: Write> JsonOutput<W> {
     pub(crate) fn verdict(&mut self, fields: Value) {
         self.emit("verdict", fields);
     }
+
+    /// `--check`: one MX address's policies and verdict.
+    pub(crate) fn policy(&mut self, fields: Value) {
+        self.emit("policy", fields);
+    }
+
+    /// `--check`: what the domain publishes, and the counts.
+    pub(crate) fn check(&mut self, fields: Value) {
+        self.emit("check", fields);
+    }
 }
 
 /// One event as every JSON writer writes it: `v`, `event`, `t_ms`, then

@@ -8,6 +8,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod audit;
+pub(crate) mod check;
 pub(crate) mod explain;
 pub(crate) mod export;
 pub(crate) mod helpers;

@@ -4,12 +4,15 @@
 //! `net::tls::dane::chain` over the chain the server sent, and the
 //! verdict is `proto::policy::verdict`'s. The DNS answers and the MTA-STS
 //! outcome are the caller's (they are per domain or per MX host, not per
-//! address). Nothing here prints.
+//! address). Nothing here prints. [`domain`] checks a whole domain: the
+//! DNS questions, the policy fetch, and every MX address at once.
 //!
 //! The handshake must not stop at a certificate problem (`verify` off in
 //! the spec's TLS settings): DANE needs the chain even when the web PKI
 //! rejects it, and the report's trust verdict is the web PKI check
 //! MTA-STS needs (with the MX host as the checked name and `--ca-file`).
+
+pub mod domain;
 
 use crate::net::tls::dane::chain::{self, DaneCheck, TlsaAnswer};
 use crate::proto::policy::verdict::{self, Live, Sts, Verdict};
