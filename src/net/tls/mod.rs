@@ -370,6 +370,27 @@ impl SavedSession {
     }
 }
 
+/// Whether the certificate `child` (DER) carries a signature made with
+/// the key of `issuer` (DER): one link of a chain, for DANE-TA. `None`
+/// when this build cannot tell (no OpenSSL backend) or a certificate does
+/// not read.
+pub fn issued_by(child: &[u8], issuer: &[u8]) -> Option<bool> {
+    #[cfg(feature = "openssl")]
+    {
+        let child = ::openssl::x509::X509::from_der(child).ok()?;
+        let key = ::openssl::x509::X509::from_der(issuer)
+            .ok()?
+            .public_key()
+            .ok()?;
+        child.verify(&key).ok()
+    }
+    #[cfg(not(feature = "openssl"))]
+    {
+        let _ = (child, issuer);
+        None
+    }
+}
+
 /// The session the server has given on `stream` so far (TLS 1.3 tickets
 /// arrive after the handshake, with the first reply read); `None` for a
 /// plain stream, another backend, or a server that gave none.

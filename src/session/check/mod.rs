@@ -92,7 +92,12 @@ pub async fn check_address(
 /// The verdict for an address from a probe already made.
 pub fn judge(found: Probe, tlsa: &TlsaAnswer, mx_secure: bool, sts: Sts) -> AddressCheck {
     let live = live(&found);
-    let dane = chain::check(tlsa, mx_secure, &chain(&found), name_ok(&found));
+    let sent = chain(&found);
+    let issued = |i: usize| {
+        sent.get(i + 1)
+            .is_some_and(|issuer| crate::net::tls::issued_by(&sent[i], issuer) == Some(true))
+    };
+    let dane = chain::check(tlsa, mx_secure, &sent, name_ok(&found), &issued);
     let verdict = verdict::verdict(dane.outcome, sts, live);
     AddressCheck {
         probe: found,

@@ -86,10 +86,17 @@ pub fn match_chain(records: &[Tlsa], chain: &[Vec<u8>]) -> Vec<TlsaMatch> {
 /// which a DANE-TA match needs (RFC 7672 §3.2.2) and a DANE-EE match does
 /// not (§3.2.1).
 ///
-/// A DANE-TA match here is a digest match of a certificate the server
-/// sent; that the leaf actually chains to it is the TLS backend's to
-/// verify.
-pub fn check(answer: &TlsaAnswer, mx_secure: bool, chain: &[Vec<u8>], name_ok: bool) -> DaneCheck {
+/// `issued(i)` says whether the certificate at depth `i` is signed by the
+/// one at depth `i + 1` ([`crate::net::tls::issued_by`]): a DANE-TA match
+/// at depth `d` authenticates only when every link below it holds, so a
+/// CA certificate sent beside an unrelated leaf proves nothing.
+pub fn check(
+    answer: &TlsaAnswer,
+    mx_secure: bool,
+    chain: &[Vec<u8>],
+    name_ok: bool,
+    issued: &dyn Fn(usize) -> bool,
+) -> DaneCheck {
     let done = |outcome| DaneCheck {
         outcome,
         matches: Vec::new(),
@@ -121,9 +128,9 @@ pub fn check(answer: &TlsaAnswer, mx_secure: bool, chain: &[Vec<u8>], name_ok: b
         };
     }
     let matches = match_chain(records, chain);
-    let authenticates = matches
-        .iter()
-        .any(|m| records[m.record].usage == super::DANE_EE || name_ok);
+    let authenticates = matches.iter().any(|m| {
+        records[m.record].usage == super::DANE_EE || (name_ok && (0..m.depth).all(issued))
+    });
     let outcome = if authenticates {
         Dane::Matched
     } else {
@@ -160,6 +167,42 @@ mod tests {
             .signed_by(&leaf_key, &issuer)
             .unwrap();
         vec![leaf.der().to_vec(), ca_cert.der().to_vec()]
+    }
+
+    /// Each link of `chain` checked by the TLS backend.
+    fn links(chain: &[Vec<u8>]) -> impl Fn(usize) -> bool + '_ {
+        |i| {
+            chain
+                .get(i + 1)
+                .is_some_and(|issuer| crate::net::tls::issued_by(&chain[i], issuer) == Some(true))
+        }
+    }
+
+    #[test]
+    fn a_ca_sent_beside_a_leaf_it_did_not_issue_does_not_authenticate() {
+        let ours = chain();
+        let theirs = self::chain();
+        // The server sends our leaf and their CA; the TLSA record names
+        // their CA: the digest matches at depth 1, the signature does not.
+        let sent = vec![ours[0].clone(), theirs[1].clone()];
+        let got = check(
+            &secure(vec![ta_cert(&theirs[1])]),
+            true,
+            &sent,
+            true,
+            &links(&sent),
+        );
+        assert_eq!(got.matches.len(), 1, "the digest matches");
+        assert_eq!(got.outcome, Dane::NotMatched);
+        // The CA that did issue the leaf authenticates it.
+        let got = check(
+            &secure(vec![ta_cert(&ours[1])]),
+            true,
+            &ours,
+            true,
+            &links(&ours),
+        );
+        assert_eq!(got.outcome, Dane::Matched);
     }
 
     fn secure(records: Vec<Tlsa>) -> TlsaAnswer {
@@ -287,7 +330,7 @@ mod tests {
             ),
         ];
         for (name, answer, mx_secure, name_ok, want) in cases {
-            let got = check(&answer, mx_secure, &chain, name_ok);
+            let got = check(&answer, mx_secure, &chain, name_ok, &links(&chain));
             assert_eq!(got.outcome, want, "{name}");
         }
     }
@@ -296,7 +339,13 @@ mod tests {
     fn a_mismatch_suggests_the_record_that_would_match() {
         let chain = chain();
         let other = self::chain();
-        let got = check(&secure(vec![ee(&other[0])]), true, &chain, true);
+        let got = check(
+            &secure(vec![ee(&other[0])]),
+            true,
+            &chain,
+            true,
+            &links(&chain),
+        );
         let suggestion = got.suggestion.unwrap();
         assert_eq!(
             (suggestion.usage, suggestion.selector, suggestion.matching),
@@ -304,12 +353,18 @@ mod tests {
         );
         assert!(suggestion.matches_cert(&chain[0]));
         assert!(
-            check(&secure(vec![ee(&chain[0])]), true, &chain, true)
-                .suggestion
-                .is_none()
+            check(
+                &secure(vec![ee(&chain[0])]),
+                true,
+                &chain,
+                true,
+                &links(&chain)
+            )
+            .suggestion
+            .is_none()
         );
         // No TLS, no chain: nothing to suggest.
-        let got = check(&secure(vec![ee(&other[0])]), true, &[], true);
+        let got = check(&secure(vec![ee(&other[0])]), true, &[], true, &|_| false);
         assert_eq!((got.outcome, got.suggestion), (Dane::NotMatched, None));
     }
 
@@ -317,7 +372,7 @@ mod tests {
     fn unusable_records_are_named() {
         let chain = chain();
         let records = vec!["1 1 1 00".parse().unwrap(), ee(&chain[0])];
-        let got = check(&secure(records), true, &chain, false);
+        let got = check(&secure(records), true, &chain, false, &links(&chain));
         assert_eq!((got.outcome, got.unusable), (Dane::Matched, vec![0]));
     }
 }
