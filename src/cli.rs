@@ -624,12 +624,7 @@ fn probe_config(
         None if implicit_tls => 465,
         None => 25,
     };
-    // Each stage is bounded: 10 s unless --timeout says otherwise.
-    let timeouts = timeouts.unwrap_or(Timeouts {
-        connect: PROBE_TIMEOUT,
-        reply: PROBE_TIMEOUT,
-        data_end: PROBE_TIMEOUT,
-    });
+    let (connect, session) = direct(cli, tls, implicit_tls, timeouts, family);
     Ok(ProbeConfig {
         input: if path.as_os_str() == "-" {
             Input::Stdin
@@ -637,24 +632,8 @@ fn probe_config(
             Input::File(path)
         },
         default_port,
-        connect: ConnectOptions {
-            family,
-            source: cli.source,
-            timeout: timeouts.connect,
-            mx: false,
-            resolver: cli.resolver,
-            mx_limit: smtpcli::net::MxLimit::default(),
-            proxy: None,
-            socks5: None,
-        },
-        session: SessionOptions {
-            tls,
-            implicit_tls,
-            timeouts,
-            quit_after: None,
-            lmtp: false,
-            keep_waiting: false,
-        },
+        connect,
+        session,
         ehlo,
         concurrency: cli.concurrency.map_or(100, |n| n as usize),
         per_host: cli.per_host.map_or(2, |n| n as usize),
@@ -686,38 +665,54 @@ fn check_config(
                 domain.escape_debug()
             )
         })?;
-    let timeouts = timeouts.unwrap_or(Timeouts {
-        connect: PROBE_TIMEOUT,
-        reply: PROBE_TIMEOUT,
-        data_end: PROBE_TIMEOUT,
-    });
+    let (connect, session) = direct(cli, tls, false, timeouts, family);
     Ok(CheckConfig {
         domain: name.to_ascii().trim_end_matches('.').to_ascii_lowercase(),
         resolver: cli.resolver,
-        connect: ConnectOptions {
-            family,
-            source: cli.source,
-            timeout: timeouts.connect,
-            mx: false,
-            resolver: cli.resolver,
-            mx_limit: smtpcli::net::MxLimit::default(),
-            proxy: None,
-            socks5: None,
-        },
-        session: SessionOptions {
-            tls,
-            implicit_tls: false,
-            timeouts,
-            quit_after: None,
-            lmtp: false,
-            keep_waiting: false,
-        },
+        connect,
+        session,
         ehlo,
         json: cli.json,
     })
 }
 
-/// Each `--probe` stage's bound without `--timeout`.
+/// How `--probe` and `--check` reach each server: straight to the address
+/// (no MX lookup of their own, no proxy), every stage bounded by
+/// `--timeout` or 10 s.
+fn direct(
+    cli: &Cli,
+    tls: TlsSettings,
+    implicit_tls: bool,
+    timeouts: Option<Timeouts>,
+    family: Family,
+) -> (ConnectOptions, SessionOptions) {
+    let timeouts = timeouts.unwrap_or(Timeouts {
+        connect: PROBE_TIMEOUT,
+        reply: PROBE_TIMEOUT,
+        data_end: PROBE_TIMEOUT,
+    });
+    let connect = ConnectOptions {
+        family,
+        source: cli.source,
+        timeout: timeouts.connect,
+        mx: false,
+        resolver: cli.resolver,
+        mx_limit: smtpcli::net::MxLimit::default(),
+        proxy: None,
+        socks5: None,
+    };
+    let session = SessionOptions {
+        tls,
+        implicit_tls,
+        timeouts,
+        quit_after: None,
+        lmtp: false,
+        keep_waiting: false,
+    };
+    (connect, session)
+}
+
+/// Each `--probe` and `--check` stage's bound without `--timeout`.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What `--proxy*` asks to send before the dialog, read and checked here so
