@@ -202,8 +202,17 @@ mod tests {
             true,
             &links(&ours),
         );
-        assert_eq!(got.outcome, Dane::Matched);
+        assert_eq!(got.outcome, TA_VERIFIED);
     }
+
+    /// A DANE-TA match with the name right: authenticated where the
+    /// backend can check the chain's signatures (OpenSSL); a build without
+    /// it cannot, and says not matched.
+    const TA_VERIFIED: Dane = if cfg!(feature = "openssl") {
+        Dane::Matched
+    } else {
+        Dane::NotMatched
+    };
 
     fn secure(records: Vec<Tlsa>) -> TlsaAnswer {
         TlsaAnswer::Records {
@@ -284,7 +293,7 @@ mod tests {
                 secure(vec![ta_cert(ca)]),
                 true,
                 true,
-                Dane::Matched,
+                TA_VERIFIED,
             ),
             (
                 "TA match, wrong name",
