@@ -22,7 +22,7 @@ use crate::net::tls::dane::chain::TlsaAnswer;
 use crate::net::{ConnectOptions, Family};
 use crate::proto::policy::mta_sts::{self, Policy, StsRecord, check_response, sts_record};
 use crate::proto::policy::tls_rpt::{self, TlsRptRecord, tlsrpt_record};
-use crate::proto::policy::verdict::Sts;
+use crate::proto::policy::verdict::{Dane, Kind, Sts};
 use crate::session::SessionOptions;
 use crate::session::probe::{self, ProbeSpec};
 use crate::text::Untrusted;
@@ -153,6 +153,42 @@ pub struct Fetch {
     pub address: Option<SocketAddr>,
     pub status: Option<u16>,
     pub content_type: Option<Untrusted>,
+}
+
+impl DomainCheck {
+    /// How many addresses are authenticated, unauthenticated and defer; a
+    /// host with no address counts as one defer.
+    pub fn counts(&self) -> [usize; 3] {
+        let mut counts = [0; 3];
+        for host in &self.hosts {
+            if host.no_address.is_some() {
+                counts[2] += 1;
+            }
+            for (_, checked) in &host.addresses {
+                counts[match checked.verdict.kind {
+                    Kind::Authenticated => 0,
+                    Kind::Unauthenticated => 1,
+                    Kind::Defer => 2,
+                }] += 1;
+            }
+        }
+        counts
+    }
+}
+
+impl HostCheck {
+    /// The DANE outcome the host's answers give before any chain is seen:
+    /// `None` when signed records exist (only a chain can say).
+    pub fn dane_without_chain(&self, mx_secure: bool) -> Option<Dane> {
+        match &self.tlsa {
+            _ if !mx_secure => Some(Dane::InsecureMx),
+            TlsaAnswer::None => Some(Dane::NoRecords),
+            TlsaAnswer::Bogus => Some(Dane::Bogus),
+            TlsaAnswer::Failed => Some(Dane::LookupFailed),
+            TlsaAnswer::Records { secure: false, .. } => Some(Dane::Insecure),
+            TlsaAnswer::Records { .. } => None,
+        }
+    }
 }
 
 impl StsFinding {

@@ -17,10 +17,8 @@ use crate::ui::json::JsonOutput;
 
 /// Every event of a finished check but `end`.
 pub(super) fn write<W: Write>(out: &mut JsonOutput<W>, found: &DomainCheck, resolver: &Resolver) {
-    let mut counts = [0usize; 3];
     for host in &found.hosts {
         if let Some(why) = &host.no_address {
-            counts[2] += 1;
             out.policy(json!({
                 "domain": found.domain,
                 "mx": escape(host.name.as_bytes()),
@@ -37,11 +35,6 @@ pub(super) fn write<W: Write>(out: &mut JsonOutput<W>, found: &DomainCheck, reso
             continue;
         }
         for (addr, checked) in &host.addresses {
-            counts[match checked.verdict.kind {
-                Kind::Authenticated => 0,
-                Kind::Unauthenticated => 1,
-                Kind::Defer => 2,
-            }] += 1;
             out.policy(json!({
                 "domain": found.domain,
                 "mx": escape(host.name.as_bytes()),
@@ -57,7 +50,7 @@ pub(super) fn write<W: Write>(out: &mut JsonOutput<W>, found: &DomainCheck, reso
             }));
         }
     }
-    out.check(summary_json(found, resolver, counts));
+    out.check(summary_json(found, resolver));
 }
 
 fn by_word(by: By) -> &'static str {
@@ -92,7 +85,7 @@ fn tls_json(checked: &AddressCheck) -> Value {
 }
 
 /// The DANE outcome's word in JSON.
-pub(super) fn dane_word(outcome: Dane) -> &'static str {
+fn dane_word(outcome: Dane) -> &'static str {
     match outcome {
         Dane::NoRecords => "no_records",
         Dane::InsecureMx => "insecure_mx",
@@ -110,16 +103,10 @@ fn tlsa_json(host: &HostCheck, mx_secure: bool, checked: Option<&AddressCheck>) 
         TlsaAnswer::Records { records, secure } => (records.as_slice(), Some(*secure)),
         _ => (&[][..], None),
     };
-    let outcome = match checked {
-        Some(c) => dane_word(c.dane.outcome),
-        None => match &host.tlsa {
-            _ if !mx_secure => dane_word(Dane::InsecureMx),
-            TlsaAnswer::None => dane_word(Dane::NoRecords),
-            TlsaAnswer::Bogus => dane_word(Dane::Bogus),
-            TlsaAnswer::Failed => dane_word(Dane::LookupFailed),
-            TlsaAnswer::Records { secure: false, .. } => dane_word(Dane::Insecure),
-            TlsaAnswer::Records { .. } => "not_checked",
-        },
+    let outcome = match (checked, host.dane_without_chain(mx_secure)) {
+        (Some(c), _) => dane_word(c.dane.outcome),
+        (None, Some(outcome)) => dane_word(outcome),
+        (None, None) => "not_checked",
     };
     json!({
         "outcome": outcome,
@@ -146,7 +133,8 @@ fn sts_json(sts: Sts) -> Value {
     }
 }
 
-fn summary_json(found: &DomainCheck, resolver: &Resolver, counts: [usize; 3]) -> Value {
+fn summary_json(found: &DomainCheck, resolver: &Resolver) -> Value {
+    let counts = found.counts();
     let sts = &found.sts;
     let fetch = sts.fetch.as_ref();
     let policy = sts.policy.as_ref();

@@ -193,7 +193,7 @@ fn grid<W: Write>(out: &mut W, theme: &Theme, found: &DomainCheck) -> io::Result
                     (mx, Role::Plain),
                     ("-".into(), Role::Plain),
                     ("no address".into(), Role::Class(5)),
-                    (dane_word(&host.tlsa, found.mx_secure), Role::Plain),
+                    (dane_word(host, found.mx_secure), Role::Plain),
                     sts_cell(host.sts),
                     ("defer".into(), Role::Class(5)),
                 ],
@@ -285,20 +285,14 @@ fn dane_cell(checked: &AddressCheck) -> (String, Role) {
 }
 
 /// The DANE cell of a host whose addresses were not checked.
-fn dane_word(tlsa: &TlsaAnswer, mx_secure: bool) -> String {
-    match tlsa {
-        _ if !mx_secure => dane_outcome_word(Dane::InsecureMx),
-        TlsaAnswer::None => dane_outcome_word(Dane::NoRecords),
-        TlsaAnswer::Bogus => dane_outcome_word(Dane::Bogus),
-        TlsaAnswer::Failed => dane_outcome_word(Dane::LookupFailed),
-        TlsaAnswer::Records { secure: false, .. } => dane_outcome_word(Dane::Insecure),
-        TlsaAnswer::Records { .. } => "records",
-    }
-    .to_string()
+fn dane_word(host: &HostCheck, mx_secure: bool) -> String {
+    host.dane_without_chain(mx_secure)
+        .map_or("records", dane_outcome_word)
+        .to_string()
 }
 
 /// A DANE outcome in the table's words.
-pub(super) fn dane_outcome_word(outcome: Dane) -> &'static str {
+fn dane_outcome_word(outcome: Dane) -> &'static str {
     match outcome {
         Dane::NoRecords => "no TLSA",
         Dane::InsecureMx => "MX unsigned",
@@ -516,19 +510,7 @@ fn short(record: &crate::net::tls::dane::Tlsa) -> String {
 }
 
 fn summary<W: Write>(out: &mut W, theme: &Theme, found: &DomainCheck) -> io::Result<()> {
-    let mut counts = [0usize; 3];
-    for host in &found.hosts {
-        if host.no_address.is_some() {
-            counts[2] += 1;
-        }
-        for (_, checked) in &host.addresses {
-            counts[match checked.verdict.kind {
-                Kind::Authenticated => 0,
-                Kind::Unauthenticated => 1,
-                Kind::Defer => 2,
-            }] += 1;
-        }
-    }
+    let counts = found.counts();
     let total: usize = counts.iter().sum();
     let parts = [
         theme.paint(Role::Class(2), &format!("{} authenticated", counts[0])),
