@@ -295,9 +295,15 @@ async fn run_editor(editor: &str, path: &std::path::Path) -> Result<(), String> 
         .spawn()
         .map_err(|e| format!("cannot start the editor ({editor}): {e}"))?;
     let interrupt = interrupted();
+    // Ctrl-C reaches the editor too (it shares the terminal), and the
+    // editor may be gone before the REPL's own listener is woken: an editor
+    // ended by that Ctrl-C is the same interruption.
     tokio::select! {
         status = child.wait() => match status {
             Ok(status) if status.success() => Ok(()),
+            Ok(status) if ended_by_ctrl_c(status) => {
+                Err("editing interrupted (Ctrl-C)".to_string())
+            }
             Ok(status) => Err(format!("the editor exited with {status}")),
             Err(e) => Err(format!("waiting for the editor failed: {e}")),
         },
@@ -305,6 +311,30 @@ async fn run_editor(editor: &str, path: &std::path::Path) -> Result<(), String> 
             let _ = child.kill().await;
             Err("editing interrupted (Ctrl-C)".to_string())
         }
+    }
+}
+
+/// Whether a child ended because of Ctrl-C: SIGINT on Unix, the console's
+/// STATUS_CONTROL_C_EXIT on Windows.
+fn ended_by_ctrl_c(status: std::process::ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        /// SIGINT's number, the same on every Unix.
+        const SIGINT: i32 = 2;
+        status.signal() == Some(SIGINT)
+    }
+    #[cfg(windows)]
+    {
+        const STATUS_CONTROL_C_EXIT: u32 = 0xC000_013A;
+        status
+            .code()
+            .is_some_and(|code| code.cast_unsigned() == STATUS_CONTROL_C_EXIT)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = status;
+        false
     }
 }
 
