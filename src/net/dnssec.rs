@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hickory_resolver::proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -66,7 +66,13 @@ pub struct Answer {
     pub authenticated: bool,
     /// The answer section's records of the type asked (after any CNAME).
     pub records: Vec<RData>,
+    /// Where the answer's CNAME chain from the name asked ends, when that
+    /// name is an alias: its fully expanded name (RFC 7672 §2.2.2).
+    pub canonical: Option<Name>,
 }
+
+/// The most CNAME records followed from the name asked.
+const MAX_CNAME_HOPS: usize = 16;
 
 /// The name as a fully qualified DNS name.
 pub fn name(text: &str) -> Result<Name, DnsError> {
@@ -134,7 +140,28 @@ pub fn decode_answer(
         status,
         authenticated: meta.authentic_data,
         records,
+        canonical: cname_target(&message.answers, name),
     }))
+}
+
+/// The end of the CNAME chain from `name` in `answers`, if `name` is an
+/// alias. A chain that loops, or runs past [`MAX_CNAME_HOPS`], has no end:
+/// `None`, as for no alias.
+fn cname_target(answers: &[Record], name: &Name) -> Option<Name> {
+    let mut seen = vec![name.clone()];
+    loop {
+        let current = seen.last()?;
+        let next = answers.iter().find_map(|r| match &r.data {
+            RData::CNAME(target) if r.name == *current => Some(target.0.clone()),
+            _ => None,
+        });
+        match next {
+            None => break,
+            Some(target) if seen.contains(&target) || seen.len() > MAX_CNAME_HOPS => return None,
+            Some(target) => seen.push(target),
+        }
+    }
+    (seen.len() > 1).then(|| seen.pop()).flatten()
 }
 
 /// Asks `server` about `name`/`rtype`, within `timeout` for each exchange.
@@ -154,6 +181,7 @@ pub async fn ask(
             status: Status::Bogus,
             authenticated: false,
             records: Vec::new(),
+            canonical: None,
         },
         _ => answer,
     })

@@ -2,7 +2,7 @@ use std::str::FromStr;
 
 use hickory_resolver::proto::rr::Record;
 use hickory_resolver::proto::rr::rdata::tlsa::{CertUsage, Matching, Selector};
-use hickory_resolver::proto::rr::rdata::{MX, TLSA, TXT};
+use hickory_resolver::proto::rr::rdata::{A, CNAME, MX, TLSA, TXT};
 
 use super::*;
 
@@ -127,6 +127,7 @@ fn codes_become_outcomes() {
         status: Status::Bogus,
         authenticated: false,
         records: vec![],
+        canonical: None,
     };
     assert_eq!(tlsa_answer(&bogus), TlsaAnswer::Bogus);
 }
@@ -209,6 +210,67 @@ fn txt_strings_join_and_mx_hosts_sort() {
             (20, "b.example.com".to_owned())
         ]
     );
+}
+
+#[test]
+fn an_alias_is_followed_to_its_fully_expanded_name() {
+    let n = name("mx.example.com").unwrap();
+    let hop = name("relay.example.net").unwrap();
+    let end = name("mail.provider.example").unwrap();
+    let mut m = Message::new(4, MessageType::Response, OpCode::Query);
+    m.metadata.authentic_data = true;
+    m.add_query(Query::query(n.clone(), RecordType::A));
+    // Out of order, as a resolver may send them.
+    m.add_answer(Record::from_rdata(
+        end.clone(),
+        300,
+        RData::A(A::new(127, 0, 0, 1)),
+    ));
+    m.add_answer(Record::from_rdata(
+        hop.clone(),
+        300,
+        RData::CNAME(CNAME(end.clone())),
+    ));
+    m.add_answer(Record::from_rdata(
+        n.clone(),
+        300,
+        RData::CNAME(CNAME(hop.clone())),
+    ));
+    let a = decode_answer(&m.to_vec().unwrap(), 4, &n, RecordType::A)
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.canonical, Some(end));
+    assert_eq!(a.records.len(), 1);
+    // No alias: no canonical name.
+    let bytes = response(
+        5,
+        &n,
+        RecordType::A,
+        ResponseCode::NoError,
+        true,
+        vec![RData::A(A::new(127, 0, 0, 1))],
+    );
+    let a = decode_answer(&bytes, 5, &n, RecordType::A)
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.canonical, None);
+    // A loop has no end: no canonical name, and no hang.
+    let mut m = Message::new(6, MessageType::Response, OpCode::Query);
+    m.add_query(Query::query(n.clone(), RecordType::A));
+    m.add_answer(Record::from_rdata(
+        n.clone(),
+        300,
+        RData::CNAME(CNAME(hop.clone())),
+    ));
+    m.add_answer(Record::from_rdata(
+        hop.clone(),
+        300,
+        RData::CNAME(CNAME(n.clone())),
+    ));
+    let a = decode_answer(&m.to_vec().unwrap(), 6, &n, RecordType::A)
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.canonical, None);
 }
 
 #[test]

@@ -469,6 +469,13 @@ const FIXTURES: &[(&str, &[&str], &str, i32)] = &[
         "no_records",
         1,
     ),
+    ("dane-cname.check.test", &["authenticated"], "matched", 0),
+    (
+        "dane-cname-initial.check.test",
+        &["authenticated"],
+        "matched",
+        0,
+    ),
 ];
 
 #[test]
@@ -565,6 +572,35 @@ fn the_report_says_what_matched_what_would_and_why() {
     assert!(check["mta_sts"]["mode"].is_null(), "no policy: {bad}");
     let error = check["mta_sts"]["error"].as_str().unwrap();
     assert!(error.contains("certificate"), "{error}");
+}
+
+#[test]
+#[ignore = "needs the DNS fixtures: scripts/test-dns start"]
+fn an_mx_alias_has_its_tlsa_records_at_the_expanded_name_first() {
+    // The records are at the alias's target only.
+    let (_, out) = run_check("dane-cname.check.test", true);
+    let events = read_events(&out);
+    let policy = of_kind(&events, "policy")[0];
+    assert_eq!(policy["mx"], "mx.dane-cname.check.test", "{out}");
+    assert_eq!(
+        policy["dane"]["tlsa_name"], "_25._tcp.mx.dane-ok.check.test",
+        "{out}"
+    );
+    let (_, table) = run_check("dane-cname.check.test", false);
+    assert!(
+        table.contains(
+            "an alias (signed CNAME) of mx.dane-ok.check.test: TLSA looked up there first"
+        ),
+        "{table}"
+    );
+    // None at the target: the alias's own name is asked.
+    let (_, out) = run_check("dane-cname-initial.check.test", true);
+    let events = read_events(&out);
+    assert_eq!(
+        of_kind(&events, "policy")[0]["dane"]["tlsa_name"],
+        "_25._tcp.mx.dane-cname-initial.check.test",
+        "{out}"
+    );
 }
 
 #[test]

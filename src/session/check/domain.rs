@@ -119,8 +119,11 @@ pub struct HostCheck {
     pub preference: u16,
     /// The host name, as the MX record gave it.
     pub name: Untrusted,
-    /// `_25._tcp.NAME` TLSA.
+    /// The TLSA answer for `_25._tcp.` [`Self::tlsa_base`].
     pub tlsa: TlsaAnswer,
+    /// Where the TLSA records were found when not at the host name: the
+    /// name's fully CNAME-expanded name (RFC 7672 §2.2.2).
+    pub tlsa_base: Option<Untrusted>,
     /// The MTA-STS outcome for this host.
     pub sts: Sts,
     /// Why the host has no address to check, if it has none.
@@ -177,6 +180,11 @@ impl DomainCheck {
 }
 
 impl HostCheck {
+    /// The name TLSA records were asked for under (`_25._tcp.` this).
+    pub fn tlsa_base(&self) -> &Untrusted {
+        self.tlsa_base.as_ref().unwrap_or(&self.name)
+    }
+
     /// The DANE outcome the host's answers give before any chain is seen:
     /// `None` when signed records exist (only a chain can say).
     pub fn dane_without_chain(&self, mx_secure: bool) -> Option<Dane> {
@@ -284,6 +292,7 @@ pub async fn check_domain(spec: &CheckSpec) -> Result<DomainCheck, CheckError> {
                 preference: host.preference,
                 name: host.name,
                 tlsa: host.tlsa,
+                tlsa_base: host.tlsa_base.map(|b| Untrusted::new(b.as_bytes())),
                 sts: host_sts,
                 no_address: host.no_address,
                 addresses,
@@ -329,10 +338,10 @@ async fn mx_hosts(
     }
     // No MX: the domain's own address is the MX (with DNSSEC status of the
     // address answer).
-    let (addresses, secure) = addresses(spec, domain).await;
-    match addresses {
+    let own = addresses(spec, domain).await;
+    match own.found {
         Ok(found) if !found.is_empty() => {
-            Ok((MxSource::Implicit, secure, vec![(0, domain.to_owned())]))
+            Ok((MxSource::Implicit, own.secure, vec![(0, domain.to_owned())]))
         }
         _ => Err(CheckError::NoMx(domain.to_owned())),
     }
@@ -343,33 +352,48 @@ struct ProbedHost {
     preference: u16,
     name: Untrusted,
     tlsa: TlsaAnswer,
+    tlsa_base: Option<String>,
     no_address: Option<String>,
     probes: Vec<(SocketAddr, probe::Probe)>,
 }
 
+/// The TLSA answer for `_25._tcp.BASE`.
+async fn tlsa_at(spec: &CheckSpec, base: &str) -> TlsaAnswer {
+    match dnssec::name(&format!("_{SMTP_PORT}._tcp.{base}")) {
+        Ok(n) => match dnssec::ask(spec.resolver, &n, RecordType::TLSA, spec.dns_timeout).await {
+            Ok(answer) => dnssec::tlsa_answer(&answer),
+            Err(_) => TlsaAnswer::Failed,
+        },
+        Err(_) => TlsaAnswer::Failed,
+    }
+}
+
 /// One MX host: its TLSA records and addresses, then every address probed
 /// at once.
+///
+/// An MX name that is an alias whose expansion validated has its TLSA
+/// records looked for at the fully expanded name first, then at the name
+/// itself (RFC 7672 §2.2.2); the SNI sent is the name the records were
+/// found at. The records at the MX name are asked for beside the
+/// addresses, so an alias costs one more question, none otherwise.
 async fn probe_host(spec: &CheckSpec, preference: u16, name: String) -> ProbedHost {
-    let tlsa_name = format!("_{SMTP_PORT}._tcp.{name}");
-    let tlsa = async {
-        match dnssec::name(&tlsa_name) {
-            Ok(n) => match dnssec::ask(spec.resolver, &n, RecordType::TLSA, spec.dns_timeout).await
-            {
-                Ok(answer) => dnssec::tlsa_answer(&answer),
-                Err(_) => TlsaAnswer::Failed,
-            },
-            Err(_) => TlsaAnswer::Failed,
-        }
+    let (addresses, initial) = tokio::join!(addresses(spec, &name), tlsa_at(spec, &name));
+    let (tlsa, tlsa_base) = match addresses.canonical {
+        Some(expanded) if addresses.secure => match tlsa_at(spec, &expanded).await {
+            TlsaAnswer::None => (initial, None),
+            found => (found, Some(expanded)),
+        },
+        _ => (initial, None),
     };
-    let ((addresses, _), tlsa) = tokio::join!(addresses(spec, &name), tlsa);
     let mut host = ProbedHost {
         preference,
         name: Untrusted::new(name.as_bytes()),
         tlsa,
+        tlsa_base,
         no_address: None,
         probes: Vec::new(),
     };
-    let addresses = match addresses {
+    let addresses = match addresses.found {
         Ok(found) if found.is_empty() => {
             host.no_address = Some(format!("{name} has no address"));
             return host;
@@ -380,9 +404,10 @@ async fn probe_host(spec: &CheckSpec, preference: u16, name: String) -> ProbedHo
             return host;
         }
     };
+    let sni = host.tlsa_base.as_deref().unwrap_or(&name);
     let mut tasks = JoinSet::new();
     for (index, ip) in addresses.iter().enumerate() {
-        let probe_spec = probe_spec(spec, &name, SocketAddr::new(*ip, SMTP_PORT));
+        let probe_spec = probe_spec(spec, &name, sni, SocketAddr::new(*ip, SMTP_PORT));
         tasks.spawn_local(async move { (index, probe::probe(&probe_spec).await) });
     }
     let mut found: Vec<Option<(SocketAddr, probe::Probe)>> =
@@ -397,12 +422,14 @@ async fn probe_host(spec: &CheckSpec, preference: u16, name: String) -> ProbedHo
 }
 
 /// The probe of one MX address: STARTTLS whatever the certificate (DANE
-/// needs the chain), the certificate checked against the MX host name.
-fn probe_spec(spec: &CheckSpec, host: &str, addr: SocketAddr) -> ProbeSpec {
+/// needs the chain), the certificate checked against the MX host name
+/// (MTA-STS's name), `sni` sent (DANE's TLSA base name, also a name the
+/// certificate may be for).
+fn probe_spec(spec: &CheckSpec, host: &str, sni: &str, addr: SocketAddr) -> ProbeSpec {
     let mut session = spec.session.clone();
     let mut tls = session.tls.clone();
     tls.check_name = host.to_owned();
-    tls.sni = Some(host.to_owned());
+    tls.sni = Some(sni.to_owned());
     tls.mx_host = Some(host.to_owned());
     tls.next_hop = Some(spec.domain.clone());
     tls.verify = false;
@@ -419,12 +446,27 @@ fn probe_spec(spec: &CheckSpec, host: &str, addr: SocketAddr) -> ProbeSpec {
 }
 
 /// A host's addresses through the resolver (A and AAAA, as `-4`/`-6`
-/// allow), and whether every answer was validated; an error says why
-/// none could be had.
-async fn addresses(spec: &CheckSpec, host: &str) -> (Result<Vec<IpAddr>, String>, bool) {
+/// allow).
+struct Addresses {
+    /// The addresses; an error says why none could be had.
+    found: Result<Vec<IpAddr>, String>,
+    /// Every answer was validated.
+    secure: bool,
+    /// The host name's fully CNAME-expanded name, when it is an alias
+    /// (without the final dot).
+    canonical: Option<String>,
+}
+
+async fn addresses(spec: &CheckSpec, host: &str) -> Addresses {
     let name = match dnssec::name(host) {
         Ok(name) => name,
-        Err(e) => return (Err(e.to_string()), false),
+        Err(e) => {
+            return Addresses {
+                found: Err(e.to_string()),
+                secure: false,
+                canonical: None,
+            };
+        }
     };
     let want_v4 = spec.connect.family != Family::V6;
     let want_v6 = spec.connect.family != Family::V4;
@@ -441,6 +483,7 @@ async fn addresses(spec: &CheckSpec, host: &str) -> (Result<Vec<IpAddr>, String>
     let (v4, v6) = tokio::join!(ask(RecordType::A, want_v4), ask(RecordType::AAAA, want_v6));
     let mut found = Vec::new();
     let mut secure = true;
+    let mut canonical = None;
     let mut errors = Vec::new();
     for answer in [v4, v6].into_iter().flatten() {
         match answer {
@@ -453,6 +496,7 @@ async fn addresses(spec: &CheckSpec, host: &str) -> (Result<Vec<IpAddr>, String>
                     }
                     Status::NoError | Status::NxDomain => {}
                 }
+                canonical = canonical.or(answer.canonical);
                 for record in &answer.records {
                     match record {
                         RData::A(a) => found.push(IpAddr::V4(a.0)),
@@ -467,10 +511,19 @@ async fn addresses(spec: &CheckSpec, host: &str) -> (Result<Vec<IpAddr>, String>
             }
         }
     }
+    let canonical = canonical.map(|n| n.to_ascii().trim_end_matches('.').to_owned());
     if found.is_empty() && !errors.is_empty() {
-        return (Err(errors.join("; ")), false);
+        return Addresses {
+            found: Err(errors.join("; ")),
+            secure: false,
+            canonical,
+        };
     }
-    (Ok(found), secure)
+    Addresses {
+        found: Ok(found),
+        secure,
+        canonical,
+    }
 }
 
 fn read_sts_record(found: &mut StsFinding, answer: Result<Answer, DnsError>) {
@@ -507,8 +560,7 @@ async fn fetch_policy(spec: &CheckSpec, domain: &str, found: &mut StsFinding) {
         url: format!("https://{host}{}", mta_sts::POLICY_PATH),
         ..Fetch::default()
     };
-    let (addresses, _) = addresses(spec, &host).await;
-    let addresses = match addresses {
+    let addresses = match addresses(spec, &host).await.found {
         Ok(found) if !found.is_empty() => found,
         Ok(_) => {
             found.error = Some(format!("{host} has no address"));

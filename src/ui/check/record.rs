@@ -110,7 +110,7 @@ fn tlsa_json(host: &HostCheck, mx_secure: bool, checked: Option<&AddressCheck>) 
     };
     json!({
         "outcome": outcome,
-        "tlsa_name": format!("_25._tcp.{}", escape(host.name.as_bytes())),
+        "tlsa_name": format!("_25._tcp.{}", escape(host.tlsa_base().as_bytes())),
         "secure": secure,
         "records": records.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "matches": checked.map(|c| c.dane.matches.iter().map(|m| json!({

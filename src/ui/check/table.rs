@@ -416,7 +416,14 @@ fn details<W: Write>(
         }
         // DANE.
         let dane = &checked.dane;
-        let tlsa_name = format!("_25._tcp.{name}");
+        let tlsa_name = format!("_25._tcp.{}", escape(host.tlsa_base().as_bytes()));
+        if let Some(base) = &host.tlsa_base {
+            writeln!(
+                out,
+                "  DANE     an alias (signed CNAME) of {}: TLSA looked up there first",
+                escape(base.as_bytes())
+            )?;
+        }
         match &host.tlsa {
             TlsaAnswer::Records { records, secure } => {
                 let signed = if *secure { "signed" } else { "NOT signed" };
