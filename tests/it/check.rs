@@ -476,6 +476,13 @@ const FIXTURES: &[(&str, &[&str], &str, i32)] = &[
         "matched",
         0,
     ),
+    // An alias into an unsigned zone: its own name's signed records count.
+    (
+        "dane-cname-insecure.check.test",
+        &["authenticated"],
+        "matched",
+        0,
+    ),
 ];
 
 #[test]
