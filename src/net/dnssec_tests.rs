@@ -212,64 +212,43 @@ fn txt_strings_join_and_mx_hosts_sort() {
     );
 }
 
+/// An answer to an A question for `asked`, holding `records` as
+/// (owner, data), in that order.
+fn a_answer(id: u16, asked: &Name, records: &[(&Name, RData)]) -> Answer {
+    let mut m = Message::new(id, MessageType::Response, OpCode::Query);
+    m.add_query(Query::query(asked.clone(), RecordType::A));
+    for (owner, data) in records {
+        m.add_answer(Record::from_rdata((*owner).clone(), 300, data.clone()));
+    }
+    decode_answer(&m.to_vec().unwrap(), id, asked, RecordType::A)
+        .unwrap()
+        .unwrap()
+}
+
 #[test]
 fn an_alias_is_followed_to_its_fully_expanded_name() {
     let n = name("mx.example.com").unwrap();
     let hop = name("relay.example.net").unwrap();
     let end = name("mail.provider.example").unwrap();
-    let mut m = Message::new(4, MessageType::Response, OpCode::Query);
-    m.metadata.authentic_data = true;
-    m.add_query(Query::query(n.clone(), RecordType::A));
+    let alias = |target: &Name| RData::CNAME(CNAME(target.clone()));
+    let address = RData::A(A::new(127, 0, 0, 1));
     // Out of order, as a resolver may send them.
-    m.add_answer(Record::from_rdata(
-        end.clone(),
-        300,
-        RData::A(A::new(127, 0, 0, 1)),
-    ));
-    m.add_answer(Record::from_rdata(
-        hop.clone(),
-        300,
-        RData::CNAME(CNAME(end.clone())),
-    ));
-    m.add_answer(Record::from_rdata(
-        n.clone(),
-        300,
-        RData::CNAME(CNAME(hop.clone())),
-    ));
-    let a = decode_answer(&m.to_vec().unwrap(), 4, &n, RecordType::A)
-        .unwrap()
-        .unwrap();
+    let a = a_answer(
+        4,
+        &n,
+        &[
+            (&end, address.clone()),
+            (&hop, alias(&end)),
+            (&n, alias(&hop)),
+        ],
+    );
     assert_eq!(a.canonical, Some(end));
     assert_eq!(a.records.len(), 1);
     // No alias: no canonical name.
-    let bytes = response(
-        5,
-        &n,
-        RecordType::A,
-        ResponseCode::NoError,
-        true,
-        vec![RData::A(A::new(127, 0, 0, 1))],
-    );
-    let a = decode_answer(&bytes, 5, &n, RecordType::A)
-        .unwrap()
-        .unwrap();
+    let a = a_answer(5, &n, &[(&n, address)]);
     assert_eq!(a.canonical, None);
     // A loop has no end: no canonical name, and no hang.
-    let mut m = Message::new(6, MessageType::Response, OpCode::Query);
-    m.add_query(Query::query(n.clone(), RecordType::A));
-    m.add_answer(Record::from_rdata(
-        n.clone(),
-        300,
-        RData::CNAME(CNAME(hop.clone())),
-    ));
-    m.add_answer(Record::from_rdata(
-        hop.clone(),
-        300,
-        RData::CNAME(CNAME(n.clone())),
-    ));
-    let a = decode_answer(&m.to_vec().unwrap(), 6, &n, RecordType::A)
-        .unwrap()
-        .unwrap();
+    let a = a_answer(6, &n, &[(&n, alias(&hop)), (&hop, alias(&n))]);
     assert_eq!(a.canonical, None);
 }
 
