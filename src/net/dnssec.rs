@@ -161,7 +161,7 @@ fn cname_target(answers: &[Record], name: &Name) -> Option<Name> {
             Some(target) => seen.push(target),
         }
     }
-    (seen.len() > 1).then(|| seen.pop()).flatten()
+    if seen.len() > 1 { seen.pop() } else { None }
 }
 
 /// Asks `server` about `name`/`rtype`, within `timeout` for each exchange.

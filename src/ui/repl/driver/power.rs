@@ -283,6 +283,9 @@ fn editor_command() -> Option<String> {
         .find(|value| !value.trim().is_empty())
 }
 
+/// Why nothing is sent when Ctrl-C ended the editing.
+const EDIT_INTERRUPTED: &str = "editing interrupted (Ctrl-C)";
+
 /// Runs the editor on `path` and waits; Ctrl-C ends it. `Err` says why
 /// nothing should be sent.
 async fn run_editor(editor: &str, path: &std::path::Path) -> Result<(), String> {
@@ -302,14 +305,14 @@ async fn run_editor(editor: &str, path: &std::path::Path) -> Result<(), String> 
         status = child.wait() => match status {
             Ok(status) if status.success() => Ok(()),
             Ok(status) if ended_by_ctrl_c(status) => {
-                Err("editing interrupted (Ctrl-C)".to_string())
+                Err(EDIT_INTERRUPTED.to_string())
             }
             Ok(status) => Err(format!("the editor exited with {status}")),
             Err(e) => Err(format!("waiting for the editor failed: {e}")),
         },
         () = interrupt => {
             let _ = child.kill().await;
-            Err("editing interrupted (Ctrl-C)".to_string())
+            Err(EDIT_INTERRUPTED.to_string())
         }
     }
 }
